@@ -1,0 +1,148 @@
+"""Training and evaluation on in-memory tensors.
+
+The whole normalised data set sits in one tensor and shuffled batches are sliced from it: on a
+2-core CPU this is about twice as fast as a per-image PIL `DataLoader`, and `channels_last`
+adds another ~30% (see benchmarks/training_speed.py).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from tqdm import tqdm
+
+OPTIMIZERS = ("adam", "sgd")
+SCHEDULES = ("onecycle", "constant")
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 5
+    batch_size: int = 64
+    optimizer: str = "adam"
+    lr: float = 5e-3          # Adam with one-cycle: the peak rate; otherwise the constant rate
+    momentum: float = 0.5     # SGD only (the PyTorch tutorial's value)
+    schedule: str = "onecycle"
+    seed: int = 42
+    log_interval: int = 10    # batches per point of the training-loss curve
+    eval_train: bool = True   # evaluate the whole training set after each epoch (else: running)
+
+
+@dataclass
+class History:
+    """Per-epoch metrics, plus the training loss every `log_interval` batches."""
+    examples_seen: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    epoch: list[int] = field(default_factory=list)
+    epoch_examples: list[int] = field(default_factory=list)
+    epoch_train_loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    test_loss: list[float] = field(default_factory=list)
+    test_acc: list[float] = field(default_factory=list)
+    epoch_seconds: list[float] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def make_optimizer(model: nn.Module, cfg: TrainConfig, steps_per_epoch: int):
+    if cfg.optimizer == "adam":
+        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    elif cfg.optimizer == "sgd":
+        opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum)
+    else:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {cfg.optimizer!r}")
+    if cfg.schedule == "onecycle":
+        sched = torch.optim.lr_scheduler.OneCycleLR(
+            opt, max_lr=cfg.lr, total_steps=cfg.epochs * steps_per_epoch)
+    elif cfg.schedule == "constant":
+        sched = None
+    else:
+        raise ValueError(f"schedule must be one of {SCHEDULES}, got {cfg.schedule!r}")
+    return opt, sched
+
+
+@torch.inference_mode()
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 2000) -> tuple[float, float]:
+    """Mean negative log-likelihood and accuracy (0..1) of a log-softmax model, in eval mode."""
+    was_training = model.training
+    model.eval()
+    loss_sum, correct = 0.0, 0
+    for i in range(0, len(x), batch_size):
+        out = model(x[i:i + batch_size])
+        loss_sum += F.nll_loss(out, y[i:i + batch_size], reduction="sum").item()
+        correct += (out.argmax(1) == y[i:i + batch_size]).sum().item()
+    model.train(was_training)
+    return loss_sum / len(x), correct / len(x)
+
+
+def train(model: nn.Module, train_x: torch.Tensor, train_y: torch.Tensor,
+          test_x: torch.Tensor, test_y: torch.Tensor, cfg: TrainConfig,
+          progress: bool = True, on_epoch: Callable[[int, History], None] | None = None) -> History:
+    """Train `model` in place on normalised (N,1,28,28) tensors; evaluate the test set each epoch.
+
+    Shuffling uses its own generator seeded with `cfg.seed`, so the batch order does not depend on
+    anything else that draws random numbers. `on_epoch(epoch, history)` runs after each epoch.
+    """
+    device = next(model.parameters()).device
+    train_x, test_x = (t.to(device).contiguous(memory_format=torch.channels_last) for t in (train_x, test_x))
+    train_y, test_y = train_y.to(device), test_y.to(device)
+    model.to(memory_format=torch.channels_last)
+    steps = -(-len(train_x) // cfg.batch_size)
+    opt, sched = make_optimizer(model, cfg, steps)
+    shuffle = torch.Generator().manual_seed(cfg.seed)
+    hist, seen = History(), 0
+    for epoch in range(1, cfg.epochs + 1):
+        start = time.perf_counter()
+        model.train()
+        order = torch.randperm(len(train_x), generator=shuffle).to(device)
+        interval_loss, epoch_loss, epoch_correct = 0.0, 0.0, 0
+        bar = tqdm(range(steps), desc=f"epoch {epoch}/{cfg.epochs}", disable=not progress, leave=False)
+        for step in bar:
+            idx = order[step * cfg.batch_size:(step + 1) * cfg.batch_size]
+            out = model(train_x[idx])
+            loss = F.nll_loss(out, train_y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            if sched is not None:
+                sched.step()
+            seen += len(idx)
+            batch_loss = loss.item()
+            interval_loss += batch_loss
+            epoch_loss += batch_loss * len(idx)
+            epoch_correct += (out.argmax(1) == train_y[idx]).sum().item()
+            if (step + 1) % cfg.log_interval == 0 or step == steps - 1:
+                hist.examples_seen.append(seen)
+                hist.train_loss.append(interval_loss / ((step % cfg.log_interval) + 1))
+                interval_loss = 0.0
+                bar.set_postfix(loss=f"{hist.train_loss[-1]:.3f}")
+        hist.epoch_seconds.append(time.perf_counter() - start)
+        if cfg.eval_train:
+            train_loss, train_acc = evaluate(model, train_x, train_y)
+        else:
+            train_loss, train_acc = epoch_loss / len(train_x), epoch_correct / len(train_x)
+        test_loss, test_acc = evaluate(model, test_x, test_y)
+        hist.epoch.append(epoch)
+        hist.epoch_examples.append(seen)
+        hist.epoch_train_loss.append(train_loss)
+        hist.train_acc.append(train_acc)
+        hist.test_loss.append(test_loss)
+        hist.test_acc.append(test_acc)
+        if progress:
+            tqdm.write(f"epoch {epoch}: train loss {train_loss:.4f} acc {train_acc:.2%} | "
+                       f"test loss {test_loss:.4f} acc {test_acc:.2%} | {hist.epoch_seconds[-1]:.1f} s")
+        if on_epoch is not None:
+            on_epoch(epoch, hist)
+    model.to(memory_format=torch.contiguous_format)
+    return hist
+
+
+def accuracy_line(name: str, correct: int, total: int) -> str:
+    """'own-digit accuracy: 86/90 (95.6%)' — the one format every script prints."""
+    pct = 100.0 * correct / total if total else float("nan")
+    return f"{name} accuracy: {correct}/{total} ({pct:.1f}%)"
