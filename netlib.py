@@ -126,7 +126,7 @@ class CheckpointError(RuntimeError):
 
 def save_checkpoint(model: MnistNet, path: str | Path, **metadata) -> Path:
     """Write {'state_dict', 'meta'} atomically; `meta` always records the architecture."""
-    meta = {"hidden": model.hidden, "dropout": model.dropout, "torch": torch.__version__, **metadata}
+    meta = {"hidden": model.hidden, "dropout": model.dropout, "torch": str(torch.__version__), **metadata}
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     with atomic_path(path) as tmp:
         torch.save({"state_dict": state, "meta": meta}, tmp)
