@@ -224,6 +224,7 @@ def read_image(path: str | Path) -> Image.Image:
 
 MNIST_BOX, MNIST_SIDE = 20, 28
 MNIST_STROKE = 2.2  # typical MNIST pen width in px at the 20-px box scale
+MIN_CONTRAST = 0.05  # ink must differ from the paper by 5% of the full range to count
 
 
 def preprocess_own_image(img: Image.Image) -> np.ndarray:
@@ -231,12 +232,10 @@ def preprocess_own_image(img: Image.Image) -> np.ndarray:
     rgb = np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
     if _is_mnist_style(rgb):
         return rgb.mean(axis=2)
-    ink = _ink_signal(rgb)
-    ink = _flatten_background(ink)
-    ink = _clean(ink)
-    if ink.max() <= 0:
+    ink = _flatten_background(_ink_signal(rgb))
+    if ink.max() < MIN_CONTRAST:
         raise UnreadableImage("no ink found: the image looks blank (or ink and paper are the same tone)")
-    ink = _crop_to_ink(ink)
+    ink = _crop_to_ink(_clean(ink))
     ink = _normalise_stroke_width(ink)
     return _centre_by_mass(_fit_box(ink))
 
@@ -298,18 +297,14 @@ def _grey_morph(a: np.ndarray, size: int, op: str) -> np.ndarray:
 
 
 def _stroke_width(mask: np.ndarray) -> float:
-    """Mean stroke width of a binary mask: area over half its boundary length."""
-    area = mask.sum()
+    """Mean stroke width of a binary mask: its area over half its boundary length."""
+    m = np.pad(mask, 1)  # ink touching the image edge still has a boundary there
+    area = m.sum()
     if area == 0:
         return 0.0
-    interior = mask.copy()
-    interior[1:-1, 1:-1] &= mask[:-2, 1:-1] & mask[2:, 1:-1] & mask[1:-1, :-2] & mask[1:-1, 2:]
-    boundary = max(area - interior[1:-1, 1:-1].sum() - _edge_count(interior), 1)
+    interior = m[1:-1, 1:-1] & m[:-2, 1:-1] & m[2:, 1:-1] & m[1:-1, :-2] & m[1:-1, 2:]
+    boundary = max(area - interior.sum(), 1)
     return float(2 * area / boundary)
-
-
-def _edge_count(mask: np.ndarray) -> int:
-    return int(mask[0].sum() + mask[-1].sum() + mask[1:-1, 0].sum() + mask[1:-1, -1].sum())
 
 
 def _flatten_background(ink: np.ndarray) -> np.ndarray:
@@ -337,7 +332,7 @@ def _clean(ink: np.ndarray) -> np.ndarray:
     """Noise floor at half the Otsu threshold; the strokes' 99th percentile becomes 1."""
     ink = np.clip(ink, 0, None)
     threshold = _otsu(ink)
-    floor = threshold / 2
+    floor = max(threshold / 2, MIN_CONTRAST / 2)
     strokes = ink[ink > threshold]
     top = np.quantile(strokes, 0.9) if strokes.size else ink.max()
     return np.clip((ink - floor) / max(top - floor, 1e-6), 0, 1) * (ink > floor)
@@ -366,7 +361,8 @@ def _normalise_stroke_width(ink: np.ndarray) -> np.ndarray:
         ink = _grey_morph(ink, grow, "max")
     elif width > 1.8 * target:
         shrink = int(round(width - 1.5 * target)) | 1
-        ink = _grey_morph(ink, shrink, "min")
+        thinner = _grey_morph(ink, shrink, "min")
+        ink = thinner if thinner.max() > 0.5 else ink
     return _crop_to_ink(ink) if ink.max() > 0 else ink
 
 
