@@ -191,7 +191,7 @@ def plot_own_digits(images: datalib.ImageSet, predicted: list[int], figures_dir:
             r, c = divmod(k, ncols)
             original = datalib.read_image(images.paths[i])
             axes[r, 2 * c].imshow(original)
-            axes[r, 2 * c + 1].imshow(images.images[i], cmap="gray", vmin=0, vmax=1)
+            axes[r, 2 * c + 1].imshow(images.images[i].numpy(), cmap="gray", vmin=0, vmax=1)
             label = images.labels[i]
             ok = label is None or int(label) == predicted[i]
             axes[r, 2 * c].set_title(images.paths[i].name, fontsize=8)
