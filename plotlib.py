@@ -42,8 +42,9 @@ def image_grid(images: Sequence, titles: Sequence[str] | None = None, ncols: int
     n = len(images)
     ncols = max(1, min(ncols, n))
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(cell * ncols, cell * nrows + (0.5 if suptitle else 0)),
-                             squeeze=False)
+    title_room = 0.35 if titles is not None else 0.0
+    fig, axes = plt.subplots(nrows, ncols, squeeze=False,
+                             figsize=(cell * ncols, (cell + title_room) * nrows + (0.5 if suptitle else 0)))
     shown = None
     for i, ax in enumerate(axes.flat):
         ax.set_xticks([])

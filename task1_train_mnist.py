@@ -194,7 +194,8 @@ def plot_own_digits(images: datalib.ImageSet, predicted: list[int], figures_dir:
             axes[r, 2 * c + 1].imshow(images.images[i].numpy(), cmap="gray", vmin=0, vmax=1)
             label = images.labels[i]
             ok = label is None or int(label) == predicted[i]
-            axes[r, 2 * c].set_title(images.paths[i].name, fontsize=8)
+            name = f"{images.groups[i]}/{images.paths[i].name}" if images.groups[i] else images.paths[i].name
+            axes[r, 2 * c].set_title(name, fontsize=8)
             axes[r, 2 * c + 1].set_title(f"pred {predicted[i]}" + (f" (true {label})" if label else ""),
                                          fontsize=9, color="green" if ok else "red")
         fig.suptitle(f"Own digits {start + 1}-{idx[-1] + 1}: photo, then the 28x28 input and prediction")
