@@ -10,6 +10,7 @@ STAMP := $(VENV)/.installed
 
 figures: venv graphviz
 	$(PY) task1_train_mnist.py
+	$(PY) task2_examine.py
 
 test: venv graphviz
 	$(PY) -m pytest -q tests
