@@ -106,7 +106,8 @@ def plot_training_curves(hist: trainlib.History, loss_path: Path, acc_path: Path
     ax.plot(hist.epoch, [100 * a for a in hist.train_acc], "o-", label="training set")
     ax.plot(hist.epoch, [100 * a for a in hist.test_acc], "s-", label="test set")
     for e, a in zip(hist.epoch, hist.test_acc):
-        ax.annotate(f"{100 * a:.2f}", (e, 100 * a), textcoords="offset points", xytext=(0, -16), ha="center")
+        ax.annotate(f"{100 * a:.2f}", (e, 100 * a), textcoords="offset points", xytext=(0, -18), ha="center",
+                    color="tab:orange", bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85))
     ax.set_xlabel("epoch")
     ax.set_ylabel("accuracy (%)")
     ax.set_xticks(hist.epoch)
