@@ -323,6 +323,8 @@ def run_sweep(args: argparse.Namespace, callbacks: Sequence[Callable] = ()) -> d
     study = open_study(args.storage, args.study_name, args.settings, args.batch_sizes, args.dropouts)
     grid = [(b, d) for b in args.batch_sizes for d in args.dropouts]
     repaired = repair_study(study, grid)
+    if not work_left(study, grid):
+        return repaired
     datalib.load_mnist(args.data_dir)  # fetch or convert MNIST once, before workers race for it
     worker_args = (args.storage, args.study_name, args.settings, args.batch_sizes, args.dropouts,
                    args.data_dir, args.threads)
@@ -355,6 +357,14 @@ def completed_runs(study: optuna.Study, grid: Sequence[tuple[int, float]]) -> di
     for trial in sorted(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)), key=lambda t: t.number):
         runs.setdefault(grid_point(trial), trial)
     return {p: runs[p] for p in grid if p in runs}
+
+
+def trials_wall_seconds(runs: dict[tuple[int, float], FrozenTrial]) -> float:
+    """First start to last finish of the runs used: the sweep's wall time, however many sessions
+    (and resumes) it took, so replotting from a finished study keeps it."""
+    starts = [t.datetime_start for t in runs.values()]
+    ends = [t.datetime_complete for t in runs.values()]
+    return (max(ends) - min(starts)).total_seconds()
 
 
 def variant_rows(runs: dict[tuple[int, float], FrozenTrial]) -> list[dict]:
@@ -518,11 +528,19 @@ def plot_accuracy_vs_dropout(res: Results, settings: SweepSettings, path: Path) 
 
 
 def plot_heatmap(res: Results, settings: SweepSettings, path: Path) -> Path:
-    matrix = [[res.acc(b, d, res.max_epochs) for d in res.dropouts] for b in res.batch_sizes]
+    """Colours span the runs that learned (within 10 points of the best): a collapsed run would
+    otherwise squeeze every other cell into one colour. Values are written in every cell."""
+    matrix = np.array([[res.acc(b, d, res.max_epochs) for d in res.dropouts] for b in res.batch_sizes])
+    low, high = matrix[matrix >= matrix.max() - 10].min(), matrix.max()
+    clipped = f"; colours clipped below {low:.2f}" if matrix.min() < low else ""
     fig = plotlib.heatmap(matrix, [str(b) for b in res.batch_sizes], [f"{d:g}" for d in res.dropouts],
                           title=f"Test accuracy (%) after {res.max_epochs} epochs\n{setup_line(res, settings)}",
                           xlabel="dropout rate", ylabel="batch size", fmt="{:.2f}",
-                          colorbar_label="test accuracy (%)", cell=1.0)
+                          colorbar_label=f"test accuracy (%){clipped}", cell=1.0)
+    ax = fig.axes[0]
+    ax.images[0].set_clim(low, high)
+    for text in ax.texts:  # text colours follow the new scale: light on dark cells
+        text.set_color("white" if ax.images[0].norm(float(text.get_text())) < 0.5 else "black")
     return plotlib.save_figure(fig, path)
 
 
@@ -584,7 +602,8 @@ def main(argv: Sequence[str] | None = None, callbacks: Sequence[Callable] = ()) 
                      "threads_per_worker": args.threads,
                      "train_accuracy": "running accuracy over each epoch's batches (eval_train=False)"},
         "study": {"storage": args.storage, "name": args.study_name, "runs": len(runs),
-                  "variants": len(rows), "trials_in_study": len(study.trials), "resume": repaired},
+                  "variants": len(rows), "trials_in_study": len(study.trials), "resume": repaired,
+                  "runs_wall_s": trials_wall_seconds(runs)},
         "best_variant": best, "hypotheses": HYPOTHESES, "observations": found,
         "run_train_seconds": {f"{b}/{d:g}": runs[(b, d)].user_attrs["train_seconds"][-1] for b, d in grid},
         "csv": str(out / "task4_variants.csv"), "figures": figures, "timings_s": timings,
