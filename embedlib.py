@@ -1,0 +1,143 @@
+"""Classifying in a network's embedding space: embeddings, SSD distances, 1-NN, two KNN rules,
+leave-one-out, and a transfer-learned last layer.
+
+Labels are plain arrays of class names; every classifier takes a distance matrix (queries x
+references) and the references' labels, so leave-one-out only has to drop one column per query.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+import datalib
+import netlib
+
+Classifier = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+@torch.inference_mode()
+def embed(model: netlib.MnistNet, images: torch.Tensor, batch_size: int = 512) -> np.ndarray:
+    """(N, 28, 28) images in [0, 1] -> (N, hidden) float64 embeddings from all but the last layer."""
+    net = netlib.embedding_net(model)
+    device = next(model.parameters()).device
+    x = datalib.to_model_input(images)
+    parts = [net(x[i:i + batch_size].to(device)).cpu() for i in range(0, len(x), batch_size)]
+    return torch.cat(parts).double().numpy() if parts else np.zeros((0, model.hidden))
+
+
+def ssd_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Sum of squared differences between every row of `a` and every row of `b` (exact, float64)."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return ((a[:, None, :] - b[None, :, :]) ** 2).sum(axis=2)
+
+
+def capped_k(k: int, ref_labels: np.ndarray) -> int:
+    """k, but no more than the smallest class has images, so every letter can supply k of them."""
+    _, counts = np.unique(ref_labels, return_counts=True)
+    return int(min(k, counts.min()))
+
+
+def nearest_neighbour(d: np.ndarray, ref_labels: np.ndarray) -> np.ndarray:
+    return np.asarray(ref_labels)[np.argmin(d, axis=1)]
+
+
+def knn_vote(d: np.ndarray, ref_labels: np.ndarray, k: int) -> np.ndarray:
+    """Majority vote of the k nearest; a tie goes to the tied letter with the smaller summed SSD."""
+    ref_labels = np.asarray(ref_labels)
+    k = capped_k(k, ref_labels)
+    predicted = []
+    for row in d:
+        nearest = np.argsort(row, kind="stable")[:k]
+        letters, votes = np.unique(ref_labels[nearest], return_counts=True)
+        tied = letters[votes == votes.max()]
+        summed = [row[nearest][ref_labels[nearest] == letter].sum() for letter in tied]
+        predicted.append(tied[int(np.argmin(summed))])
+    return np.array(predicted)
+
+
+def knn_sum(d: np.ndarray, ref_labels: np.ndarray, k: int) -> np.ndarray:
+    """The report's rule: per letter, the sum of its k smallest SSDs; the smallest sum wins."""
+    ref_labels = np.asarray(ref_labels)
+    k = capped_k(k, ref_labels)
+    letters = np.unique(ref_labels)
+    sums = np.stack([np.sort(d[:, ref_labels == letter], axis=1)[:, :k].sum(axis=1) for letter in letters], 1)
+    return letters[np.argmin(sums, axis=1)]
+
+
+def leave_one_out(d: np.ndarray, labels: np.ndarray, classify: Classifier) -> np.ndarray:
+    """Classify each reference image against all the others (`d` is the square reference SSD matrix)."""
+    labels = np.asarray(labels)
+    predicted = []
+    for i in range(len(labels)):
+        others = np.arange(len(labels)) != i
+        predicted.append(classify(d[i:i + 1, others], labels[others])[0])
+    return np.array(predicted)
+
+
+# ---------------------------------------------------------------------------------------------
+# Transfer learning: a new last layer on the frozen network.
+#
+# The frozen layers are deterministic in eval mode, so training the new layer on precomputed
+# embeddings is exactly training it inside the network, only without rerunning the convolutions.
+
+def fit_linear_heads(x: np.ndarray, y: np.ndarray, n_classes: int, train_masks: np.ndarray,
+                     steps: int = 300, lr: float = 0.02, seed: int = 42) -> tuple[torch.Tensor, torch.Tensor]:
+    """Train one softmax layer per row of `train_masks` (F, N) on the rows of `x` it marks.
+
+    All F layers start from the same seeded nn.Linear-style initialisation and are trained
+    together with full-batch Adam. Each layer's loss only involves its own weights and Adam
+    updates every weight on its own, so this is F independent trainings done in one tensor.
+    Returns weights (F, n_classes, hidden) and biases (F, n_classes).
+    """
+    x = torch.as_tensor(np.asarray(x), dtype=torch.float32)
+    y = torch.as_tensor(np.asarray(y), dtype=torch.long)
+    masks = torch.as_tensor(np.asarray(train_masks), dtype=torch.float32)
+    folds, hidden = len(masks), x.shape[1]
+    gen = torch.Generator().manual_seed(seed)
+    bound = 1 / hidden ** 0.5
+    weight = ((torch.rand(n_classes, hidden, generator=gen) * 2 - 1) * bound).repeat(folds, 1, 1)
+    bias = ((torch.rand(n_classes, generator=gen) * 2 - 1) * bound).repeat(folds, 1)
+    weight.requires_grad_(True)
+    bias.requires_grad_(True)
+    opt = torch.optim.Adam([weight, bias], lr=lr)
+    targets = y.expand(folds, -1)
+    for _ in range(steps):
+        logits = torch.einsum("nh,fch->fcn", x, weight) + bias[:, :, None]  # (F, C, N) for cross_entropy
+        per_image = F.cross_entropy(logits, targets, reduction="none")  # (F, N)
+        loss = ((per_image * masks).sum(1) / masks.sum(1).clamp(min=1)).sum()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    return weight.detach(), bias.detach()
+
+
+def head_predict(x: np.ndarray, weight: torch.Tensor, bias: torch.Tensor) -> np.ndarray:
+    """Class indices from one layer (weight (C, hidden), bias (C,)) applied to embeddings (N, hidden)."""
+    logits = torch.as_tensor(np.asarray(x), dtype=torch.float32) @ weight.T + bias
+    return logits.argmax(1).numpy()
+
+
+def transfer_leave_one_out(x: np.ndarray, labels: np.ndarray, classes: Sequence[str], **fit) -> np.ndarray:
+    """Leave-one-out for the transfer layer: N trainings, each without its held-out image."""
+    y = np.array([list(classes).index(label) for label in labels])
+    masks = ~np.eye(len(y), dtype=bool)
+    weight, bias = fit_linear_heads(x, y, len(classes), masks, **fit)
+    held_out = [head_predict(x[i:i + 1], weight[i], bias[i])[0] for i in range(len(y))]
+    return np.asarray(classes)[held_out]
+
+
+def transfer_network(model: netlib.MnistNet, weight: torch.Tensor, bias: torch.Tensor) -> netlib.MnistNet:
+    """A copy of the digit network, frozen, whose last layer is the trained letter layer."""
+    net = copy.deepcopy(model).cpu().eval()
+    for p in net.parameters():
+        p.requires_grad_(False)
+    net.fc2 = nn.Linear(net.hidden, len(weight))
+    with torch.no_grad():
+        net.fc2.weight.copy_(weight)
+        net.fc2.bias.copy_(bias)
+    return net
