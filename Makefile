@@ -8,9 +8,23 @@ STAMP := $(VENV)/.installed
 
 .PHONY: figures test report sweep benchmark venv graphviz clean
 
+# Every figure and table of the report on the built-in defaults, offline, then figures/REPORT.md.
 figures: venv graphviz
-	$(PY) task1_train_mnist.py
+	$(PY) task1_train_mnist.py --no-progress
 	$(PY) task2_examine.py
+	$(PY) task3_greek_embedding.py
+	$(PY) task4_experiments.py --quick
+	$(PY) extensions/pretrained_layers.py
+	$(PY) report.py --command "make figures"
+
+# Rebuild figures/REPORT.md from the saved step outputs, without retraining anything.
+report: venv
+	$(PY) report.py
+
+# The full Task 4 grid (30 trainings, 240 variants); resumable: rerun after an interruption.
+sweep: venv
+	$(PY) task4_experiments.py
+	$(PY) report.py
 
 test: venv graphviz
 	$(PY) -m pytest -q tests

@@ -109,11 +109,16 @@ def machine() -> str:
     return f"{platform.system()} {platform.machine()}, {cpu}"
 
 
+def step_seconds(results: dict) -> float:
+    timings = results.get("timings_s", {})
+    return timings["total"] if "total" in timings else sum(timings.values())
+
+
 def header(res: Results, command: str) -> str:
     rows = []
     for name, cmd in STEPS.items():
         data = res.load(name)
-        seconds = data.get("timings_s", {}).get("total") if data else None
+        seconds = step_seconds(data) if data else None
         rows.append([f"`{cmd}`", f"{seconds:.1f} s" if seconds is not None else "not run",
                      data.get("device", "cpu") if data else ""])
     t1 = res.load("task1_results.json") or {}
@@ -207,7 +212,66 @@ def task2(res: Results) -> str:
     return out
 
 
-SECTIONS = [task1, task2]
+# --- Task 4 ----------------------------------------------------------------------------------
+
+def task4(res: Results) -> str:
+    r = res.load("task4_results.json")
+    out = "## Task 4: design your own experiment\n\n"
+    if r is None:
+        return out + not_run("task4_results.json")
+    s, study = r["settings"], r["study"]
+    subset = "all" if s["train_subset"] is None else f"{s['train_subset']:,}"
+    out += (f"Grid: batch sizes {', '.join(map(str, s['batch_sizes']))} x dropout rates "
+            f"{', '.join(map(str, s['dropouts']))} x epochs 1 to {s['max_epochs']}; {s['optimizer']} at a constant "
+            f"learning rate {s['lr']}, seed {s['seed']}, {subset} training images"
+            f"{' (the quick grid of `make figures`; `make sweep` runs the full one)' if s['quick'] else ''}. "
+            f"The test set is scored after every epoch, so {study['runs']} training runs give {study['variants']} "
+            f"variants; the runs took {study['runs_wall_s']:.0f} s of wall time with {s['workers']} worker(s). "
+            f"Training accuracy is the {s['train_accuracy']}.\n\n")
+    for key, hypothesis in r["hypotheses"].items():
+        out += f"- **{key.replace('_', ' ')}**: *hypothesis*: {hypothesis}\n  *observation*: {r['observations'][key]['text']}\n"
+    best = r["best_variant"]
+    out += (f"\nBest variant: batch {best['batch_size']}, dropout {best['dropout']}, {best['epochs']} epochs: "
+            f"{pct(best['test_acc'])} test accuracy.\n\n")
+    captions = {"accuracy_vs_epochs": "Test accuracy against epochs, per batch size.",
+                "accuracy_vs_dropout": "Test accuracy against the dropout rate.",
+                "heatmap": "Test accuracy for each batch size and dropout rate after the last epoch.",
+                "time_vs_batch": "Training time per epoch against batch size."}
+    for path in r["figures"]:
+        key = Path(path).stem.removeprefix("task4_")
+        out += "\n" + figure(path, captions.get(key, key.replace("_", " ")))
+    rows = res.csv("task4_variants.csv") or []
+    final = [row for row in rows if int(row["epochs"]) == s["max_epochs"]]
+    if final:
+        out += (f"\nEvery variant is in `task4_variants.csv` ({len(rows)} rows); those after {s['max_epochs']} epochs:\n\n"
+                + table(["batch", "dropout", "test accuracy", "train accuracy", "train seconds"],
+                        [[row["batch_size"], row["dropout"], pct(float(row["test_acc"])), pct(float(row["train_acc"])),
+                          row["train_seconds"]] for row in final]))
+    return out
+
+
+# --- Extensions ------------------------------------------------------------------------------
+
+def ext_pretrained(res: Results) -> str:
+    r = res.load("ext_pretrained_results.json")
+    out = "## Extension: a pretrained network's first layers\n\n"
+    if r is None:
+        return out + not_run("ext_pretrained_results.json")
+    if r.get("skipped"):
+        return out + f"**Skipped**: {r['skipped']}\n"
+    load = r["load"]
+    out += (f"{r['network']} with weights {r['weights']} ({load['tensors']} tensors, {len(load['missing_keys'])} "
+            f"missing and {len(load['unexpected_keys'])} unexpected keys); first-layer filters of shape "
+            f"{tuple(r['first_layer_filters'])}, inputs of {r['input_side']} px.\n\n")
+    rows = [[name, layer, "x".join(map(str, v["shape"])), f"{v['active_fraction']:.2f}"]
+            for name, image in r["images"].items() for layer, v in image["layers"].items()]
+    out += table(["image", "layer", "output", "fraction of positive outputs"], rows) + "\n"
+    for path in r["figures"]:
+        out += "\n" + figure(path, Path(path).stem.removeprefix("ext_pretrained_").replace("_", " "))
+    return out
+
+
+SECTIONS = [task1, task2, task4, ext_pretrained]
 
 
 def build_report(folder: Path, command: str = "make figures") -> str:
