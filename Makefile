@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 figures: venv graphviz
 	$(PY) task1_train_mnist.py --no-progress
 	$(PY) task2_examine.py
-	$(PY) task3_greek_embedding.py
+	$(PY) task3_greek_embedding.py --no-progress
 	$(PY) task4_experiments.py --quick
 	$(PY) extensions/pretrained_layers.py
 	$(PY) report.py --command "make figures"
@@ -46,4 +46,4 @@ benchmark: venv
 	$(PY) benchmarks/training_speed.py
 
 clean:
-	rm -rf figures/* models/* data/own_digits data/greek data/greek_own
+	rm -rf figures/* models/* data/own_digits data/greek data/greek_own data/greek_all data/greek_own_all

@@ -212,6 +212,71 @@ def task2(res: Results) -> str:
     return out
 
 
+# --- Task 3 ----------------------------------------------------------------------------------
+
+CLASSIFIERS = ("1-NN", "KNN vote", "KNN sum", "transfer")
+
+
+def accuracy_rows(acc: dict, label: str = "") -> list[list]:
+    """One row per evaluation (leave-one-out, own set) with each classifier's accuracy."""
+    prefix = [label] if label else []
+    return [prefix + [part] + [fraction(*acc[part][c]) for c in CLASSIFIERS] for part in ("leave-one-out", "own")]
+
+
+def task3(res: Results) -> str:
+    r = res.load("task3_results.json")
+    out = "## Task 3: Greek letters in the embedding space\n\n"
+    if r is None:
+        return out + not_run("task3_results.json")
+    counts = ", ".join(f"{letter} {n}" for letter, n in r["reference_counts"].items())
+    out += (f"Reference set `{r['reference_dir']}` ({counts}); own symbols `{r['own_dir']}`; model `{r['model']}` "
+            f"(hidden width {r['model_meta']['hidden']}); the default transform is `{r['transform']}`.\n\n"
+            "### a) The data and its 28x28 inputs\n\n" + figure(r["figures"]["a_reference_set"], "The first images "
+            "of the reference set with their labels, and their 28x28 network inputs."))
+    stats = r["a_ink_statistics"]
+    rows = [[name, f"{v['ink_height_px']:.1f}", f"{v['stroke_width_px']:.2f}", f"{v['centre_offset_px']:.2f}",
+             f"{v['border_brightness']:.3f}"] for name, v in stats.items()]
+    out += ("\nDo the inputs look like MNIST? Mean ink height, stroke width and distance of the centre of mass from "
+            "the centre (px), and the border's brightness:\n\n"
+            + table(["inputs", "ink height", "stroke width", "centre offset", "border"], rows) + "\n"
+            + figure(r["figures"]["a_transform_check"], "MNIST digits beside the course transform's and the "
+                     "MNIST-recipe transform's inputs."))
+    summary = res.text(Path(r["figures"]["b_summary"]).name)
+    out += "\n### b) The embedding network\n\n" + (code_block(summary) if summary else "")
+    out += ("\n### c) Embeddings\n\nSaved as " + ", ".join(f"`{Path(p).name}`" for p in r["c_files"]) + ".\n")
+    cols = r["d_ssd_table"]["columns"]
+    rows = [[name] + [f"{c['ssd'][i]:.1f}" for c in cols] for i, name in enumerate(r["d_ssd_table"]["rows"])]
+    out += ("\n### d) Sum-of-squared-difference tables\n\nSSD from the first image of each letter to every image "
+            "(each header gives the column's smallest non-zero SSD):\n\n"
+            + table(["image"] + [c["header"] for c in cols], rows) + "\n"
+            + figure(r["figures"]["d_ssd_matrix"], "The whole pairwise SSD matrix, ordered by letter."))
+    wrong = [p for p in r["e_own_predictions"] if p["1-NN"] != p["truth"]]
+    out += (f"\n### e) Own symbols by 1-NN\n\n{len(r['e_own_predictions'])} own symbols, {len(wrong)} wrong by 1-NN"
+            + (": " + ", ".join(f"`{p['file']}` ({p['truth']} read as {p['1-NN']})" for p in wrong) if wrong else "")
+            + ".\n")
+    for path in r["figures"]["e_own_symbols"]:
+        out += "\n" + figure(path, "Own symbols: photo, 28x28 input, 1-NN prediction and truth.")
+    out += (f"\n### f, g) KNN and transfer learning\n\nk = {r['k']} (capped at "
+            f"{r['accuracy'][r['transform']]['k_used']['leave-one-out']} in leave-one-out). The transfer classifier "
+            f"freezes the {r['g_transfer']['frozen_parameters']:,} parameters of the digit network and trains a new "
+            f"last layer ({r['g_transfer']['trainable_parameters']} parameters).\n\n")
+    rows = [row for name, acc in r["accuracy"].items() for row in accuracy_rows(acc, f"`{name}`")]
+    out += table(["transform", "evaluation"] + list(CLASSIFIERS), rows) + "\n"
+    out += ("\n" + figure(r["figures"]["f_confusion"], "Confusion matrix of the own symbols.")
+            + "\n" + figure(r["figures"]["f_projection"], "The embeddings projected to 2-D, coloured by letter."))
+    widths = r["ext_widths"]
+    rows = [row for width, acc in widths["accuracy"].items() for row in accuracy_rows(acc, width)]
+    out += ("\n### Extension: other embedding widths\n\n" + table(["width", "evaluation"] + list(CLASSIFIERS), rows)
+            + "\n" + figure(widths["figure"], "Accuracy of every classifier for embedding widths "
+                             + ", ".join(widths["accuracy"]) + "."))
+    more = r["ext_more_letters"]
+    out += (f"\n### Extension: more letters\n\nAll {len(more['letters'])} letters, {more['reference_images']} reference "
+            f"and {more['own_images']} own images.\n\n"
+            + table(["evaluation"] + list(CLASSIFIERS), accuracy_rows(more["accuracy"])) + "\n"
+            + figure(more["figure"], f"Confusion matrix over all {len(more['letters'])} letters."))
+    return out
+
+
 # --- Task 4 ----------------------------------------------------------------------------------
 
 def task4(res: Results) -> str:
@@ -271,7 +336,7 @@ def ext_pretrained(res: Results) -> str:
     return out
 
 
-SECTIONS = [task1, task2, task4, ext_pretrained]
+SECTIONS = [task1, task2, task3, task4, ext_pretrained]
 
 
 def build_report(folder: Path, command: str = "make figures") -> str:
