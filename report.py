@@ -109,16 +109,11 @@ def machine() -> str:
     return f"{platform.system()} {platform.machine()}, {cpu}"
 
 
-def step_seconds(results: dict) -> float:
-    timings = results.get("timings_s", {})
-    return timings["total"] if "total" in timings else sum(timings.values())
-
-
 def header(res: Results, command: str) -> str:
     rows = []
     for name, cmd in STEPS.items():
         data = res.load(name)
-        seconds = step_seconds(data) if data else None
+        seconds = data.get("timings_s", {}).get("total") if data else None
         rows.append([f"`{cmd}`", f"{seconds:.1f} s" if seconds is not None else "not run",
                      data.get("device", "cpu") if data else ""])
     t1 = res.load("task1_results.json") or {}
@@ -152,12 +147,12 @@ def task1(res: Results) -> str:
     meta = r["model_meta"]
     if "history" in r:
         h = r["history"]
-        rows = [[e, f"{l:.4f}", pct(a), f"{tl:.4f}", pct(ta), f"{s:.1f}"] for e, l, a, tl, ta, s in
+        rows = [[e, f"{l:.4f}", pct(a), f"{tl:.4f}", pct(ta), f"{s:.1f} s"] for e, l, a, tl, ta, s in
                 zip(h["epoch"], h["epoch_train_loss"], h["train_acc"], h["test_loss"], h["test_acc"], h["epoch_seconds"])]
         out += (f"\n### d) Training\n\n{meta['optimizer']} (learning rate {meta['lr']}, {meta['schedule']} schedule), "
                 f"batch {meta['batch_size']}, {meta['epochs']} epochs, on {r['device']}; training took "
                 f"{r['timings_s']['training']:.1f} s.\n\n"
-                + table(["epoch", "train loss", "train accuracy", "test loss", "test accuracy", "seconds"], rows)
+                + table(["epoch", "train loss", "train accuracy", "test loss", "test accuracy", "time"], rows)
                 + "\n" + figure("task1d_loss.png", "Training loss against examples seen; test loss after each epoch.")
                 + "\n" + figure("task1d_accuracy.png", "Training and test accuracy after each epoch."))
         out += f"\n### e) Saved\n\nThe model was saved with its metadata; final test accuracy {pct(meta['test_accuracy'])}.\n"
@@ -264,17 +259,27 @@ def task3(res: Results) -> str:
     out += table(["transform", "evaluation"] + list(CLASSIFIERS), rows) + "\n"
     out += ("\n" + figure(r["figures"]["f_confusion"], "Confusion matrix of the own symbols.")
             + "\n" + figure(r["figures"]["f_projection"], "The embeddings projected to 2-D, coloured by letter."))
-    widths = r["ext_widths"]
+    return out + task3_widths(r["ext_widths"]) + task3_more_letters(r["ext_more_letters"])
+
+
+def task3_widths(widths: dict) -> str:
+    out = "\n### Extension: other embedding widths\n\n"
+    if "skipped" in widths:
+        return out + f"**Skipped**: {widths['skipped']}.\n"
     rows = [row for width, acc in widths["accuracy"].items() for row in accuracy_rows(acc, width)]
-    out += ("\n### Extension: other embedding widths\n\n" + table(["width", "evaluation"] + list(CLASSIFIERS), rows)
-            + "\n" + figure(widths["figure"], "Accuracy of every classifier for embedding widths "
-                             + ", ".join(widths["accuracy"]) + "."))
-    more = r["ext_more_letters"]
-    out += (f"\n### Extension: more letters\n\nAll {len(more['letters'])} letters, {more['reference_images']} reference "
-            f"and {more['own_images']} own images.\n\n"
+    return (out + table(["width", "evaluation"] + list(CLASSIFIERS), rows) + "\n"
+            + figure(widths["figure"], "Accuracy of every classifier for embedding widths "
+                     + ", ".join(widths["accuracy"]) + "."))
+
+
+def task3_more_letters(more: dict) -> str:
+    out = "\n### Extension: more letters\n\n"
+    if "skipped" in more:
+        return out + f"**Skipped**: {more['skipped']}.\n"
+    return (out + f"All {len(more['letters'])} letters, {more['reference_images']} reference and "
+            f"{more['own_images']} own images.\n\n"
             + table(["evaluation"] + list(CLASSIFIERS), accuracy_rows(more["accuracy"])) + "\n"
             + figure(more["figure"], f"Confusion matrix over all {len(more['letters'])} letters."))
-    return out
 
 
 # --- Task 4 ----------------------------------------------------------------------------------
@@ -294,7 +299,8 @@ def task4(res: Results) -> str:
             f"variants; the runs took {study['runs_wall_s']:.0f} s of wall time with {s['workers']} worker(s). "
             f"Training accuracy is the {s['train_accuracy']}.\n\n")
     for key, hypothesis in r["hypotheses"].items():
-        out += f"- **{key.replace('_', ' ')}**: *hypothesis*: {hypothesis}\n  *observation*: {r['observations'][key]['text']}\n"
+        out += (f"- **{key.replace('_', ' ')}**: *hypothesis*: {hypothesis}<br>"
+                f"*observation*: {r['observations'][key]['text']}\n")
     best = r["best_variant"]
     out += (f"\nBest variant: batch {best['batch_size']}, dropout {best['dropout']}, {best['epochs']} epochs: "
             f"{pct(best['test_acc'])} test accuracy.\n\n")
@@ -309,9 +315,9 @@ def task4(res: Results) -> str:
     final = [row for row in rows if int(row["epochs"]) == s["max_epochs"]]
     if final:
         out += (f"\nEvery variant is in `task4_variants.csv` ({len(rows)} rows); those after {s['max_epochs']} epochs:\n\n"
-                + table(["batch", "dropout", "test accuracy", "train accuracy", "train seconds"],
+                + table(["batch", "dropout", "test accuracy", "train accuracy", "training time"],
                         [[row["batch_size"], row["dropout"], pct(float(row["test_acc"])), pct(float(row["train_acc"])),
-                          row["train_seconds"]] for row in final]))
+                          f"{float(row['train_seconds']):.1f} s"] for row in final]))
     return out
 
 

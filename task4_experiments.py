@@ -591,6 +591,7 @@ def main(argv: Sequence[str] | None = None, callbacks: Sequence[Callable] = ()) 
                str(plot_time_vs_batch(res, args.settings, out / "task4_time_vs_batch.png",
                                       args.workers, args.threads))]
     timings["figures"] = time.perf_counter() - start
+    timings["total"] = timings["sweep"] + timings["figures"]
 
     found = observations(res)
     for topic, hypothesis in HYPOTHESES.items():

@@ -350,6 +350,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
                   f"{stats[layer]['active_fraction']:.0%} of activations positive")
         per_image[key] = {"source": description, "layers": stats}
     timings["figures"] = time.perf_counter() - start
+    timings["total"] = timings["load"] + timings["figures"]
 
     results = {"arch": args.arch, "network": net.name, "weights": net.weights, "load": net.load_report,
                "input_side": net.side, "normalisation": {"mean": list(net.mean), "std": list(net.std)},
