@@ -82,8 +82,11 @@ class Results:
             return list(csv.DictReader(f))
 
 
-def not_run(name: str) -> str:
-    return f"**Not run**: `{name}` is missing. Run `{STEPS[name]}` and then `python report.py`.\n"
+def opening(res: Results, name: str, title: str) -> tuple[dict | None, str]:
+    """A step's results and its section heading; without results, the heading says how to make them."""
+    r = res.load(name)
+    missing = "" if r is not None else f"**Not run**: `{name}` is missing. Run `{STEPS[name]}` and then `python report.py`.\n"
+    return r, f"## {title}\n\n{missing}"
 
 
 # --- header ----------------------------------------------------------------------------------
@@ -128,10 +131,9 @@ def header(res: Results, command: str) -> str:
 # --- Task 1 ----------------------------------------------------------------------------------
 
 def task1(res: Results) -> str:
-    r = res.load("task1_results.json")
-    out = "## Task 1: build and train a network to recognise digits\n\n"
+    r, out = opening(res, "task1_results.json", "Task 1: build and train a network to recognise digits")
     if r is None:
-        return out + not_run("task1_results.json")
+        return out
     out += "### a) The MNIST test set\n\n" + figure("task1a_first_six_digits.png", "The first six test digits "
            f"with their ground truth: {' '.join(map(str, r['a_first_six_labels']))}.")
     out += ("\n### b) Repeatable\n\nEvery random number comes from seed "
@@ -180,10 +182,9 @@ def task1(res: Results) -> str:
 # --- Task 2 ----------------------------------------------------------------------------------
 
 def task2(res: Results) -> str:
-    r = res.load("task2_results.json")
-    out = "## Task 2: examine the network\n\n"
+    r, out = opening(res, "task2_results.json", "Task 2: examine the network")
     if r is None:
-        return out + not_run("task2_results.json")
+        return out
     out += f"The summary table lists {r['summary_parameters']:,} parameters.\n\n"
     summary = res.text("task2_summary.txt")
     out += (code_block(summary) if summary else "")
@@ -219,10 +220,9 @@ def accuracy_rows(acc: dict, label: str = "") -> list[list]:
 
 
 def task3(res: Results) -> str:
-    r = res.load("task3_results.json")
-    out = "## Task 3: Greek letters in the embedding space\n\n"
+    r, out = opening(res, "task3_results.json", "Task 3: Greek letters in the embedding space")
     if r is None:
-        return out + not_run("task3_results.json")
+        return out
     counts = ", ".join(f"{letter} {n}" for letter, n in r["reference_counts"].items())
     out += (f"Reference set `{r['reference_dir']}` ({counts}); own symbols `{r['own_dir']}`; model `{r['model']}` "
             f"(hidden width {r['model_meta']['hidden']}); the default transform is `{r['transform']}`.\n\n"
@@ -285,10 +285,9 @@ def task3_more_letters(more: dict) -> str:
 # --- Task 4 ----------------------------------------------------------------------------------
 
 def task4(res: Results) -> str:
-    r = res.load("task4_results.json")
-    out = "## Task 4: design your own experiment\n\n"
+    r, out = opening(res, "task4_results.json", "Task 4: design your own experiment")
     if r is None:
-        return out + not_run("task4_results.json")
+        return out
     s, study = r["settings"], r["study"]
     subset = "all" if s["train_subset"] is None else f"{s['train_subset']:,}"
     out += (f"Grid: batch sizes {', '.join(map(str, s['batch_sizes']))} x dropout rates "
@@ -324,10 +323,9 @@ def task4(res: Results) -> str:
 # --- Extensions ------------------------------------------------------------------------------
 
 def ext_pretrained(res: Results) -> str:
-    r = res.load("ext_pretrained_results.json")
-    out = "## Extension: a pretrained network's first layers\n\n"
+    r, out = opening(res, "ext_pretrained_results.json", "Extension: a pretrained network's first layers")
     if r is None:
-        return out + not_run("ext_pretrained_results.json")
+        return out
     if r.get("skipped"):
         return out + f"**Skipped**: {r['skipped']}\n"
     load = r["load"]

@@ -119,3 +119,11 @@ def data_numbers(text):
 def test_two_runs_give_identical_numbers(two_runs):
     (_, first), (_, second) = two_runs
     assert data_numbers(first) == data_numbers(second)
+
+
+def test_a_step_that_did_not_run_or_was_skipped_is_reported_with_the_reason(tmp_path):
+    text = report.build_report(tmp_path)
+    for name, command in report.STEPS.items():
+        assert f"`{name}` is missing. Run `{command}`" in text
+    (tmp_path / "ext_pretrained_results.json").write_text(json.dumps({"skipped": "no weights offline"}))
+    assert "**Skipped**: no weights offline" in report.build_report(tmp_path)
