@@ -116,6 +116,15 @@ def test_polarity_colour_and_shading_give_the_same_input():
         assert np.corrcoef(blur(out).ravel(), blur(plain).ravel())[0, 1] > 0.85
 
 
+def test_sensor_noise_and_a_soft_shadow_are_not_read_as_ink():
+    photo = np.asarray(draw_l_shape(ink=(60, 60, 70), paper=(205, 200, 195)), np.float32)
+    photo *= np.linspace(1.0, 0.7, photo.shape[1])[None, :, None]
+    photo += np.random.default_rng(0).normal(0, 0.05 * 255, photo.shape)
+    out = datalib.preprocess_own_image(Image.fromarray(photo.clip(0, 255).astype(np.uint8)))
+    assert_mnist_like_l(out)
+    assert np.corrcoef(blur(out).ravel(), blur(datalib.preprocess_own_image(draw_l_shape())).ravel())[0, 1] > 0.85
+
+
 def test_thin_pen_on_huge_photo_keeps_mnist_thick_strokes():
     thin = datalib.preprocess_own_image(draw_l_shape(size=(3000, 2200), box=(900, 300, 2000, 1900), width=5))
     assert_mnist_like_l(thin)
