@@ -44,6 +44,7 @@ graphviz:
 
 benchmark: venv
 	$(PY) benchmarks/training_speed.py
+	$(PY) benchmarks/own_image_robustness.py
 
 clean:
 	rm -rf figures/* models/* data/own_digits data/greek data/greek_own data/greek_all data/greek_own_all

@@ -273,13 +273,14 @@ def _ink_signal(rgb: np.ndarray) -> np.ndarray:
     """How far each pixel is from the paper, along the ink's own colour: ink > 0, paper ~ 0.
 
     The paper's colour is the border's median (the border is paper whichever polarity), and the
-    ink's direction in RGB is taken from the pixels that differ most from it, so blue, green or
+    ink's direction in RGB is taken from the pixels that differ most from it in thin strokes
+    (a top-hat drops broad areas, such as a lit or shadowed half of the page), so blue, green or
     chalk-white ink on any paper gives the same positive signal.
     """
     paper = np.median(_border(rgb), axis=0)
     diff = rgb - paper
-    distance = np.linalg.norm(diff, axis=2)
-    strongest = distance >= np.quantile(distance, 0.98)
+    stroke_likeness = _flatten_background(_denoise(np.linalg.norm(diff, axis=2)))
+    strongest = stroke_likeness >= np.quantile(stroke_likeness, 0.98)
     direction = diff[strongest].mean(axis=0)
     direction /= max(np.linalg.norm(direction), 1e-6)
     return np.clip(diff @ direction, 0, None)
@@ -332,13 +333,14 @@ def _flatten_background(ink: np.ndarray) -> np.ndarray:
     """Subtract slowly varying shading (shadows, uneven light) with a morphological top-hat.
 
     The opening window is a few stroke widths wide, so it removes the strokes but follows the
-    shading; estimating the stroke width first keeps a thick marker from being erased. Shading
-    is smooth, so the opening runs on a block-minimum thumbnail and is scaled back up.
+    shading; estimating the stroke width first keeps a thick marker from being erased. The window
+    is capped at a quarter of the image, since a shadow's plateau can pass for a very wide stroke.
+    Shading is smooth, so the opening runs on a block-minimum thumbnail and is scaled back up.
     """
-    width = _stroke_width(ink > _otsu(ink))
-    size = int(max(5, 3 * width + 1))
-    if size >= min(ink.shape) // 2:  # strokes as wide as the image: there is no shading to remove
+    if min(ink.shape) < 40:  # a small, tightly cropped image has no room for shading
         return ink - np.median(_border(ink))
+    width = _stroke_width(ink > _otsu(ink))
+    size = int(min(max(5, 3 * width + 1), min(ink.shape) // 4))
     block = max(1, size // 7)
     t = torch.from_numpy(np.ascontiguousarray(ink, dtype=np.float32))[None, None]
     thumb = -F.max_pool2d(-t, block, ceil_mode=True)[0, 0].numpy()
@@ -346,7 +348,9 @@ def _flatten_background(ink: np.ndarray) -> np.ndarray:
     opened = _grey_morph(_grey_morph(thumb, k, "min"), k, "max")
     background = F.interpolate(torch.from_numpy(opened)[None, None], size=ink.shape, mode="bilinear",
                                align_corners=False)[0, 0].numpy()
-    return ink - background
+    # Scaling back up blurs a shadow's edge by a block; spreading the background's maximum that
+    # far keeps that edge from surviving as a thin, ink-like ridge.
+    return ink - _grey_morph(background, 2 * block + 1, "max")
 
 
 def _clean(ink: np.ndarray) -> np.ndarray:
