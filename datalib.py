@@ -318,7 +318,7 @@ def _grey_morph(a: np.ndarray, size: int, op: str) -> np.ndarray:
     return (-t if op == "min" else t)[0, 0].numpy()
 
 
-def _stroke_width(mask: np.ndarray) -> float:
+def stroke_width(mask: np.ndarray) -> float:
     """Mean stroke width of a binary mask: its area over half its boundary length."""
     m = np.pad(mask, 1)  # ink touching the image edge still has a boundary there
     area = m.sum()
@@ -339,7 +339,7 @@ def _flatten_background(ink: np.ndarray) -> np.ndarray:
     """
     if min(ink.shape) < 40:  # a small, tightly cropped image has no room for shading
         return ink - np.median(_border(ink))
-    width = _stroke_width(ink > _otsu(ink))
+    width = stroke_width(ink > _otsu(ink))
     size = int(min(max(5, 3 * width + 1), min(ink.shape) // 4))
     block = max(1, size // 7)
     t = torch.from_numpy(np.ascontiguousarray(ink, dtype=np.float32))[None, None]
@@ -384,7 +384,7 @@ def _crop_to_ink(ink: np.ndarray) -> np.ndarray:
 def _normalise_stroke_width(ink: np.ndarray) -> np.ndarray:
     """Thicken thin pens (or thin fat markers) so strokes end up about MNIST-wide at 20 px."""
     target = MNIST_STROKE * max(ink.shape) / MNIST_BOX
-    width = _stroke_width(ink > 0.5)
+    width = stroke_width(ink > 0.5)
     pad = int(np.ceil(target))
     ink = np.pad(ink, pad)
     if width < 0.75 * target:

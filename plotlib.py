@@ -64,6 +64,25 @@ def image_grid(images: Sequence, titles: Sequence[str] | None = None, ncols: int
     return fig
 
 
+def pairs_grid(originals: Sequence, inputs: Sequence, top: Sequence[str], bottom: Sequence[str],
+               colors: Sequence[str], suptitle: str, ncols: int = 4):
+    """Each original image beside its 28x28 network input: `top` titles the original, `bottom`
+    (in `colors`) the input."""
+    nrows = -(-len(inputs) // ncols)
+    fig, axes = plt.subplots(nrows, 2 * ncols, figsize=(2 * ncols * 1.55, nrows * 1.9 + 0.6), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for k, (original, x) in enumerate(zip(originals, inputs)):
+        r, c = divmod(k, ncols)
+        axes[r, 2 * c].imshow(original, interpolation="lanczos")
+        axes[r, 2 * c + 1].imshow(_as_array(x), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+        axes[r, 2 * c].set_title(top[k], fontsize=9)
+        axes[r, 2 * c + 1].set_title(bottom[k], fontsize=9, color=colors[k])
+    fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
 def heatmap(matrix, row_labels: Sequence[str], col_labels: Sequence[str], title: str,
             xlabel: str = "", ylabel: str = "", cmap: str = "viridis", fmt: str | None = "{:.1f}",
             cell: float = 0.6, colorbar_label: str = ""):

@@ -180,27 +180,17 @@ def own_digit_accuracy(images: datalib.ImageSet, predicted: list[int]) -> dict:
 def plot_own_digits(images: datalib.ImageSet, predicted: list[int], figures_dir: Path,
                     per_figure: int = 30) -> list[Path]:
     """Each original photo beside its 28x28 network input, titled with the prediction."""
-    plt = plotlib.plt
-    paths, ncols = [], 5
+    paths = []
     for start in range(0, len(images.paths), per_figure):
         idx = range(start, min(start + per_figure, len(images.paths)))
-        nrows = -(-len(idx) // ncols)
-        fig, axes = plt.subplots(nrows, 2 * ncols, figsize=(2 * ncols * 1.35, nrows * 1.65), squeeze=False)
-        for ax in axes.flat:
-            ax.axis("off")
-        for k, i in enumerate(idx):
-            r, c = divmod(k, ncols)
-            original = datalib.read_image(images.paths[i])
-            axes[r, 2 * c].imshow(original)
-            axes[r, 2 * c + 1].imshow(images.images[i].numpy(), cmap="gray", vmin=0, vmax=1)
-            label = images.labels[i]
-            ok = label is None or int(label) == predicted[i]
-            name = f"{images.groups[i]}/{images.paths[i].name}" if images.groups[i] else images.paths[i].name
-            axes[r, 2 * c].set_title(name, fontsize=8)
-            axes[r, 2 * c + 1].set_title(f"pred {predicted[i]}" + (f" (true {label})" if label else ""),
-                                         fontsize=9, color="green" if ok else "red")
-        fig.suptitle(f"Own digits {start + 1}-{idx[-1] + 1}: photo, then the 28x28 input and prediction")
-        fig.tight_layout()
+        names = [f"{images.groups[i]}/{images.paths[i].name}" if images.groups[i] else images.paths[i].name
+                 for i in idx]
+        labels = [images.labels[i] for i in idx]
+        bottom = [f"pred {predicted[i]}" + (f" (true {y})" if y else "") for i, y in zip(idx, labels)]
+        colors = ["green" if y is None or int(y) == predicted[i] else "red" for i, y in zip(idx, labels)]
+        fig = plotlib.pairs_grid([datalib.read_image(images.paths[i]) for i in idx], images.images[list(idx)],
+                                 names, bottom, colors, ncols=5,
+                                 suptitle=f"Own digits {start + 1}-{idx[-1] + 1}: photo, then the 28x28 input and prediction")
         paths.append(plotlib.save_figure(fig, figures_dir / f"task1g_own_digits_{start // per_figure + 1}.png"))
     return paths
 

@@ -195,21 +195,7 @@ def display_name(path: Path, root: Path) -> str:
 
 def plot_pairs(originals, inputs, top: list[str], bottom: list[str], colors: list[str], suptitle: str,
                path: Path, ncols: int = 4) -> Path:
-    """Each original image beside its 28x28 network input, titled above each."""
-    plt = plotlib.plt
-    nrows = -(-len(inputs) // ncols)
-    fig, axes = plt.subplots(nrows, 2 * ncols, figsize=(2 * ncols * 1.55, nrows * 1.9 + 0.6), squeeze=False)
-    for ax in axes.flat:
-        ax.axis("off")
-    for k, (original, x) in enumerate(zip(originals, inputs)):
-        r, c = divmod(k, ncols)
-        axes[r, 2 * c].imshow(original, interpolation="lanczos")
-        axes[r, 2 * c + 1].imshow(np.asarray(x), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-        axes[r, 2 * c].set_title(top[k], fontsize=9)
-        axes[r, 2 * c + 1].set_title(bottom[k], fontsize=9, color=colors[k])
-    fig.suptitle(suptitle)
-    fig.tight_layout()
-    return plotlib.save_figure(fig, path)
+    return plotlib.save_figure(plotlib.pairs_grid(originals, inputs, top, bottom, colors, suptitle, ncols), path)
 
 
 def plot_reference_set(ref: datalib.ImageSet, transform: str, path: Path, n: int = 12) -> Path:
@@ -232,7 +218,7 @@ def ink_statistics(images) -> dict:
         offset.append(np.hypot((ys * img).sum() / mass - 13.5, (xs * img).sum() / mass - 13.5))
         rows = np.flatnonzero((img > 0.5).any(axis=1))
         height.append(rows[-1] - rows[0] + 1 if rows.size else 0)
-        width.append(datalib._stroke_width(img > 0.5))
+        width.append(datalib.stroke_width(img > 0.5))
     return {"border_brightness": float(np.mean(border)), "centre_offset_px": float(np.mean(offset)),
             "ink_height_px": float(np.mean(height)), "stroke_width_px": float(np.mean(width))}
 
