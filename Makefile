@@ -27,6 +27,7 @@ sweep: venv
 	$(PY) report.py
 
 test: venv graphviz
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q tests
 
 venv: $(STAMP)

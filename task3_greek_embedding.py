@@ -26,8 +26,10 @@ import embedlib
 import glyphs
 import netlib
 import plotlib
+import preprocess
 import trainlib
 from atomicio import atomic_path, write_json, write_text
+from reportlib import Results, code_block, figure, fraction, opening, table
 
 SEED = 42
 DEFAULT_GREEK, DEFAULT_OWN = Path("data/greek"), Path("data/greek_own")
@@ -79,7 +81,7 @@ def parse_args(argv=None):
                    help="digit network written by task1_train_mnist.py")
     p.add_argument("--data-dir", type=Path, default=Path("data"), help="where MNIST lives")
     p.add_argument("--figures-dir", type=Path, default=Path("figures"), help="where figures and results go")
-    p.add_argument("--transform", choices=datalib.TRANSFORMS, default="mnist",
+    p.add_argument("--transform", choices=preprocess.TRANSFORMS, default="mnist",
                    help="image -> 28x28 input: mnist (the MNIST recipe, default: best measured) or "
                         "course (the assignment's scale-crop-invert); both are measured either way")
     p.add_argument("--k", type=int, default=9,
@@ -218,7 +220,7 @@ def ink_statistics(images) -> dict:
         offset.append(np.hypot((ys * img).sum() / mass - 13.5, (xs * img).sum() / mass - 13.5))
         rows = np.flatnonzero((img > 0.5).any(axis=1))
         height.append(rows[-1] - rows[0] + 1 if rows.size else 0)
-        width.append(datalib.stroke_width(img > 0.5))
+        width.append(preprocess.stroke_width(img > 0.5))
     return {"border_brightness": float(np.mean(border)), "centre_offset_px": float(np.mean(offset)),
             "ink_height_px": float(np.mean(height)), "stroke_width_px": float(np.mean(width))}
 
@@ -577,7 +579,7 @@ def main(argv=None) -> dict:
     lap("generate")
 
     # a) Both transforms are measured; the chosen one drives every other step.
-    transforms = [args.transform] + [t for t in datalib.TRANSFORMS if t != args.transform]
+    transforms = [args.transform] + [t for t in preprocess.TRANSFORMS if t != args.transform]
     ref_sets, own_sets = {}, {}
     for t in transforms:
         quiet = t != args.transform
@@ -596,7 +598,7 @@ def main(argv=None) -> dict:
     mnist = datalib.load_mnist(args.data_dir)
     pick = spread_indices(labels, MNIST_ROW)
     rows = {"MNIST digits": mnist.test_images[:MNIST_ROW].numpy() / 255.0}
-    rows.update({f"{t} transform": ref_sets[t].images.numpy() for t in datalib.TRANSFORMS})
+    rows.update({f"{t} transform": ref_sets[t].images.numpy() for t in preprocess.TRANSFORMS})
     stats = {name: ink_statistics(images if name != "MNIST digits" else mnist.test_images[:1000].numpy() / 255.0)
              for name, images in rows.items()}
     figures["a_transform_check"] = str(plot_transform_check(
@@ -724,6 +726,82 @@ def run_more_letters(args, model, all_letters: bool, figs: Path) -> dict:
                              figs / "ext_more_letters_confusion.png", ncols=2)
     return {"generated": generated, "letters": classes, "reference_images": len(ref.labels),
             "own_images": len(own.labels), "accuracy": table, "figure": str(figure)}
+
+
+# --- report section --------------------------------------------------------------------------
+
+RESULTS_FILE = "task3_results.json"
+COMMAND = "python task3_greek_embedding.py"
+
+
+def accuracy_rows(acc: dict, label: str = "") -> list[list]:
+    """One row per evaluation (leave-one-out, own set) with each classifier's accuracy."""
+    prefix = [label] if label else []
+    return [prefix + [part] + [fraction(*acc[part][c]) for c in CLASSIFIERS] for part in ("leave-one-out", "own")]
+
+
+def report_section(res: Results) -> str:
+    r, out = opening(res, RESULTS_FILE, "Task 3: Greek letters in the embedding space", COMMAND)
+    if r is None:
+        return out
+    counts = ", ".join(f"{letter} {n}" for letter, n in r["reference_counts"].items())
+    out += (f"Reference set `{r['reference_dir']}` ({counts}); own symbols `{r['own_dir']}`; model `{r['model']}` "
+            f"(hidden width {r['model_meta']['hidden']}); the default transform is `{r['transform']}`.\n\n"
+            "### a) The data and its 28x28 inputs\n\n" + figure(r["figures"]["a_reference_set"], "The first images "
+            "of the reference set with their labels, and their 28x28 network inputs."))
+    stats = r["a_ink_statistics"]
+    rows = [[name, f"{v['ink_height_px']:.1f}", f"{v['stroke_width_px']:.2f}", f"{v['centre_offset_px']:.2f}",
+             f"{v['border_brightness']:.3f}"] for name, v in stats.items()]
+    out += ("\nDo the inputs look like MNIST? Mean ink height, stroke width and distance of the centre of mass from "
+            "the centre (px), and the border's brightness:\n\n"
+            + table(["inputs", "ink height", "stroke width", "centre offset", "border"], rows) + "\n"
+            + figure(r["figures"]["a_transform_check"], "MNIST digits beside the course transform's and the "
+                     "MNIST-recipe transform's inputs."))
+    summary = res.text(Path(r["figures"]["b_summary"]).name)
+    out += "\n### b) The embedding network\n\n" + (code_block(summary) if summary else "")
+    out += ("\n### c) Embeddings\n\nSaved as " + ", ".join(f"`{Path(p).name}`" for p in r["c_files"]) + ".\n")
+    cols = r["d_ssd_table"]["columns"]
+    rows = [[name] + [f"{c['ssd'][i]:.1f}" for c in cols] for i, name in enumerate(r["d_ssd_table"]["rows"])]
+    out += ("\n### d) Sum-of-squared-difference tables\n\nSSD from the first image of each letter to every image "
+            "(each header gives the column's smallest non-zero SSD):\n\n"
+            + table(["image"] + [c["header"] for c in cols], rows) + "\n"
+            + figure(r["figures"]["d_ssd_matrix"], "The whole pairwise SSD matrix, ordered by letter."))
+    wrong = [p for p in r["e_own_predictions"] if p["1-NN"] != p["truth"]]
+    out += (f"\n### e) Own symbols by 1-NN\n\n{len(r['e_own_predictions'])} own symbols, {len(wrong)} wrong by 1-NN"
+            + (": " + ", ".join(f"`{p['file']}` ({p['truth']} read as {p['1-NN']})" for p in wrong) if wrong else "")
+            + ".\n")
+    for path in r["figures"]["e_own_symbols"]:
+        out += "\n" + figure(path, "Own symbols: photo, 28x28 input, 1-NN prediction and truth.")
+    out += (f"\n### f, g) KNN and transfer learning\n\nk = {r['k']} (capped at "
+            f"{r['accuracy'][r['transform']]['k_used']['leave-one-out']} in leave-one-out). The transfer classifier "
+            f"freezes the {r['g_transfer']['frozen_parameters']:,} parameters of the digit network and trains a new "
+            f"last layer ({r['g_transfer']['trainable_parameters']} parameters).\n\n")
+    rows = [row for name, acc in r["accuracy"].items() for row in accuracy_rows(acc, f"`{name}`")]
+    out += table(["transform", "evaluation"] + list(CLASSIFIERS), rows) + "\n"
+    out += ("\n" + figure(r["figures"]["f_confusion"], "Confusion matrix of the own symbols.")
+            + "\n" + figure(r["figures"]["f_projection"], "The embeddings projected to 2-D, coloured by letter."))
+    return out + task3_widths(r["ext_widths"]) + task3_more_letters(r["ext_more_letters"])
+
+
+def task3_widths(widths: dict) -> str:
+    out = "\n### Extension: other embedding widths\n\n"
+    if "skipped" in widths:
+        return out + f"**Skipped**: {widths['skipped']}.\n"
+    rows = [row for width, acc in widths["accuracy"].items() for row in accuracy_rows(acc, width)]
+    return (out + table(["width", "evaluation"] + list(CLASSIFIERS), rows) + "\n"
+            + figure(widths["figure"], "Accuracy of every classifier for embedding widths "
+                     + ", ".join(widths["accuracy"]) + "."))
+
+
+def task3_more_letters(more: dict) -> str:
+    out = "\n### Extension: more letters\n\n"
+    if "skipped" in more:
+        return out + f"**Skipped**: {more['skipped']}.\n"
+    return (out + f"All {len(more['letters'])} letters, {more['reference_images']} reference and "
+            f"{more['own_images']} own images.\n\n"
+            + table(["evaluation"] + list(CLASSIFIERS), accuracy_rows(more["accuracy"])) + "\n"
+            + figure(more["figure"], f"Confusion matrix over all {len(more['letters'])} letters."))
+
 
 
 if __name__ == "__main__":

@@ -36,9 +36,11 @@ from optuna.trial import FrozenTrial, TrialState
 import datalib
 import netlib
 import plotlib
+import reportlib
 import trainlib
 from atomicio import write_json, write_text
 from plotlib import plt
+from reportlib import figure, opening, pct, table
 
 FULL_GRID = {"batch_sizes": "16,32,64,128,256", "dropouts": "0.0,0.25,0.5,0.75,0.9,1.0",
              "max_epochs": 8, "train_subset": None, "test_subset": None}
@@ -441,7 +443,7 @@ def observe_dropout(res: Results) -> dict:
         text += (f"accuracy turns down (more than {TURN_DOWN_PP} points below the best) at dropout "
                  f"{turned:g} ({accs[turned]:.2f}%)")
         last = max(res.dropouts)
-        text += f" and is {accs[last]:.2f}% at {last:g}." if last != turned else "." 
+        text += f" and is {accs[last]:.2f}% at {last:g}." if last != turned else "."
     best_per_batch = {str(b): _best({d: res.acc(b, d, res.max_epochs) for d in res.dropouts})[0]
                       for b in res.batch_sizes}
     text += f" Best dropout per batch size: {', '.join(f'{b}: {d:g}' for b, d in best_per_batch.items())}."
@@ -613,6 +615,49 @@ def main(argv: Sequence[str] | None = None, callbacks: Sequence[Callable] = ()) 
     print(f"\nbest variant: batch {best['batch_size']}, dropout {best['dropout']:g}, {best['epochs']} epochs: "
           f"{best['test_acc']:.2%}; sweep {timings['sweep']:.0f} s; wrote {out / 'task4_results.json'}")
     return results
+
+
+# --- report section --------------------------------------------------------------------------
+
+RESULTS_FILE = "task4_results.json"
+COMMAND = "python task4_experiments.py --quick"
+
+
+def report_section(res: reportlib.Results) -> str:
+    r, out = opening(res, RESULTS_FILE, "Task 4: design your own experiment", COMMAND)
+    if r is None:
+        return out
+    s, study = r["settings"], r["study"]
+    subset = "all" if s["train_subset"] is None else f"{s['train_subset']:,}"
+    out += (f"Grid: batch sizes {', '.join(map(str, s['batch_sizes']))} x dropout rates "
+            f"{', '.join(map(str, s['dropouts']))} x epochs 1 to {s['max_epochs']}; {s['optimizer']} at a constant "
+            f"learning rate {s['lr']}, seed {s['seed']}, {subset} training images"
+            f"{' (the quick grid of `make figures`; `make sweep` runs the full one)' if s['quick'] else ''}. "
+            f"The test set is scored after every epoch, so {study['runs']} training runs give {study['variants']} "
+            f"variants; the runs took {study['runs_wall_s']:.0f} s of wall time with {s['workers']} worker(s). "
+            f"Training accuracy is the {s['train_accuracy']}.\n\n")
+    for key, hypothesis in r["hypotheses"].items():
+        out += (f"- **{key.replace('_', ' ')}**: *hypothesis*: {hypothesis}<br>"
+                f"*observation*: {r['observations'][key]['text']}\n")
+    best = r["best_variant"]
+    out += (f"\nBest variant: batch {best['batch_size']}, dropout {best['dropout']}, {best['epochs']} epochs: "
+            f"{pct(best['test_acc'])} test accuracy.\n\n")
+    captions = {"accuracy_vs_epochs": "Test accuracy against epochs, per batch size.",
+                "accuracy_vs_dropout": "Test accuracy against the dropout rate.",
+                "heatmap": "Test accuracy for each batch size and dropout rate after the last epoch.",
+                "time_vs_batch": "Training time per epoch against batch size."}
+    for path in r["figures"]:
+        key = Path(path).stem.removeprefix("task4_")
+        out += "\n" + figure(path, captions.get(key, key.replace("_", " ")))
+    rows = res.csv("task4_variants.csv") or []
+    final = [row for row in rows if int(row["epochs"]) == s["max_epochs"]]
+    if final:
+        out += (f"\nEvery variant is in `task4_variants.csv` ({len(rows)} rows); those after {s['max_epochs']} epochs:\n\n"
+                + table(["batch", "dropout", "test accuracy", "train accuracy", "training time"],
+                        [[row["batch_size"], row["dropout"], pct(float(row["test_acc"])), pct(float(row["train_acc"])),
+                          f"{float(row['train_seconds']):.1f} s"] for row in final]))
+    return out
+
 
 
 if __name__ == "__main__":

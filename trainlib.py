@@ -15,19 +15,23 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm import tqdm
 
+import datalib
+import netlib
+
 OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = ("onecycle", "constant")
 
 
 @dataclass
 class TrainConfig:
+    """Everything that decides how a digit network is trained; saved whole in its checkpoint."""
     epochs: int = 5
     batch_size: int = 64
     optimizer: str = "adam"
     lr: float = 5e-3          # Adam with one-cycle: the peak rate; otherwise the constant rate
     momentum: float = 0.5     # SGD only (the PyTorch tutorial's value)
     schedule: str = "onecycle"
-    seed: int = 42
+    seed: int = netlib.DEFAULT_SEED
     log_interval: int = 10    # batches per point of the training-loss curve
     eval_train: bool = True   # evaluate the whole training set after each epoch (else: running)
 
@@ -47,6 +51,13 @@ class History:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def config_from_meta(meta: dict) -> TrainConfig:
+    """The training config a checkpoint was made with (its `train_config`), defaults for the rest."""
+    saved = meta.get("train_config", {})
+    known = {f for f in TrainConfig.__dataclass_fields__}
+    return TrainConfig(**{k: v for k, v in saved.items() if k in known})
 
 
 def make_optimizer(model: nn.Module, cfg: TrainConfig, steps_per_epoch: int):
@@ -146,3 +157,19 @@ def accuracy_line(name: str, correct: int, total: int) -> str:
     """'own-digit accuracy: 86/90 (95.6%)' — the one format every script prints."""
     pct = 100.0 * correct / total if total else float("nan")
     return f"{name} accuracy: {correct}/{total} ({pct:.1f}%)"
+
+
+def train_digit_network(mnist: datalib.Mnist, cfg: TrainConfig, hidden: int = 50, device: str | torch.device = "cpu",
+                        progress: bool = True) -> tuple[netlib.MnistNet, History]:
+    """The one way every digit network is made: seeded, built, trained on `mnist` with `cfg`."""
+    netlib.seed_everything(cfg.seed)
+    model = netlib.MnistNet(hidden=hidden).to(device)
+    hist = train(model, datalib.to_model_input(mnist.train_images), mnist.train_labels,
+                 datalib.to_model_input(mnist.test_images), mnist.test_labels, cfg, progress=progress)
+    return model, hist
+
+
+def save_digit_network(model: netlib.MnistNet, path, cfg: TrainConfig, hist: History, train_images: int):
+    """Checkpoint with the whole training config, so any later network can be made the same way."""
+    return netlib.save_checkpoint(model, path, train_config=asdict(cfg), seed=cfg.seed, epochs=cfg.epochs,
+                                  test_accuracy=hist.test_acc[-1], train_images=train_images)

@@ -3,7 +3,7 @@
     python benchmarks/own_image_robustness.py [--model models/mnist_net.pt] [--images 100]
 
 Renders MNIST test digits as photos (large canvas, grey paper, pen colour, sensor noise, a soft
-lighting gradient or a hard-edged shadow), runs them through `datalib.preprocess_own_image` and the
+lighting gradient or a hard-edged shadow), runs them through `preprocess.preprocess_own_image` and the
 saved network, and prints the accuracy per condition beside the accuracy on the original digits.
 """
 from __future__ import annotations
@@ -17,8 +17,9 @@ import torch
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import datalib  # noqa: E402
+import datalib
 import netlib  # noqa: E402
+import preprocess  # noqa: E402
 
 CONDITIONS = [(shadow, noise) for shadow in ("soft", "hard") for noise in (0.02, 0.035, 0.05)]
 
@@ -64,7 +65,7 @@ def main(argv=None):
         inputs, kept = [], []
         for digit, label in zip(mnist.test_images, labels):
             try:
-                inputs.append(datalib.preprocess_own_image(as_photo(digit, rng, shadow, noise)))
+                inputs.append(preprocess.preprocess_own_image(as_photo(digit, rng, shadow, noise)))
                 kept.append(label)
             except datalib.UnreadableImage:
                 continue

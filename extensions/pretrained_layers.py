@@ -35,6 +35,7 @@ from PIL import Image  # noqa: E402
 import datalib  # noqa: E402
 import plotlib  # noqa: E402
 from atomicio import write_json  # noqa: E402
+from reportlib import Results, figure, opening, table  # noqa: E402
 
 MTCNN_ARCHS = ("mtcnn-pnet", "mtcnn-rnet", "mtcnn-onet")
 TORCHVISION_ARCHS = ("resnet18", "alexnet")
@@ -359,6 +360,31 @@ def main(argv: Sequence[str] | None = None) -> dict:
     write_json(json_path, results)
     print(f"wrote {len(figures)} figures and {json_path}")
     return results
+
+
+# --- report section --------------------------------------------------------------------------
+
+RESULTS_FILE = "ext_pretrained_results.json"
+COMMAND = "python extensions/pretrained_layers.py"
+
+
+def report_section(res: Results) -> str:
+    r, out = opening(res, RESULTS_FILE, "Extension: a pretrained network's first layers", COMMAND)
+    if r is None:
+        return out
+    if r.get("skipped"):
+        return out + f"**Skipped**: {r['skipped']}\n"
+    load = r["load"]
+    out += (f"{r['network']} with weights {r['weights']} ({load['tensors']} tensors, {len(load['missing_keys'])} "
+            f"missing and {len(load['unexpected_keys'])} unexpected keys); first-layer filters of shape "
+            f"{tuple(r['first_layer_filters'])}, inputs of {r['input_side']} px.\n\n")
+    rows = [[name, layer, "x".join(map(str, v["shape"])), f"{v['active_fraction']:.2f}"]
+            for name, image in r["images"].items() for layer, v in image["layers"].items()]
+    out += table(["image", "layer", "output", "fraction of positive outputs"], rows) + "\n"
+    for path in r["figures"]:
+        out += "\n" + figure(path, Path(path).stem.removeprefix("ext_pretrained_").replace("_", " "))
+    return out
+
 
 
 if __name__ == "__main__":

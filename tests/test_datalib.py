@@ -8,7 +8,7 @@ import torch
 from PIL import Image, ImageDraw, ImageFilter
 
 import datalib
-
+import preprocess
 
 # --- MNIST -----------------------------------------------------------------------------------
 
@@ -100,17 +100,17 @@ def assert_mnist_like_l(a):
 
 def test_off_centre_thick_inverted_large_digit_is_centred_upright():
     light_on_dark = draw_l_shape(ink=(250, 250, 240), paper=(20, 20, 30), width=70)
-    assert_mnist_like_l(datalib.preprocess_own_image(light_on_dark))
+    assert_mnist_like_l(preprocess.preprocess_own_image(light_on_dark))
 
 
 def test_polarity_colour_and_shading_give_the_same_input():
-    plain = datalib.preprocess_own_image(draw_l_shape())
+    plain = preprocess.preprocess_own_image(draw_l_shape())
     photo = draw_l_shape(ink=(30, 60, 170), paper=(170, 165, 150))
     shade = np.linspace(1.0, 0.55, photo.width)[None, :, None]  # a shadow across the page
     photo = Image.fromarray((np.asarray(photo) * shade).astype(np.uint8)).filter(ImageFilter.GaussianBlur(2))
     inverted = Image.fromarray(255 - np.asarray(draw_l_shape()))
     for variant in (photo, inverted):
-        out = datalib.preprocess_own_image(variant)
+        out = preprocess.preprocess_own_image(variant)
         assert_mnist_like_l(out)
         # blurred first: a one-pixel shift of a 2-px stroke should not count as a different shape
         assert np.corrcoef(blur(out).ravel(), blur(plain).ravel())[0, 1] > 0.85
@@ -120,13 +120,13 @@ def test_sensor_noise_and_a_soft_shadow_are_not_read_as_ink():
     photo = np.asarray(draw_l_shape(ink=(60, 60, 70), paper=(205, 200, 195)), np.float32)
     photo *= np.linspace(1.0, 0.7, photo.shape[1])[None, :, None]
     photo += np.random.default_rng(0).normal(0, 0.05 * 255, photo.shape)
-    out = datalib.preprocess_own_image(Image.fromarray(photo.clip(0, 255).astype(np.uint8)))
+    out = preprocess.preprocess_own_image(Image.fromarray(photo.clip(0, 255).astype(np.uint8)))
     assert_mnist_like_l(out)
-    assert np.corrcoef(blur(out).ravel(), blur(datalib.preprocess_own_image(draw_l_shape())).ravel())[0, 1] > 0.85
+    assert np.corrcoef(blur(out).ravel(), blur(preprocess.preprocess_own_image(draw_l_shape())).ravel())[0, 1] > 0.85
 
 
 def test_thin_pen_on_huge_photo_keeps_mnist_thick_strokes():
-    thin = datalib.preprocess_own_image(draw_l_shape(size=(3000, 2200), box=(900, 300, 2000, 1900), width=5))
+    thin = preprocess.preprocess_own_image(draw_l_shape(size=(3000, 2200), box=(900, 300, 2000, 1900), width=5))
     assert_mnist_like_l(thin)
     bright = (thin > 0.5).sum()
     assert bright >= 45  # a 2-px-wide L of ~37 px path length, not a 1-px hairline
@@ -135,19 +135,19 @@ def test_thin_pen_on_huge_photo_keeps_mnist_thick_strokes():
 def test_mnist_style_28x28_passes_through_unchanged():
     a = np.zeros((28, 28), np.uint8)
     a[6:22, 12:15] = 255
-    out = datalib.preprocess_own_image(Image.fromarray(a))
+    out = preprocess.preprocess_own_image(Image.fromarray(a))
     assert np.array_equal(out, a / 255.0)
 
 
 def test_blank_image_is_reported():
     with pytest.raises(datalib.UnreadableImage, match="no ink"):
-        datalib.preprocess_own_image(Image.new("RGB", (100, 100), (200, 200, 200)))
+        preprocess.preprocess_own_image(Image.new("RGB", (100, 100), (200, 200, 200)))
 
 
 def test_course_transform_makes_bright_strokes_on_black():
     img = Image.new("L", (128, 128), 230)
     ImageDraw.Draw(img).line([(64, 20), (64, 108)], fill=30, width=8)
-    out = datalib.course_greek_transform(img)
+    out = preprocess.course_greek_transform(img)
     assert out.shape == (28, 28)
     assert out[14, 14] > 0.6 and out[2, 2] < 0.2
 
@@ -196,7 +196,7 @@ def test_huge_photo_is_shrunk_on_read(tmp_path):
     path = save(tmp_path / "big.jpg", draw_l_shape(size=(4000, 3000), box=(1000, 500, 3000, 2500), width=60))
     img = datalib.read_image(path)
     assert max(img.size) <= datalib.MAX_SIDE
-    assert_mnist_like_l(datalib.preprocess_own_image(img))
+    assert_mnist_like_l(preprocess.preprocess_own_image(img))
 
 
 def test_missing_folder_names_it(tmp_path):
