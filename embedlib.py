@@ -20,20 +20,47 @@ import netlib
 Classifier = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
+# Where an image can be embedded (extensions/embedding_layers.py compares them): raw pixels, the
+# 320-d output of the convolution blocks, the 50-d layer before and after its ReLU (the assignment's).
+LAYERS = ("pixels", "conv", "hidden_pre_relu", "hidden")
+DEFAULT_LAYER = "hidden"
+
+
 @torch.inference_mode()
-def embed(model: netlib.MnistNet, images: torch.Tensor, batch_size: int = 512) -> np.ndarray:
-    """(N, 28, 28) images in [0, 1] -> (N, hidden) float64 embeddings from all but the last layer."""
-    net = netlib.embedding_net(model)
-    device = next(model.parameters()).device
+def embed(model: netlib.MnistNet, images: torch.Tensor, batch_size: int = 512,
+          layer: str = DEFAULT_LAYER) -> np.ndarray:
+    """(N, 28, 28) images in [0, 1] -> (N, width) float64 embeddings at `layer` (one of LAYERS);
+    the default is the output of all but the last layer (`hidden` wide)."""
+    if layer not in LAYERS:
+        raise ValueError(f"layer must be one of {LAYERS}, got {layer!r}")
     x = datalib.to_model_input(images)
+    if layer == "pixels":
+        return x.flatten(1).double().numpy()
+    conv = netlib.conv_blocks_net(model, 2)
+    net = {"conv": lambda t: conv(t).flatten(1), "hidden_pre_relu": lambda t: model.fc1(conv(t).flatten(1)),
+           "hidden": netlib.embedding_net(model)}[layer]
+    model.eval()
+    device = next(model.parameters()).device
     parts = [net(x[i:i + batch_size].to(device)).cpu() for i in range(0, len(x), batch_size)]
-    return torch.cat(parts).double().numpy() if parts else np.zeros((0, model.hidden))
+    width = {"conv": 320, "hidden_pre_relu": model.hidden, "hidden": model.hidden}[layer]
+    return torch.cat(parts).double().numpy() if parts else np.zeros((0, width))
+
+
+def cosine_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """1 - cosine similarity between every row of `a` and every row of `b` (0 = same direction)."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
+    b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
+    return 1 - a @ b.T
 
 
 def ssd_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Sum of squared differences between every row of `a` and every row of `b` (exact, float64)."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     return ((a[:, None, :] - b[None, :, :]) ** 2).sum(axis=2)
+
+
+DISTANCES = {"SSD": ssd_matrix, "cosine": cosine_matrix}
 
 
 def capped_k(k: int, ref_labels: np.ndarray) -> int:

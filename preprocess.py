@@ -39,15 +39,22 @@ def preprocess_own_image(img: Image.Image) -> np.ndarray:
     rgb = np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
     if rgb.shape[:2] == (MNIST_SIDE, MNIST_SIDE) and matches_mnist(rgb.mean(axis=2)):
         return rgb.mean(axis=2)
-    rgb = _enlarge_small(rgb)
+    ink = ink_map(_enlarge_small(rgb))
+    ink = _normalise_stroke_width(_crop_to_ink(ink))
+    return _centre_by_mass(_fit_box(ink))
+
+
+def ink_map(rgb: np.ndarray) -> np.ndarray:
+    """Where the ink is on a whole photo (H, W, 3 in [0,1]): 0 for paper, shadow and noise, up to 1
+    for strokes, whatever the ink's colour or polarity. The first half of the recipe; sheets.py
+    finds the digits of a page in it."""
     ink = _flatten_background(_denoise(_ink_signal(rgb)))
     if ink.max() < MIN_CONTRAST:
         raise UnreadableImage("no ink found: the image looks blank (or ink and paper are the same tone)")
     ink = _clean(ink)
     if ink.max() <= 0:
         raise UnreadableImage("no ink found above the paper's noise: the image is too noisy or too faint")
-    ink = _normalise_stroke_width(_crop_to_ink(ink))
-    return _centre_by_mass(_fit_box(ink))
+    return ink
 
 
 def ink_extent(grey: np.ndarray, level: float = 0.1) -> int:

@@ -13,9 +13,11 @@ from pathlib import Path
 import torch
 
 import datalib
+import glyph_pages
 import glyphs
 import netlib
 import plotlib
+import sheets
 import trainlib
 from atomicio import atomic_path, write_json, write_text
 from reportlib import Results, code_block, figure, fraction, opening, pct, table
@@ -48,6 +50,12 @@ def parse_args(argv=None):
     p.add_argument("--own-digits", type=Path, default=DEFAULT_OWN_DIGITS,
                    help="folder of your own digit images (labels from names like 3.png, 3_b.jpg or "
                         "3/x.png); the default folder is generated when missing")
+    p.add_argument("--own-digits-sheet", type=Path, default=None,
+                   help="a photo of a sheet of digits, or a folder of them (default: the built-in sheets in "
+                        f"{sheets.BUILT_IN}, generated when missing)")
+    p.add_argument("--labels", default=None,
+                   help="the digits on each sheet in reading order, e.g. 0123456789 (default: the digits the "
+                        "sheet's file name ends with, if any)")
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = p.parse_args(argv)
@@ -147,7 +155,7 @@ def ensure_default_digits(folder: Path, seed: int) -> None:
     """Generate the built-in stand-in for people's own digit photos when it is missing."""
     if not folder.exists():
         print(f"{folder} is missing: generating the default own-digit images there (seed {seed})")
-        glyphs.write_glyph_set(folder, glyphs.DIGITS, per_class=3, seed=seed, style=glyphs.OWN_STYLE, writers=3)
+        glyph_pages.write_own_digits(folder, seed)
 
 
 @torch.inference_mode()
@@ -259,6 +267,8 @@ def main(argv=None) -> dict:
             print("  " + trainlib.accuracy_line(group, hits, total))
     else:
         print("  no labels in the file or folder names, so no accuracy; predictions:", predicted)
+    results["g_sheets"] = sheets.classify_sheets(model, args.own_digits_sheet, args.labels, figs, args.seed,
+                                                 own_digits=accuracy["overall"])
 
     results["timings_s"]["total"] = time.perf_counter() - clock
     write_json(figs / "task1_results.json", results)
@@ -318,6 +328,7 @@ def report_section(res: Results) -> str:
         out += f"- skipped `{path}`: {reason}\n"
     for fig in r["g_figures"]:
         out += "\n" + figure(fig, "Each photo beside the 28x28 network input, with the prediction (green right, red wrong).")
+    out += sheets.report_part(r.get("g_sheets"))
     return out
 
 
