@@ -15,6 +15,7 @@ figures: venv graphviz
 	$(PY) task3_greek_embedding.py --no-progress
 	$(PY) task4_experiments.py --quick
 	$(PY) extensions/pretrained_layers.py
+	$(PY) extensions/embedding_layers.py
 	$(PY) report.py --command "make figures"
 
 # Rebuild figures/REPORT.md from the saved step outputs, without retraining anything.
@@ -46,6 +47,7 @@ graphviz:
 benchmark: venv
 	$(PY) benchmarks/training_speed.py
 	$(PY) benchmarks/own_image_robustness.py
+	$(PY) benchmarks/augmentation.py
 
 clean:
-	rm -rf figures/* models/* data/own_digits data/greek data/greek_own data/greek_all data/greek_own_all
+	rm -rf figures/* models/* data/own_digits data/own_digit_sheets data/greek data/greek_own data/greek_all data/greek_own_all

@@ -43,7 +43,10 @@ def hand_made_crop(image: Image.Image, kind: str, rng: np.random.Generator) -> I
     half = extent * margin / 2
     shift = rng.uniform(-0.35, 0.35, 2) * (half - extent / 2) * (2 if kind == "small" else 1)
     box = (cx - half + shift[1], cy - half + shift[0], cx + half + shift[1], cy + half + shift[0])
-    crop = Image.fromarray(grey.clip(0, 255).astype(np.uint8)).crop(tuple(int(round(v)) for v in box))
+    pad = int(np.ceil(2 * half))  # a loose crop may reach past the photo: more of the same paper there
+    paper = np.pad(grey, pad, mode="median")
+    box = tuple(int(round(v)) + pad for v in box)
+    crop = Image.fromarray(paper.clip(0, 255).astype(np.uint8)).crop(box)
     if kind == "blurred":
         crop = crop.filter(ImageFilter.GaussianBlur(rng.uniform(0.012, 0.02) * crop.width))
     crop = crop.resize((28, 28), Image.Resampling.BILINEAR, reducing_gap=None)
