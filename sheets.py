@@ -178,7 +178,8 @@ def classify_sheets(model, source: Path | None, labels: str | None, figures_dir:
     when missing), classify its digits, draw each sheet with its boxes, and score against
     `labels` (else the digits the file name ends with). `own_digits` (right, total) from the
     single-image folder is added to give one accuracy over all own digits."""
-    if source is None:
+    generated = source is None
+    if generated:
         source = BUILT_IN
         if not source.exists():
             print(f"{source} is missing: generating the built-in digit sheets there (seed {seed})")
@@ -190,7 +191,7 @@ def classify_sheets(model, source: Path | None, labels: str | None, figures_dir:
         raise cli.UserError(f"--labels {labels!r} must be the digits written on the sheet in reading order, "
                             "e.g. --labels 0123456789")
     device = next(model.parameters()).device
-    out = {"source": str(source), "sheets": [], "figures": []}
+    out = {"source": str(source), "generated": generated, "sheets": [], "figures": []}
     for k, path in enumerate(sheet_paths(source), start=1):
         sheet = read_sheet(path, labels)
         if len(sheet.boxes):
@@ -219,6 +220,10 @@ def report_part(r: dict | None) -> str:
         return ""
     out = (f"\n#### Sheets of digits\n\n`{r['source']}`: each sheet's ink blobs grouped into digits, ordered "
            "in rows, cropped and put through the same recipe (`sheets.py`).\n\n")
+    if r.get("generated"):
+        out += ("The built-in sheets, like the built-in own digits above, are **generated** (glyphs.py, "
+                "glyph_pages.py: varied digit shapes, one set of forms per writer), not real handwriting; "
+                "the table above gives each writer's number.\n\n")
     rows = [[Path(s["file"]).name, s["found"], "".join(map(str, s["predicted"])),
              fraction(*s["accuracy"]) if s["accuracy"] else "no labels"] for s in r["sheets"]]
     out += table(["sheet", "digits found", "read as", "right"], rows) + "\n"
