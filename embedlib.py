@@ -106,6 +106,48 @@ def leave_one_out(d: np.ndarray, labels: np.ndarray, classify: Classifier) -> np
     return np.array(predicted)
 
 
+def compare_layers(model: netlib.MnistNet, ref: datalib.ImageSet, other: datalib.ImageSet) -> list[dict]:
+    """1-NN accuracy for every layer (LAYERS) and distance (DISTANCES): leave-one-out on the
+    reference set, and `other` writers' letters against the whole reference set (overall and per
+    writer: the first-level folder). Only `other`'s images of the reference's letters count."""
+    classes = sorted({label for label in ref.labels if label is not None})
+    keep_ref = [i for i, label in enumerate(ref.labels) if label in classes]
+    keep_other = [i for i, label in enumerate(other.labels) if label in classes]
+    ref_labels = np.array([ref.labels[i] for i in keep_ref])
+    other_labels = np.array([other.labels[i] for i in keep_other])
+    groups = np.array([other.groups[i] or "all" for i in keep_other])
+    rows = []
+    for layer in LAYERS:
+        ref_emb = embed(model, ref.images[keep_ref], layer=layer)
+        other_emb = embed(model, other.images[keep_other], layer=layer)
+        for distance, measure in DISTANCES.items():
+            loo = leave_one_out(measure(ref_emb, ref_emb), ref_labels, nearest_neighbour)
+            pred = nearest_neighbour(measure(other_emb, ref_emb), ref_labels)
+            hits = pred == other_labels
+            rows.append({"layer": layer, "distance": distance, "width": int(ref_emb.shape[1]),
+                         "reference_loo": [int((loo == ref_labels).sum()), len(ref_labels)],
+                         "other_writers": [int(hits.sum()), len(hits)],
+                         "per_writer": {g: [int(hits[groups == g].sum()), int((groups == g).sum())]
+                                        for g in sorted(set(groups))},
+                         "confused": confusions(pred, other_labels)})
+    return rows
+
+
+def best_layer(rows: list[dict]) -> dict:
+    """The row with the most right answers over both columns; ties go to the assignment's layer and SSD."""
+    return max(rows, key=lambda r: (r["other_writers"][0] + r["reference_loo"][0],
+                                    r["layer"] == DEFAULT_LAYER, r["distance"] == "SSD"))
+
+
+def confusions(pred: np.ndarray, truth: np.ndarray) -> dict[str, int]:
+    """'alpha->beta': count, for every wrong answer."""
+    out: dict[str, int] = {}
+    for p, t in zip(pred, truth):
+        if p != t:
+            out[f"{t}->{p}"] = out.get(f"{t}->{p}", 0) + 1
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+
 # ---------------------------------------------------------------------------------------------
 # Transfer learning: a new last layer on the frozen network.
 #
