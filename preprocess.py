@@ -11,6 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
+from scipy import ndimage
 
 
 class UnreadableImage(ValueError):
@@ -39,7 +40,7 @@ def preprocess_own_image(img: Image.Image) -> np.ndarray:
     rgb = np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
     if rgb.shape[:2] == (MNIST_SIDE, MNIST_SIDE) and matches_mnist(rgb.mean(axis=2)):
         return rgb.mean(axis=2)
-    ink = ink_map(_enlarge_small(rgb))
+    ink = _without_specks(ink_map(_enlarge_small(rgb)))
     ink = _normalise_stroke_width(_crop_to_ink(ink))
     return _centre_by_mass(_fit_box(ink))
 
@@ -201,6 +202,21 @@ def _clean(ink: np.ndarray) -> np.ndarray:
     strokes = ink[ink > threshold]
     top = np.quantile(strokes, 0.9) if strokes.size else ink.max()
     return np.clip((ink - floor) / max(top - floor, 1e-6), 0, 1) * (ink > floor)
+
+
+SPECK = 0.05  # an ink blob with less than this share of the biggest blob's ink is not part of the symbol
+
+
+def _without_specks(ink: np.ndarray) -> np.ndarray:
+    """Drop small separate blobs (a shadow's edge where it meets the frame, dirt, a neighbour's
+    stroke tip) that would otherwise stretch the crop and shrink the symbol; a digit's own
+    separate parts (a 5's flag, a 4's stem) carry far more ink than this."""
+    labelled, count = ndimage.label(ink > 0, structure=np.ones((3, 3)))
+    if count < 2:
+        return ink
+    mass = ndimage.sum_labels(ink, labelled, index=np.arange(1, count + 1))
+    keep = np.concatenate([[False], mass >= SPECK * mass.max()])
+    return ink * keep[labelled]
 
 
 def _crop_to_ink(ink: np.ndarray) -> np.ndarray:
