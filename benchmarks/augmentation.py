@@ -121,6 +121,22 @@ def step_seconds(mnist: datalib.Mnist, steps: int = 60) -> dict[str, float]:
     return {k: v / steps for k, v in times.items()}
 
 
+def conditions(mnist: datalib.Mnist, changed: int, photos: int, seed: int) -> list[tuple]:
+    """(name, images in [0, 1], labels) for every condition the two networks are compared on."""
+    rows = [("MNIST test (10000)", mnist.test_images.float() / 255, mnist.test_labels)]
+    moved = changed_test_digits(mnist, changed, seed)
+    rows += [(name, x, mnist.test_labels[:changed]) for name, x in moved.items()]
+    rows += [(name, x, y) for name, (x, y) in photo_conditions(mnist, photos, seed).items()]
+    return rows + [(name, x, y) for name, (x, y) in own_digit_sets(42).items()]
+
+
+def print_side_by_side(models: dict, rows) -> None:
+    print(f"{'condition':40s} {'without':>9s} {'with':>9s}   (augmentation)")
+    for name, x, y in rows:
+        acc = {k: accuracy(m, x, y) for k, m in models.items()}
+        print(f"{name:40s} {acc['without']:9.2%} {acc['with']:9.2%}   ({len(y)} images)")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--plain", type=Path, default=Path("models/mnist_net.pt"), help="trained without")
@@ -130,17 +146,10 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0, help="seed of the simulations")
     args = p.parse_args(argv)
     mnist = datalib.load_mnist("data")
+    rows = conditions(mnist, args.changed, args.images, args.seed)
     models = {"without": network(args.plain, "none", mnist),
               "with": network(args.augmented, "handwriting", mnist)}
-    rows = [("MNIST test (10000)", mnist.test_images.float() / 255, mnist.test_labels)]
-    rows += [(name, x, mnist.test_labels[:args.changed]) for name, x in
-             changed_test_digits(mnist, args.changed, args.seed).items()]
-    rows += [(name, x, y) for name, (x, y) in photo_conditions(mnist, args.images, args.seed).items()]
-    rows += [(name, x, y) for name, (x, y) in own_digit_sets(42).items()]
-    print(f"{'condition':40s} {'without':>9s} {'with':>9s}   (augmentation)")
-    for name, x, y in rows:
-        acc = {k: accuracy(m, x, y) for k, m in models.items()}
-        print(f"{name:40s} {acc['without']:9.2%} {acc['with']:9.2%}   ({len(y)} images)")
+    print_side_by_side(models, rows)
     cost = step_seconds(mnist)
     print(f"training step: {1000 * cost['none']:.1f} ms without, {1000 * cost['handwriting']:.1f} ms with "
           f"({cost['handwriting'] / cost['none']:.2f}x; the limit is 1.5x)")
