@@ -36,8 +36,8 @@ def run_small_pipeline(root):
     task2_examine.main(["--model", model, "--figures-dir", str(figs)])
     task3_greek_embedding.main(["--model", model, "--greek-dir", str(greek), "--own-dir", str(own),
                                 "--figures-dir", str(figs)])
-    embedding_widths.main(["--model", model, "--greek-dir", str(greek), "--own-dir", str(own), "--widths", "50",
-                           "--figures-dir", str(figs)])
+    embedding_widths.main(["--model", model, "--greek-dir", str(greek), "--own-dir", str(own),
+                           "--widths", "50", "--figures-dir", str(figs)])
     more_letters.main(["--model", model, "--greek-dir", str(greek), "--own-dir", str(own),
                        "--figures-dir", str(figs)])
     task4_experiments.main(["--batch-sizes", "64,128", "--dropouts", "0,0.5", "--max-epochs", "2", "--workers", "1",
@@ -130,7 +130,7 @@ def test_two_runs_give_identical_numbers(two_runs):
 
 def test_a_step_that_did_not_run_or_was_skipped_is_reported_with_the_reason(tmp_path):
     text = report.build_report(tmp_path)
-    for name, command in report.STEPS.items():
-        assert f"`{name}` is missing. Run `{command}`" in text
+    for step in report.STEPS:
+        assert f"`{step.RESULTS_FILE}` is missing. Run `{step.COMMAND}`" in text
     (tmp_path / "ext_pretrained_results.json").write_text(json.dumps({"skipped": "no weights offline"}))
     assert "**Skipped**: no weights offline" in report.build_report(tmp_path)
