@@ -11,7 +11,7 @@ import task1_train_mnist
 import task2_examine
 import task3_greek_embedding
 import task4_experiments
-from extensions import pretrained_layers
+from extensions import embedding_widths, more_letters, pretrained_layers
 
 NUMBER = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?(?![\w])")
 PERCENT_OF = re.compile(r"(\d+)/(\d+) \((\d+\.\d)%\)")
@@ -32,8 +32,11 @@ def run_small_pipeline(root):
                             "--own-digits", str(digits)])
     task2_examine.main(["--model", model, "--figures-dir", str(figs)])
     task3_greek_embedding.main(["--model", model, "--greek-dir", str(greek), "--own-dir", str(own),
-                                "--no-progress", "--figures-dir", str(figs), "--skip-widths",
-                                "--skip-more-letters"])
+                                "--figures-dir", str(figs)])
+    embedding_widths.main(["--model", model, "--greek-dir", str(greek), "--own-dir", str(own),
+                           "--widths", "50", "--figures-dir", str(figs)])
+    more_letters.main(["--model", model, "--greek-dir", str(greek), "--own-dir", str(own),
+                       "--figures-dir", str(figs)])
     task4_experiments.main(["--batch-sizes", "64,128", "--dropouts", "0,0.5", "--max-epochs", "2",
                             "--workers", "1", "--train-subset", "600", "--test-subset", "200",
                             "--figures-dir", str(figs)])
@@ -53,7 +56,8 @@ def test_every_section_and_linked_figure_is_there(two_runs):
     for heading in ["## Task 1", "### a)", "### c) The network", "### d) Training", "### f)", "### g)",
                     "## Task 2", "### b) What the filters do", "### c) Truncated networks",
                     "## Task 3", "### d) Sum-of-squared-difference", "### e) Own symbols", "### f, g) KNN",
-                    "## Task 4", "## Extension: a pretrained network"]:
+                    "## Task 4", "## Extension: a pretrained network",
+                    "## Extension: other embedding widths", "## Extension: more letters"]:
         assert heading in text, heading
     assert "Not run" not in text
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
