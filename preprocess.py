@@ -64,12 +64,6 @@ def ink_extent(grey: np.ndarray, level: float = 0.1) -> int:
     return 0 if rows.size == 0 else int(max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1)
 
 
-def centre_of_mass(grey: np.ndarray) -> tuple[float, float]:
-    ys, xs = np.indices(grey.shape)
-    mass = max(grey.sum(), 1e-12)
-    return float((ys * grey).sum() / mass), float((xs * grey).sum() / mass)
-
-
 def matches_mnist(grey: np.ndarray) -> bool:
     """A 28x28 image that MNIST's makers could have made: bright strokes reaching full brightness
     on black, its ink 18-22 px long and its centre of mass within 1.5 px of the centre.
@@ -96,11 +90,21 @@ def _enlarge_small(rgb: np.ndarray) -> np.ndarray:
     return big.clamp(0, 1).numpy().transpose(1, 2, 0)
 
 
-def _border(a: np.ndarray) -> np.ndarray:
-    h, w = a.shape[:2]
-    b = max(1, min(h, w) // 20)
+def border_pixels(a: np.ndarray, b: int) -> np.ndarray:
+    """The pixels (or RGB triples) of the `b`-pixel-wide frame around an image."""
     return np.concatenate([a[:b].reshape(-1, *a.shape[2:]), a[-b:].reshape(-1, *a.shape[2:]),
                            a[:, :b].reshape(-1, *a.shape[2:]), a[:, -b:].reshape(-1, *a.shape[2:])])
+
+
+def _border(a: np.ndarray) -> np.ndarray:
+    return border_pixels(a, max(1, min(a.shape[:2]) // 20))
+
+
+def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
+    """(row, column) of an image's intensity-weighted centre; a blank image counts as mass at (0, 0)."""
+    ys, xs = np.indices(image.shape)
+    mass = max(float(image.sum()), 1e-9)
+    return float((ys * image).sum() / mass), float((xs * image).sum() / mass)
 
 
 def _ink_signal(rgb: np.ndarray) -> np.ndarray:
@@ -261,9 +265,7 @@ def _fit_box(ink: np.ndarray) -> np.ndarray:
 def _centre_by_mass(box: np.ndarray) -> np.ndarray:
     """Place the box in 28x28 so its centre of mass sits at the centre, as MNIST's makers did."""
     h, w = box.shape
-    ys, xs = np.indices(box.shape)
-    mass = box.sum()
-    cy, cx = (ys * box).sum() / mass, (xs * box).sum() / mass
+    cy, cx = centre_of_mass(box)
     top = int(np.clip(round(MNIST_SIDE / 2 - 0.5 - cy), 0, MNIST_SIDE - h))
     left = int(np.clip(round(MNIST_SIDE / 2 - 0.5 - cx), 0, MNIST_SIDE - w))
     out = np.zeros((MNIST_SIDE, MNIST_SIDE), np.float32)

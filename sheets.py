@@ -31,7 +31,7 @@ INK_LEVEL = 0.3            # of the cleaned ink map: what counts as a stroke pix
 LINE_OVER_PAGE = (0.2, 0.6)  # ruled lines: runs over 0.2 of the width (across) or 0.6 of the height (down)
 SPECK_OVER_TYPICAL = 0.12  # a blob with less ink than this share of a typical digit's is a speck
 MAX_DIGITS = 200
-BUILT_IN = Path("data/own_digit_sheets")  # generated when missing and no sheet is given
+BUILT_IN = "own_digit_sheets"  # DATA_DIR/own_digit_sheets: generated when missing and no sheet is given
 
 
 @dataclass
@@ -172,15 +172,15 @@ def plot_sheet(sheet: Sheet, path: Path) -> Path:
 
 
 @torch.inference_mode()
-def classify_sheets(model, source: Path | None, labels: str | None, figures_dir: Path, seed: int,
-                    own_digits: list[int] | None = None) -> dict:
-    """Read every sheet of `source` (a photo or a folder; None: the built-in sheets, generated
-    when missing), classify its digits, draw each sheet with its boxes, and score against
-    `labels` (else the digits the file name ends with). `own_digits` (right, total) from the
-    single-image folder is added to give one accuracy over all own digits."""
+def classify_sheets(model, source: Path | None, labels: str | None, data_dir: Path, figs: Path,
+                    figure_name: str, seed: int) -> dict:
+    """Read every sheet of `source` (a photo or a folder; None: the built-in sheets in
+    DATA_DIR/own_digit_sheets, generated when missing), classify its digits, draw each sheet with
+    its boxes (figure_name has a {} for the sheet's number), and score against `labels` (else the
+    digits the file name ends with)."""
     generated = source is None
     if generated:
-        source = BUILT_IN
+        source = data_dir / BUILT_IN
         if not source.exists():
             print(f"{source} is missing: generating the built-in digit sheets there (seed {seed})")
             glyph_pages.write_digit_sheets(source, seed)
@@ -200,18 +200,27 @@ def classify_sheets(model, source: Path | None, labels: str | None, figures_dir:
         out["sheets"].append({"file": str(path), "labels": sheet.labels, "found": len(sheet.boxes),
                               "predicted": sheet.predicted, "boxes": [list(b) for b in sheet.boxes],
                               "accuracy": list(result) if result else None})
-        out["figures"].append(str(plot_sheet(sheet, figures_dir / f"task1g_sheet_{k}.png")))
+        out["figures"].append(str(plot_sheet(sheet, figs / figure_name.format(k))))
         read = "".join(map(str, sheet.predicted))
         print(f"  sheet {path.name}: {len(sheet.boxes)} digits found, read as {read or '(none)'}"
               + (f"; {result[0]}/{result[1]} right" if result else ""))
     scored = [s["accuracy"] for s in out["sheets"] if s["accuracy"]]
     out["accuracy"] = [sum(a[0] for a in scored), sum(a[1] for a in scored)] if scored else None
     if out["accuracy"]:
-        print(f"sheet-digit accuracy: {out['accuracy'][0]}/{out['accuracy'][1]}")
-        if own_digits:
-            out["all_own_digits"] = [own_digits[0] + out["accuracy"][0], own_digits[1] + out["accuracy"][1]]
-            print(f"own digits, single images and sheets together: {fraction(*out['all_own_digits'])}")
+        print(f"sheet-digit accuracy: {fraction(*out['accuracy'])}")
     return out
+
+
+def sheets_step(model, source: Path | None, labels: str | None, data_dir: Path, figs: Path, figure_name: str,
+                seed: int, own_digits: dict) -> dict:
+    """Task 1g's sheets, as a step: its results, figures, and one accuracy over all own digits
+    (`own_digits`: step g's single-image results)."""
+    out = classify_sheets(model, source, labels, data_dir, figs, figure_name, seed)
+    single = own_digits["accuracy"]["overall"]
+    if out["accuracy"] and single:
+        out["all_own_digits"] = [single[0] + out["accuracy"][0], single[1] + out["accuracy"][1]]
+        print(f"own digits, single images and sheets together: {fraction(*out['all_own_digits'])}")
+    return {"g_sheets": out, "figures": {"g_sheets": list(out["figures"])}}
 
 
 def report_part(r: dict | None) -> str:

@@ -92,9 +92,10 @@ def own_digit_sets(seed: int) -> dict[str, tuple[torch.Tensor, list[int]]]:
     for group in sorted(set(images.groups)):
         keep = [i for i, g in enumerate(images.groups) if g == group]
         out[f"own digits {group}"] = (images.images[keep], [int(images.labels[i]) for i in keep])
-    if not sheets.BUILT_IN.exists():
-        glyph_pages.write_digit_sheets(sheets.BUILT_IN, seed)
-    found = [sheets.read_sheet(p) for p in sheets.sheet_paths(sheets.BUILT_IN)]
+    built_in = Path("data") / sheets.BUILT_IN
+    if not built_in.exists():
+        glyph_pages.write_digit_sheets(built_in, seed)
+    found = [sheets.read_sheet(p) for p in sheets.sheet_paths(built_in)]
     usable = [s for s in found if s.labels and len(s.labels) == len(s.boxes)]
     out["own digits, sheet crops"] = (torch.cat([s.images for s in usable]),
                                       [int(c) for s in usable for c in s.labels])

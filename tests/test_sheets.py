@@ -91,11 +91,14 @@ def test_generated_sheets_are_found_whole(tmp_path):
 def test_classify_sheets_checks_its_flags(tmp_path):
     model = netlib.MnistNet()
     with pytest.raises(sheets.cli.UserError, match="does not exist"):
-        sheets.classify_sheets(model, tmp_path / "none.png", None, tmp_path, 0)
+        sheets.classify_sheets(model, tmp_path / "none.png", None, tmp_path, tmp_path, "s{}.png", 0)
     Image.fromarray((page(one_row) * 255).astype(np.uint8)).save(tmp_path / "s.png")
     with pytest.raises(sheets.cli.UserError, match="--labels"):
-        sheets.classify_sheets(model, tmp_path / "s.png", "1x7", tmp_path, 0)
-    out = sheets.classify_sheets(model, tmp_path / "s.png", "157", tmp_path / "figs", 0, own_digits=[5, 6])
+        sheets.classify_sheets(model, tmp_path / "s.png", "1x7", tmp_path, tmp_path, "s{}.png", 0)
+    step = sheets.sheets_step(model, tmp_path / "s.png", "157", tmp_path, tmp_path / "figs", "sheet_{}.png",
+                              0, {"accuracy": {"overall": [5, 6]}})
+    out = step["g_sheets"]
     assert out["sheets"][0]["found"] == 3 and out["accuracy"][1] == 3 and out["all_own_digits"][1] == 9
+    assert step["figures"]["g_sheets"] == [str(tmp_path / "figs" / "sheet_1.png")]
     assert Path(out["figures"][0]).is_file()
     assert "| s.png | 3 |" in sheets.report_part(out)
