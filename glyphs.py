@@ -458,22 +458,6 @@ def write_glyph_set(out_dir: str | Path, names: Sequence[str], per_class: int, s
     return written
 
 
-REFERENCE_PER_LETTER, OWN_WRITERS, OWN_PER_LETTER = 9, 3, 6
-
-
-def write_reference_letters(folder: str | Path, letters: Sequence[str], seed: int) -> list[Path]:
-    """The built-in Greek reference set: the course's scans, one careful hand, reference forms."""
-    return write_glyph_set(folder, letters, per_class=REFERENCE_PER_LETTER, seed=seed, style=COURSE_STYLE)
-
-
-def write_other_writers_letters(folder: str | Path, letters: Sequence[str], seed: int,
-                                per_class: int = OWN_PER_LETTER) -> list[Path]:
-    """The built-in "own symbols": other writers (writer_<k>/), own forms, phone photos; seed + 1,
-    so no sample repeats one of the reference set's."""
-    return write_glyph_set(folder, letters, per_class=per_class, seed=seed + 1, style=OWN_STYLE,
-                           writers=OWN_WRITERS)
-
-
 def preview_sheet(names: Sequence[str], style: Style, seed: int, per_class: int = 6,
                   cell: int = 96) -> Image.Image:
     """A contact sheet: one row per name, each shrunk into a square cell.

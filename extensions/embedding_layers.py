@@ -26,6 +26,7 @@ import cli  # noqa: E402
 import datalib  # noqa: E402
 import embedlib  # noqa: E402
 import glyphs  # noqa: E402
+import greeksets  # noqa: E402
 import netlib  # noqa: E402
 from atomicio import write_json  # noqa: E402
 from reportlib import Results, fraction, opening, table  # noqa: E402
@@ -53,12 +54,10 @@ SELECT_SEED_OFFSET = 100  # the selection writers' seed: seed + 100 (+1), far fr
 
 def load_sets(greek: Path, own: Path, select: Path, seed: int) -> list[datalib.ImageSet]:
     """The reference, other-writers and selection sets (the built-in ones written where missing)."""
-    writers = {greek: (glyphs.write_reference_letters, seed), own: (glyphs.write_other_writers_letters, seed),
-               select: (glyphs.write_other_writers_letters, seed + SELECT_SEED_OFFSET)}
-    for folder, (write, folder_seed) in writers.items():
+    made = {greek: (False, seed), own: (True, seed), select: (True, seed + SELECT_SEED_OFFSET)}
+    for folder, (other_writers, folder_seed) in made.items():
         if not folder.exists():
-            print(f"{folder} is missing: generating it (glyphs.py, seed {folder_seed})")
-            write(folder, glyphs.REFERENCE_LETTERS, folder_seed)
+            greeksets.generate_letter_set(folder, all_letters=False, own=other_writers, seed=folder_seed)
     ref = datalib.load_image_set(greek)
     classes = sorted({label for label in ref.labels if label is not None})
     sets = [ref] + [datalib.load_image_set(folder, vocabulary=set(glyphs.GREEK_LETTERS) | set(classes))
