@@ -73,7 +73,7 @@ def measure(client: httpx.Client, url: str, data: bytes, name: str, n: int, warm
     files = {"image": (name, data, "application/octet-stream")}
     for _ in range(warmup):
         client.post(url, files=files).raise_for_status()
-    seconds, compute = [], []
+    seconds, compute, prep = [], [], []
     start = time.perf_counter()
     for _ in range(n):
         t = time.perf_counter()
@@ -81,6 +81,7 @@ def measure(client: httpx.Client, url: str, data: bytes, name: str, n: int, warm
         seconds.append(time.perf_counter() - t)
         r.raise_for_status()
         compute.append(r.json()["compute_ms"])
+        prep.append(r.json()["preprocess_ms"])
     total = time.perf_counter() - start
     ms = np.array(seconds) * 1000
     return {
@@ -88,6 +89,7 @@ def measure(client: httpx.Client, url: str, data: bytes, name: str, n: int, warm
         "median_ms": float(np.median(ms)),
         "p95_ms": float(np.percentile(ms, 95)),
         "network_median_ms": statistics.median(compute),
+            "preprocess_median_ms": statistics.median(prep),
         "bytes": len(data),
     }
 
@@ -103,7 +105,8 @@ def main(argv=None) -> dict:
         "1000x1000 photo (JPEG)": (photo_jpeg(), "photo.jpg"),
         "280x280 drawing (PNG)": (drawing_png(), "pad.png"),
     }
-    print(f"load average before: {' '.join(f'{v:.1f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
+    print(f"load average before: {' '.join(f'{v:.1f}' for v in os.getloadavg())} on {os.cpu_count()} cores",
+          flush=True)
     proc, url = start_server(model)
     results = {}
     try:
@@ -112,11 +115,10 @@ def main(argv=None) -> dict:
                 r = results[label] = measure(
                     client, f"{url}/api/predict", data, name, args.requests, args.warmup
                 )
-                print(
-                    f"{label:<24} {r['bytes'] / 1024:7.1f} KB: {r['requests_per_s']:5.1f} requests/s, median "
-                    f"{r['median_ms']:6.1f} ms, p95 {r['p95_ms']:6.1f} ms (network and maps: median "
-                    f"{r['network_median_ms']:.1f} ms)"
-                )
+                print(f"{label:<24} {r['bytes'] / 1024:7.1f} KB: {r['requests_per_s']:5.1f} requests/s, "
+                      f"median {r['median_ms']:6.1f} ms, p95 {r['p95_ms']:6.1f} ms (medians: decoding and "
+                      f"preprocessing {r['preprocess_median_ms']:.1f} ms, networks and maps "
+                      f"{r['network_median_ms']:.1f} ms)", flush=True)
     finally:
         proc.terminate()
         proc.wait(30)

@@ -114,7 +114,7 @@ def test_draw_a_7_then_a_3(page):
     draw(page, "7")
     expect_text(page, "#prediction", "7")
     expect_text(page, "#networks .bar-row .label >> nth=0", "7")
-    assert "ms of network time" in page.locator("#status").text_content()
+    assert "ms networks and maps" in page.locator("#status").text_content()
     page.click("#clear")
     expect_text(page, "#prediction", "–")
     draw(page, "3")

@@ -44,7 +44,7 @@ async function sendWaiting() {
   try {
     const result = await ask(await job.makeBlob(), job.name);
     if (seq > state.shown) { state.shown = seq; show(result); }
-    setStatus(`answered in ${result.compute_ms} ms of network time`);
+    setStatus(`answered: ${result.preprocess_ms} ms preprocessing, ${result.compute_ms} ms networks and maps`);
     return result;
   } catch (error) {
     if (seq > state.shown) resetAnswer(error.status === 422 ? `No ${noun()} found` : "No answer");
