@@ -288,9 +288,10 @@ def report_section(res: Results) -> str:
             "score before the softmax (a confident log-probability is saturated and its gradients vanish): "
             "Saliency (how strongly each pixel moves the score), Integrated Gradients from a black image "
             "(red pixels add to the answer, blue ones count against it) and Grad-CAM at the second conv "
-            "block (where the deciding features lie). For a misread input the last panel is Integrated "
-            "Gradients for the true class: the strokes the network did not credit. The explorer page "
-            "(`make demo`) draws Saliency and Grad-CAM live for whatever you draw.\n\n")
+            "block, signed (where the features for and against the answer lie; the method's usual final "
+            "ReLU would blank about half of this network's maps). For a misread input the last panel is "
+            "Integrated Gradients for the true class: the strokes the network did not credit. The explorer "
+            "page (`make demo`) draws all three live for whatever you draw.\n\n")
     if r["own_digits_read"]:
         shown = "the first four are shown" if r["own_digits_misread"] > 4 else "all are shown"
         out += (f"Own digits: {r['own_digits_misread']} of {r['own_digits_read']} misread"

@@ -12,6 +12,7 @@ import task1_train_mnist
 import task2_examine
 import task3_greek_embedding
 import task4_experiments
+from extensions import attributions
 
 sys.path.insert(0, "extensions")
 import pretrained_layers  # noqa: E402
@@ -37,6 +38,8 @@ def run_small_pipeline(root):
     task4_experiments.main(["--batch-sizes", "64,128", "--dropouts", "0,0.5", "--max-epochs", "2", "--workers", "1",
                             "--train-subset", "600", "--test-subset", "200", "--figures-dir", str(figs)])
     pretrained_layers.main(["--figures-dir", str(figs)])
+    attributions.main(["--model", model, "--own-digits", str(digits), "--greek-dir", str(greek),
+                       "--greek-own-dir", str(own), "--figures-dir", str(figs), "--test-images", "300"])
     return report.main(["--figures-dir", str(figs)]).read_text()
 
 
@@ -51,7 +54,7 @@ def test_every_section_and_linked_figure_is_there(two_runs):
     for heading in ["## Task 1", "### a)", "### c) The network", "### d) Training", "### f)", "### g)",
                     "## Task 2", "### b) What the filters do", "### c) Truncated networks",
                     "## Task 3", "### d) Sum-of-squared-difference", "### e) Own symbols", "### f, g) KNN",
-                    "## Task 4", "## Extension: a pretrained network"]:
+                    "## Task 4", "## Extension: a pretrained network", "## Extension: why the network read"]:
         assert heading in text, heading
     assert "Not run" not in text
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
