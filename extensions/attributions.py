@@ -31,9 +31,9 @@ import cli  # noqa: E402
 import datalib  # noqa: E402
 import embedlib  # noqa: E402
 import glyphs  # noqa: E402
+import greeksets  # noqa: E402
 import netlib  # noqa: E402
 import plotlib  # noqa: E402
-import task3_greek_embedding as task3  # noqa: E402
 from atomicio import write_json  # noqa: E402
 from reportlib import Results, figure, opening, table  # noqa: E402
 
@@ -108,9 +108,10 @@ def parse_args(argv=None):
     p.add_argument(
         "--own-digits", type=Path, default=Path("data/own_digits"), help="own digit photos (task 1g)"
     )
-    p.add_argument("--greek-dir", type=Path, default=Path("data/greek"), help="Greek reference set (task 3)")
+    p.add_argument("--greek-dir", type=Path, default=greeksets.DEFAULT_GREEK,
+                   help="Greek reference set (task 3)")
     p.add_argument(
-        "--greek-own-dir", type=Path, default=Path("data/greek_own"), help="own Greek letters (task 3)"
+        "--greek-own-dir", type=Path, default=greeksets.DEFAULT_OWN, help="own Greek letters (task 3)"
     )
     p.add_argument(
         "--figures-dir", type=Path, default=Path("figures"), help="where the figure and results go"
@@ -164,18 +165,11 @@ def own_digit_examples(model, folder: Path) -> tuple[list[dict], int, int]:
 
 def letter_network(model, embeddings: np.ndarray, labels: list[str]) -> tuple[nn.Module, list[str]]:
     """The digit network with a letter layer trained on the reference set's embeddings, as in task 3g."""
-    fit = task3.parse_args([])  # task 3's defaults, so the letter layer is the one the report describes
     classes = list(dict.fromkeys(labels))
     y = np.array([classes.index(label) for label in labels])
-    weight, bias = embedlib.fit_linear_heads(
-        embeddings,
-        y,
-        len(classes),
-        np.ones((1, len(y)), bool),
-        steps=fit.transfer_steps,
-        lr=fit.transfer_lr,
-        seed=fit.seed,
-    )
+    weight, bias = embedlib.fit_linear_heads(embeddings, y, len(classes), np.ones((1, len(y)), bool),
+                                             steps=embedlib.TRANSFER_STEPS, lr=embedlib.TRANSFER_LR,
+                                             seed=netlib.DEFAULT_SEED)
     return embedlib.transfer_network(model, weight[0], bias[0]), classes
 
 
@@ -185,7 +179,7 @@ def greek_examples(
     """The first own image of each letter, read by the transfer network."""
     if not (reference_dir.is_dir() and own_dir.is_dir()):
         return [], None, []
-    reference = task3.load_reference(reference_dir, "mnist", None, quiet=True)
+    reference = greeksets.load_reference(reference_dir, "mnist", None, quiet=True)
     net, classes = letter_network(model, embedlib.embed(model, reference.images), reference.labels)
     own = datalib.load_image_set(own_dir, vocabulary=set(classes))
     firsts = [own.labels.index(c) for c in classes if c in own.labels]

@@ -17,10 +17,11 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+import cli
 import datalib
 import embedlib
+import greeksets
 import netlib
-import task3_greek_embedding as task3
 from extensions import attributions
 
 DIGITS = [str(d) for d in range(10)]
@@ -54,23 +55,23 @@ class GreekReference:
     k: int
 
 
-def load_greek_reference(model: netlib.MnistNet, folder: Path) -> GreekReference:
-    """Task 3's reference set (generated when its default folder is missing) with its embeddings."""
-    defaults = task3.parse_args([])
-    task3.generate_if_missing(folder, task3.DEFAULT_GREEK, False, False, defaults.seed)
-    ref = task3.load_reference(folder, "mnist", None, quiet=True)
+def load_greek_reference(model: netlib.MnistNet, folder: Path | None) -> GreekReference:
+    """Task 3's reference letters with their embeddings: `folder` as it is, or without one the
+    built-in set (generated when missing, as Task 3 does)."""
+    if folder is None:
+        folder = greeksets.DEFAULT_GREEK
+        if not folder.exists():
+            greeksets.generate_letter_set(folder, all_letters=False, own=False, seed=netlib.DEFAULT_SEED)
+    elif not folder.is_dir():
+        raise cli.UserError(f"--greek-dir {folder} is not a folder: give one sub-folder per letter "
+                            f"(alpha/x.png, ...), leave out --greek-dir for the built-in set, or pass "
+                            f"--no-greek")
+    ref = greeksets.load_reference(folder, "mnist", None, quiet=True)
+    labels = np.asarray(ref.labels)
     emb = embedlib.embed(model, ref.images)
     net, letters = attributions.letter_network(model, emb, ref.labels)
-    return GreekReference(
-        folder,
-        [display(p, folder) for p in ref.paths],
-        np.asarray(ref.labels),
-        ref.images.numpy(),
-        emb,
-        letters,
-        net,
-        embedlib.capped_k(defaults.k, np.asarray(ref.labels)),
-    )
+    return GreekReference(folder, [display(p, folder) for p in ref.paths], labels, ref.images.numpy(), emb,
+                          letters, net, embedlib.capped_k(embedlib.K, labels))
 
 
 def display(path: Path, root: Path) -> str:

@@ -28,7 +28,6 @@ import datalib
 import netlib
 import preprocess
 from extensions.explorer.engine import Explorer, load_digit_networks, load_greek_reference
-from task3_greek_embedding import DEFAULT_GREEK
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -127,17 +126,14 @@ def create_app(explorer: Explorer) -> FastAPI:
     return app
 
 
-def build_explorer(model: Path, greek_dir: Path | None) -> Explorer:
+def build_explorer(model: Path, greek_dir: Path | None, greek: bool = True) -> Explorer:
     """Load the networks and the Greek reference once; a missing or broken file is a user error."""
     try:
         networks = load_digit_networks(model)
     except netlib.CheckpointError as err:
         raise cli.UserError(f"{err}; `make figures` also makes it") from err
-    try:
-        greek = load_greek_reference(next(iter(networks.values())), greek_dir) if greek_dir else None
-    except FileNotFoundError as err:
-        raise cli.UserError(f"{err} (or pass --no-greek)") from err
-    return Explorer(networks, greek)
+    reference = load_greek_reference(next(iter(networks.values())), greek_dir) if greek else None
+    return Explorer(networks, reference)
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -162,17 +158,13 @@ def address(sock: socket.socket) -> str:
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument(
-        "--host", default="127.0.0.1", help="interface to listen on (0.0.0.0 opens it to your network)"
-    )
+    p.add_argument("--host", default="127.0.0.1",
+                   help="interface to listen on (0.0.0.0 opens it to your network)")
     p.add_argument("--port", type=int, default=8000, help="port (0: any free port)")
     p.add_argument("--model", type=Path, default=Path("models/mnist_net.pt"), help="digit network (task 1)")
-    p.add_argument(
-        "--greek-dir",
-        type=Path,
-        default=DEFAULT_GREEK,
-        help="Greek reference letters, one sub-folder per letter (generated when the default is missing)",
-    )
+    p.add_argument("--greek-dir", type=Path, default=None,
+                   help="Greek reference letters, one sub-folder per letter (default: the built-in set "
+                        "in data/greek, generated when missing)")
     p.add_argument("--no-greek", action="store_true", help="start without Greek mode")
     p.add_argument("--threads", type=int, default=1,
                    help="torch threads: 1 suits one small request at a time (on a busy 2-core machine, "
@@ -185,7 +177,7 @@ def main(argv=None) -> None:
 
     args = parse_args(argv)
     torch.set_num_threads(max(1, args.threads))
-    explorer = build_explorer(args.model, None if args.no_greek else args.greek_dir)
+    explorer = build_explorer(args.model, args.greek_dir, greek=not args.no_greek)
     sock = bind(args.host, args.port)
     print(f"explorer: {address(sock)}  (model {args.model}; Ctrl-C stops it)", flush=True)
     uvicorn.Server(uvicorn.Config(create_app(explorer), log_level="warning")).run(sockets=[sock])
