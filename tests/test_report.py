@@ -11,7 +11,7 @@ import task1_train_mnist
 import task2_examine
 import task3_greek_embedding
 import task4_experiments
-from extensions import embedding_widths, more_letters, pretrained_layers
+from extensions import attributions, embedding_widths, more_letters, pretrained_layers
 
 NUMBER = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?(?![\w])")
 PERCENT_OF = re.compile(r"(\d+)/(\d+) \((\d+\.\d)%\)")
@@ -41,6 +41,8 @@ def run_small_pipeline(root):
                             "--workers", "1", "--train-subset", "600", "--test-subset", "200",
                             "--figures-dir", str(figs)])
     pretrained_layers.main(["--figures-dir", str(figs)])
+    attributions.main(["--model", model, "--own-digits", str(digits), "--greek-dir", str(greek),
+                       "--greek-own-dir", str(own), "--figures-dir", str(figs), "--test-images", "300"])
     return report.main(["--figures-dir", str(figs)]).read_text()
 
 
@@ -57,7 +59,8 @@ def test_every_section_and_linked_figure_is_there(two_runs):
                     "## Task 2", "### b) What the filters do", "### c) Truncated networks",
                     "## Task 3", "### d) Sum-of-squared-difference", "### e) Own symbols", "### f, g) KNN",
                     "## Task 4", "## Extension: a pretrained network",
-                    "## Extension: other embedding widths", "## Extension: more letters"]:
+                    "## Extension: other embedding widths", "## Extension: more letters",
+                    "## Extension: why the network read"]:
         assert heading in text, heading
     assert "Not run" not in text
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
