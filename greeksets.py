@@ -20,6 +20,8 @@ import preprocess
 
 DEFAULT_GREEK, DEFAULT_OWN = Path("data/greek"), Path("data/greek_own")
 DEFAULT_GREEK_ALL, DEFAULT_OWN_ALL = Path("data/greek_all"), Path("data/greek_own_all")
+DEFAULT_SELECT, DEFAULT_SELECT_ALL = Path("data/greek_select"), Path("data/greek_select_all")
+SELECT_SEED_OFFSET = 100  # the selection writers' seed: seed + 100 (+1), far from the other sets'
 REFERENCE_PER_LETTER = 9          # the report: 9 scans per letter
 OWN_WRITERS = 3
 OWN_PER_LETTER = {False: 6, True: 2}  # per writer; fewer with all 24 letters to keep the run short
@@ -131,6 +133,19 @@ def load_own(folder: Path, transform: str, classes, quiet: bool = False) -> data
     if len(images.paths) == 0:
         raise cli.UserError(f"no readable images in {folder}: add PNG or JPEG images of single letters")
     return images
+
+
+def load_selection(select_dir: Path | None, all_letters: bool, transform: str, classes,
+                   seed: int) -> tuple[Path, datalib.ImageSet]:
+    """Yet other writers' letters, only to choose an embedding layer and distance (never scored):
+    the folder given, or the built-in one (generated when missing, with its own seed)."""
+    if select_dir is not None and not select_dir.is_dir():
+        raise cli.UserError(f"--select-dir {select_dir} is not a folder: give a folder of letter images "
+                            "(alpha/x.png, ...), or leave out --select-dir to use the built-in set")
+    folder = select_dir if select_dir is not None else DEFAULT_SELECT_ALL if all_letters else DEFAULT_SELECT
+    if select_dir is None and not folder.exists():
+        generate_letter_set(folder, all_letters, True, seed + SELECT_SEED_OFFSET)
+    return folder, load_own(folder, transform, classes, quiet=True)
 
 
 @dataclass

@@ -29,7 +29,7 @@ import netlib
 import plotlib
 import preprocess
 from atomicio import atomic_path, write_json, write_text
-from reportlib import Results, code_block, figure, opening, table
+from reportlib import Results, code_block, figure, fraction, opening, table
 
 RESULTS_FILE = "task3_results.json"
 COMMAND = "python task3_greek_embedding.py"
@@ -47,6 +47,9 @@ def parse_args(argv=None):
                    help="your own drawings to classify (letter/x.png or writer/letter/x.png); default: the "
                         "built-in data/greek_own (3 writers, phone-photo style), or data/greek_own_all "
                         "when --letters goes beyond the four; generated when missing")
+    p.add_argument("--select-dir", type=Path, default=None,
+                   help="yet other writers' letters, only to choose the headline's embedding layer and "
+                        "distance; default: the built-in data/greek_select (generated when missing)")
     p.add_argument("--letters", type=greeksets.letter_list, default=None,
                    help="'all' (the 24 letters glyphs.py draws) or a list such as alpha,beta,delta; "
                         "default: every letter folder of the reference set")
@@ -319,6 +322,27 @@ def step_g(model: netlib.MnistNet, result: dict, own: datalib.ImageSet, steps: i
     return {"g_transfer": g}
 
 
+def step_headline(model: netlib.MnistNet, result: dict, sets: greeksets.LetterSets, transform: str,
+                  select: tuple[Path, datalib.ImageSet]) -> dict:
+    """The headline: own symbols by 1-NN at the layer and distance that did best on the selection
+    writers (extensions/embedding_layers.py's measure; never on the scored own set), beside the
+    assignment's 50-d SSD 1-NN."""
+    ref, own, classes = sets.ref[transform], sets.own[transform], result["classes"]
+    best = embedlib.best_layer(embedlib.compare_layers(model, ref, select[1]))
+    d = embedlib.DISTANCES[best["distance"]](embedlib.embed(model, own.images, layer=best["layer"]),
+                                             embedlib.embed(model, ref.images, layer=best["layer"]))
+    pred = embedlib.nearest_neighbour(d, np.asarray(ref.labels))
+    h = {"layer": best["layer"], "distance": best["distance"], "width": best["width"],
+         "select_dir": str(select[0]),
+         "selection": best["other_writers"], "reference_loo": best["reference_loo"],
+         "own": list(embedlib.score(pred, own.labels, classes)[:2]), "predictions": pred.tolist(),
+         "assignment_50d_ssd": list(embedlib.score(result["own"]["1-NN"], own.labels, classes)[:2])}
+    print(f"headline: own symbols by {h['layer']}/{h['distance']} 1-NN: {fraction(*h['own'])}; the "
+          f"assignment's 50-d SSD: {fraction(*h['assignment_50d_ssd'])} (chosen on {select[0]}: "
+          f"{fraction(*h['selection'])}, with reference leave-one-out {fraction(*h['reference_loo'])})")
+    return {"headline": h}
+
+
 def main(argv=None) -> dict:
     args = parse_args(argv)
     figs = args.figures_dir
@@ -345,6 +369,9 @@ def main(argv=None) -> dict:
     add(results, step_f(scored, args.transform, args.k, sets, args.seed, figs))
     add(results, step_g(model, result, sets.own[args.transform], args.transfer_steps, args.transfer_lr))
     lap(times, start, "f_g")
+    select = greeksets.load_selection(args.select_dir, greeksets.needs_all_letters(args.letters),
+                                      args.transform, result["classes"], args.seed)
+    add(results, step_headline(model, result, sets, args.transform, select))
     times["total"] = time.perf_counter() - start
     write_json(figs / RESULTS_FILE, results)
     print(f"results in {figs / RESULTS_FILE} ({times['total']:.1f} s)")
@@ -401,9 +428,20 @@ def section_f_g(r: dict) -> str:
                                                           "letter."))
 
 
+def section_headline(r: dict) -> str:
+    h = r["headline"]
+    return (f"**headline: own symbols by {h['layer']}/{h['distance']} 1-NN: {fraction(*h['own'])}; the "
+            f"assignment's 50-d SSD: {fraction(*h['assignment_50d_ssd'])}.** The layer ({h['width']}-d) "
+            f"and distance were chosen on yet other writers (`{h['select_dir']}`: "
+            f"{fraction(*h['selection'])}) plus reference leave-one-out, never on the own set (the "
+            "embedding-layers extension compares them all); a) to g) below stay on the assignment's 50-d "
+            "layer and SSD.\n\n")
+
+
 def report_section(res: Results) -> str:
     r, out = opening(res, RESULTS_FILE, "Task 3: Greek letters in the embedding space", COMMAND)
-    return out if r is None else out + section_a_to_c(r, res) + section_d_e(r) + section_f_g(r)
+    return out if r is None else (out + section_headline(r) + section_a_to_c(r, res) + section_d_e(r)
+                                  + section_f_g(r))
 
 
 if __name__ == "__main__":

@@ -49,12 +49,9 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-SELECT_SEED_OFFSET = 100  # the selection writers' seed: seed + 100 (+1), far from the other sets'
-
-
 def load_sets(greek: Path, own: Path, select: Path, seed: int) -> list[datalib.ImageSet]:
     """The reference, other-writers and selection sets (the built-in ones written where missing)."""
-    made = {greek: (False, seed), own: (True, seed), select: (True, seed + SELECT_SEED_OFFSET)}
+    made = {greek: (False, seed), own: (True, seed), select: (True, seed + greeksets.SELECT_SEED_OFFSET)}
     for folder, (other_writers, folder_seed) in made.items():
         if not folder.exists():
             greeksets.generate_letter_set(folder, all_letters=False, own=other_writers, seed=folder_seed)

@@ -274,18 +274,55 @@ def test_ssd_table_headers_hold_each_columns_smallest_non_zero_ssd():
 
 # --- the whole script ------------------------------------------------------------------------
 
+def selection_set(folder):
+    """Yet other writers' letters (another seed than letter_sets' own set), to choose the headline layer."""
+    glyphs.write_glyph_set(folder, ("alpha", "beta", "gamma"), per_class=1, seed=7, style=glyphs.OWN_STYLE,
+                           writers=2)
+    return folder
+
+
+def test_the_headline_layer_is_chosen_on_the_selection_set_and_scored_on_the_own_set(tmp_path, monkeypatch):
+    greek, own = letter_sets(tmp_path)
+    sets = greeksets.load_sets(greek, own, None, "mnist", 0, False, every_transform=False)
+    folder, select = greeksets.load_selection(selection_set(tmp_path / "select"), False, "mnist",
+                                              ["alpha", "beta", "gamma"], 0)
+    netlib.seed_everything(0)
+    model = netlib.MnistNet().eval()
+    result, _, _, _ = embedlib.classify_and_score(model, sets.ref["mnist"], sets.own["mnist"], steps=5)
+    compared = []
+    real_compare = embedlib.compare_layers
+    monkeypatch.setattr(embedlib, "compare_layers",
+                        lambda m, r, o: compared.append(o) or real_compare(m, r, o))
+    h = task3.step_headline(model, result, sets, "mnist", (folder, select))["headline"]
+    assert len(compared) == 1 and compared[0] is select  # chosen on the selection writers only
+    chosen = embedlib.best_layer(real_compare(model, sets.ref["mnist"], select))
+    assert (h["layer"], h["distance"]) == (chosen["layer"], chosen["distance"])
+    assert h["selection"] == chosen["other_writers"] and h["selection"][1] == 6
+    d = embedlib.DISTANCES[h["distance"]](embedlib.embed(model, sets.own["mnist"].images, layer=h["layer"]),
+                                          embedlib.embed(model, sets.ref["mnist"].images, layer=h["layer"]))
+    truth = sets.own["mnist"].labels
+    predicted = embedlib.nearest_neighbour(d, np.asarray(sets.ref["mnist"].labels))
+    assert h["predictions"] == predicted.tolist() and len(h["predictions"]) == 8
+    assert h["own"] == [sum(p == t for p, t in zip(predicted, truth)), 6]  # the 2 deltas are not scored
+    assert h["assignment_50d_ssd"] == [sum(p == t for p, t in zip(result["own"]["1-NN"], truth)), 6]
+    with pytest.raises(cli.UserError, match="--select-dir"):
+        greeksets.load_selection(tmp_path / "none", False, "mnist", ["alpha"], 0)
+
+
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     """Every step of Task 3 on three letters (3 images each), an untrained network and tiny MNIST files."""
     import sklearn.manifold
     tmp = tmp_path_factory.mktemp("task3")
     greek, own = letter_sets(tmp)
+    select = selection_set(tmp / "select")
     model = saved_network(tmp / "models" / "mnist_net.pt")
     figs = tmp / "figures"
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(sklearn.manifold, "TSNE", QuickProjection)
         patch.setattr(plotlib, "save_figure", quick_save)
         results = task3.main(["--greek-dir", str(greek), "--own-dir", str(own), "--model", str(model),
+                              "--select-dir", str(select),
                               "--data-dir", str(tiny_mnist(tmp / "data")), "--figures-dir", str(figs),
                               "--transfer-steps", "30"])
     return results, figs
@@ -348,6 +385,9 @@ def test_the_report_section_renders_the_steps_results(tiny_run):
     assert f"8 own symbols, {wrong} wrong by 1-NN" in text
     for name in ("task3a_reference_set.png", "task3d_ssd_matrix.png", "task3f_embedding_projection.png"):
         assert f"]({name})" in text
+    h = results["headline"]
+    assert (f"headline: own symbols by {h['layer']}/{h['distance']} 1-NN: {fraction(*h['own'])}; the "
+            f"assignment's 50-d SSD: {fraction(*mnist['own']['1-NN'])}") in text
 
 
 def test_without_results_the_section_says_how_to_make_them(tmp_path):
@@ -371,6 +411,7 @@ def test_the_script_end_to_end_draws_every_figure(tmp_path):
     figs = tmp_path / "figures"
     done = subprocess.run([sys.executable, "task3_greek_embedding.py", "--greek-dir", str(greek), "--own-dir",
                            str(own), "--model", str(model), "--data-dir", str(tiny_mnist(tmp_path / "data")),
+                           "--select-dir", str(selection_set(tmp_path / "select")),
                            "--figures-dir", str(figs), "--transfer-steps", "30"],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
