@@ -1,4 +1,5 @@
 """Grouped training: each member of a group is the network its solo training makes."""
+
 import pytest
 import torch
 
@@ -25,8 +26,15 @@ def test_each_member_equals_its_solo_training(optimizer):
     for i, (dropout, seed) in enumerate(zip(dropouts, seeds)):
         netlib.seed_everything(seed)
         solo = netlib.MnistNet(dropout=dropout)
-        cfg = trainlib.TrainConfig(epochs=2, batch_size=32, optimizer=optimizer, lr=1e-3, schedule="constant",
-                                   seed=seed, eval_train=False)
+        cfg = trainlib.TrainConfig(
+            epochs=2,
+            batch_size=32,
+            optimizer=optimizer,
+            lr=1e-3,
+            schedule="constant",
+            seed=seed,
+            eval_train=False,
+        )
         hist = trainlib.train(solo, x, y, tx, ty, cfg, progress=False)
         member = group.member_state(i)
         for name, weight in solo.state_dict().items():

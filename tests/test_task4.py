@@ -1,5 +1,6 @@
 """Task 4's sweep on tiny grids: results, resuming, the study's identity and every probe of issue 12
 that needs no database server (tests/test_task4_postgres.py has the multi-process one)."""
+
 import csv
 import json
 import math
@@ -22,26 +23,56 @@ POINTS = [32, 64]  # batch sizes: one grouped training each, of 2 dropouts x 2 s
 
 
 def tiny_args(tmp_path, *extra) -> list[str]:
-    return ["--grids", "report", "--batch-sizes", "32,64", "--dropouts", "0,0.5", "--seeds", "1,2",
-            "--max-epochs", "2", "--train-subset", "128", "--test-subset", "64", "--workers", "1",
-            "--threads", "1", "--figures-dir", str(tmp_path), *extra]
+    return [
+        "--grids",
+        "report",
+        "--batch-sizes",
+        "32,64",
+        "--dropouts",
+        "0,0.5",
+        "--seeds",
+        "1,2",
+        "--max-epochs",
+        "2",
+        "--train-subset",
+        "128",
+        "--test-subset",
+        "64",
+        "--workers",
+        "1",
+        "--threads",
+        "1",
+        "--figures-dir",
+        str(tmp_path),
+        *extra,
+    ]
 
 
 def study_of(tmp_path, *extra) -> optuna.Study:
     args = task4.parse_args(tiny_args(tmp_path, *extra))
-    grids = task4_grids.chosen_grids(args.grids, False, {f: getattr(args, f) for f in task4_grids.LIST_FLAGS},
-                                     {k: getattr(args, k) for k in ("max_epochs", "train_subset", "test_subset")})
+    grids = task4_grids.chosen_grids(
+        args.grids,
+        False,
+        {f: getattr(args, f) for f in task4_grids.LIST_FLAGS},
+        {k: getattr(args, k) for k in ("max_epochs", "train_subset", "test_subset")},
+    )
     names = optuna.get_all_study_names(f"sqlite:///{tmp_path / 'task4_study.db'}")
     grid = grids["report"]
-    identity = {"grid": grid, "training": {"optimizer": "adam", "lr": 0.001, "momentum": 0.5}, "dataset": "mnist"}
+    identity = {
+        "grid": grid,
+        "training": {"optimizer": "adam", "lr": 0.001, "momentum": 0.5},
+        "dataset": "mnist",
+    }
     name = sweeplib.study_name("task4_report_mnist", identity)
     assert name in names
     return optuna.load_study(study_name=name, storage=f"sqlite:///{tmp_path / 'task4_study.db'}")
 
 
 def complete_points(study) -> list:
-    return sorted(json.loads(t.user_attrs["point"])["batch_size"]
-                  for t in study.get_trials(states=(TrialState.COMPLETE,)))
+    return sorted(
+        json.loads(t.user_attrs["point"])["batch_size"]
+        for t in study.get_trials(states=(TrialState.COMPLETE,))
+    )
 
 
 @pytest.mark.slow
@@ -67,6 +98,7 @@ def test_tiny_sweep_rows_figures_and_rerun(tmp_path):
 def test_ctrl_c_then_rerun_finishes_each_point_once(tmp_path):
     def interrupt(study, trial):
         raise KeyboardInterrupt
+
     with pytest.raises(KeyboardInterrupt):
         task4.main(tiny_args(tmp_path), callbacks=[interrupt])
     assert complete_points(study_of(tmp_path)) == [32]
@@ -83,6 +115,7 @@ def test_ctrl_c_inside_a_training_is_retried(tmp_path, monkeypatch):
         if len(calls) == 2:
             raise KeyboardInterrupt
         return real(*args, **kwargs)
+
     monkeypatch.setattr(task4.grouped, "train_group", train_then_interrupt)
     with pytest.raises(KeyboardInterrupt):
         task4.main(tiny_args(tmp_path))
@@ -92,9 +125,20 @@ def test_ctrl_c_inside_a_training_is_retried(tmp_path, monkeypatch):
     assert complete_points(study_of(tmp_path)) == POINTS
 
 
-@pytest.mark.parametrize("flag, value", [("--dropouts", "nan"), ("--dropouts", "0.5,inf"), ("--dropouts", "1.5"),
-                                         ("--batch-sizes", "abc"), ("--batch-sizes", "0"), ("--seeds", "-1"),
-                                         ("--kernels", "11"), ("--activations", "swish"), ("--hidden", "")])
+@pytest.mark.parametrize(
+    "flag, value",
+    [
+        ("--dropouts", "nan"),
+        ("--dropouts", "0.5,inf"),
+        ("--dropouts", "1.5"),
+        ("--batch-sizes", "abc"),
+        ("--batch-sizes", "0"),
+        ("--seeds", "-1"),
+        ("--kernels", "11"),
+        ("--activations", "swish"),
+        ("--hidden", ""),
+    ],
+)
 def test_every_value_is_checked_before_anything_is_written(tmp_path, flag, value):
     """Probe 2: `--dropouts nan` used to reach the workers and poison the study."""
     with pytest.raises(cli.UserError, match=flag if flag != "--kernels" else "kernel 11"):
@@ -112,13 +156,15 @@ def test_unknown_grid_and_bad_scalars_are_one_line_errors(tmp_path):
 
 @pytest.mark.slow
 def test_another_grid_in_the_same_folder_is_another_study(tmp_path):
-    """Probe 3: a different grid used to fail with "CategoricalDistribution does not support dynamic value space"."""
+    """Probe 3: a different grid used to fail with Optuna's "dynamic value space" error."""
     task4.main(tiny_args(tmp_path, "--max-epochs", "1"))
     other = task4.main(tiny_args(tmp_path, "--max-epochs", "1", "--batch-sizes", "16,32"))
     first = study_of(tmp_path, "--max-epochs", "1")
     assert other["grids"]["report"]["study"]["name"] != first.study_name
     with pytest.raises(cli.UserError, match="another grid"):
-        task4.main(tiny_args(tmp_path, "--max-epochs", "1", "--batch-sizes", "16", "--study-name", first.study_name))
+        task4.main(
+            tiny_args(tmp_path, "--max-epochs", "1", "--batch-sizes", "16", "--study-name", first.study_name)
+        )
 
 
 def test_damaged_study_file_is_named_and_left_alone(tmp_path):
@@ -126,11 +172,11 @@ def test_damaged_study_file_is_named_and_left_alone(tmp_path):
     db = tmp_path / "task4_study.db"
     sweeplib.open_study(f"sqlite:///{db}", "s", {"grid": 1}, [{"batch_size": 32}])
     data = db.read_bytes()
-    db.write_bytes(data[:len(data) // 2])
+    db.write_bytes(data[: len(data) // 2])
     with pytest.raises(cli.UserError, match="damaged") as err:
         task4.main(tiny_args(tmp_path, "--max-epochs", "1"))
     assert str(db) in str(err.value) and "start over" in str(err.value)
-    assert db.read_bytes() == data[:len(data) // 2]
+    assert db.read_bytes() == data[: len(data) // 2]
     db.write_bytes(b"this is not a database at all" * 100)
     with pytest.raises(cli.UserError, match="damaged"):
         task4.main(tiny_args(tmp_path, "--max-epochs", "1"))
@@ -168,21 +214,46 @@ def test_worker_with_nothing_to_take_says_who_holds_the_rest(tmp_path):
 
 
 def test_observations_use_the_intervals():
-    grid = {**task4_grids.GRIDS["report"], "batch_size": [32, 128], "dropout": [0.0, 0.5, 1.0],
-            "seed": [1, 2, 3], "max_epochs": 2}
-    base = {"filters1": 10, "filters2": 20, "kernel": 5, "hidden": 50, "activation": "relu", "params": 1,
-            "multiply_adds": 1, "epoch_seconds": 1.0, "train_seconds": 2.0}
+    grid = {
+        **task4_grids.GRIDS["report"],
+        "batch_size": [32, 128],
+        "dropout": [0.0, 0.5, 1.0],
+        "seed": [1, 2, 3],
+        "max_epochs": 2,
+    }
+    base = {
+        "filters1": 10,
+        "filters2": 20,
+        "kernel": 5,
+        "hidden": 50,
+        "activation": "relu",
+        "params": 1,
+        "multiply_adds": 1,
+        "epoch_seconds": 1.0,
+        "train_seconds": 2.0,
+    }
     rows = []
     for b in (32, 128):
         for d, acc in ((0.0, 0.980), (0.5, 0.981), (1.0, 0.10)):
             for s, noise in ((1, -0.002), (2, 0.0), (3, 0.002)):
                 for e in (1, 2):
-                    rows.append({**base, "batch_size": b, "dropout": d, "seed": s, "epochs": e,
-                                 "test_acc": acc + noise - (0.02 if e == 1 else 0) - (0.01 if b == 128 else 0),
-                                 "train_acc": acc})
+                    rows.append(
+                        {
+                            **base,
+                            "batch_size": b,
+                            "dropout": d,
+                            "seed": s,
+                            "epochs": e,
+                            "test_acc": acc + noise - (0.02 if e == 1 else 0) - (0.01 if b == 128 else 0),
+                            "train_acc": acc,
+                        }
+                    )
     found = analysis.observations("report", analysis.Summary(rows, grid))
     assert found["dropout"]["best_dropout"] == 0.5 and "inside the noise" in found["dropout"]["text"]
-    assert found["batch_size"]["best_after_max_epochs"] == 32 and "outside the noise" in found["batch_size"]["text"]
+    assert (
+        found["batch_size"]["best_after_max_epochs"] == 32
+        and "outside the noise" in found["batch_size"]["text"]
+    )
     mean, half = analysis.mean_ci([97.8, 98.0, 98.2])
     assert mean == pytest.approx(98.0) and half == pytest.approx(4.303 * 0.2 / math.sqrt(3), rel=1e-3)
     assert math.isnan(analysis.mean_ci([98.0])[1])
@@ -194,12 +265,24 @@ def test_pareto_front():
 
 
 def test_default_grids():
-    full = task4_grids.chosen_grids("report,broad", False, dict.fromkeys(task4_grids.LIST_FLAGS),
-                                    dict.fromkeys(("max_epochs", "train_subset", "test_subset")))
+    full = task4_grids.chosen_grids(
+        "report,broad",
+        False,
+        dict.fromkeys(task4_grids.LIST_FLAGS),
+        dict.fromkeys(("max_epochs", "train_subset", "test_subset")),
+    )
     report, broad = full["report"], full["broad"]
-    assert report["batch_size"] == [16, 32, 64, 128, 256] and report["max_epochs"] == 8 and 1.0 in report["dropout"]
+    assert (
+        report["batch_size"] == [16, 32, 64, 128, 256]
+        and report["max_epochs"] == 8
+        and 1.0 in report["dropout"]
+    )
     variants = math.prod(len(broad[d]) for d in ("filters1", "filters2", "kernel", "hidden", "dropout"))
     assert variants >= 100 and len(broad["seed"]) == 3
-    quick = task4_grids.chosen_grids("broad", True, dict.fromkeys(task4_grids.LIST_FLAGS),
-                                     dict.fromkeys(("max_epochs", "train_subset", "test_subset")))
+    quick = task4_grids.chosen_grids(
+        "broad",
+        True,
+        dict.fromkeys(task4_grids.LIST_FLAGS),
+        dict.fromkeys(("max_epochs", "train_subset", "test_subset")),
+    )
     assert len(quick["broad"]["seed"]) == 3 and quick["broad"]["train_subset"]
