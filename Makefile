@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: figures test report sweep benchmark venv graphviz clean
+.PHONY: figures test report sweep benchmark venv graphviz task4-packages clean
 
 # Every figure and table of the report on the built-in defaults, offline, then figures/REPORT.md.
 figures: venv graphviz
@@ -21,12 +21,14 @@ figures: venv graphviz
 report: venv
 	$(PY) report.py
 
-# The full Task 4 grid (30 trainings, 240 variants); resumable: rerun after an interruption.
-sweep: venv
+# Task 4's full grids (report: batch x dropout x epochs; broad: filters x kernel x hidden x dropout
+# x epochs, 3 seeds), then the broad grid on Fashion-MNIST; resumable: rerun after an interruption.
+sweep: venv task4-packages
 	$(PY) task4_experiments.py
+	$(PY) task4_experiments.py --grids broad --dataset fashion-mnist
 	$(PY) report.py
 
-test: venv graphviz
+test: venv graphviz task4-packages
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q tests
 
@@ -43,8 +45,15 @@ graphviz:
 	@command -v dot >/dev/null 2>&1 || sh scripts/install_graphviz.sh || \
 	  echo "Graphviz 'dot' is missing: the network diagram (task 1c) will be skipped. Install it with your package manager (e.g. apt-get install graphviz, brew install graphviz)."
 
+# Fashion-MNIST's files and PostgreSQL's binaries (the sweep test's throwaway server), where possible.
+task4-packages:
+	@{ test -d /usr/share/datasets/fashion-mnist && { command -v pg_ctl || ls /usr/lib/postgresql/*/bin/pg_ctl; }; } \
+	  >/dev/null 2>&1 || sh scripts/install_task4_packages.sh >/dev/null 2>&1 || \
+	  echo "Fashion-MNIST / PostgreSQL packages are missing: Task 4 --dataset fashion-mnist downloads with torchvision or says how to get the files, and the PostgreSQL sweep test is skipped (apt-get install dataset-fashion-mnist postgresql)."
+
 benchmark: venv
 	$(PY) benchmarks/training_speed.py
+	$(PY) benchmarks/grouped_training.py
 	$(PY) benchmarks/own_image_robustness.py
 
 clean:
