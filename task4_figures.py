@@ -59,8 +59,9 @@ def accuracy_vs_dropout(summary: analysis.Summary, path: Path) -> Path:
         )
         ax.set(xlabel="dropout rate (Dropout2d after conv2)", ylabel="accuracy (%)")
         ax.grid(alpha=0.3)
-    near = [m for m, _ in test + train if m >= max(m for m, _ in test) - 5]
-    axes[1].set_ylim(min(near) - 0.5, max(near) + 0.5)
+    best = max(m for m, _ in test)
+    near = [(m, 0.0 if math.isnan(h) else h) for m, h in test + train if m >= best - 5]
+    axes[1].set_ylim(min(m - h for m, h in near) - 0.3, max(m + h for m, h in near) + 0.3)
     axes[0].set_title("all rates")
     axes[1].set_title("zoom on the top 5 points")
     axes[0].legend()

@@ -54,6 +54,7 @@ QUICK = {
         "test_subset": 1000,
     },
     "broad": {
+        "batch_size": [32],
         "filters1": [6, 16],
         "filters2": [12, 32],
         "hidden": [32, 128],

@@ -80,8 +80,8 @@ def report_section(res: reportlib.Results) -> str:
            else "")
         + "\n\n"
     )
-    for name, grid in r["grids"].items():
-        out += grid_section(name, grid, res, "task4")
+    for name, grid in sorted(r["grids"].items(), key=lambda item: item[0] != "report"):
+        out += grid_section(name, grid, res, "task4") + "\n"
     fashion = res.load(RESULTS_FILE.replace("task4", "task4_fashion-mnist"))
     if fashion:
         out += "\n### The same grids on Fashion-MNIST\n\n"
