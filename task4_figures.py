@@ -113,10 +113,9 @@ def time_vs_batch(summary: analysis.Summary, path: Path) -> Path:
     ax.set_ylim(bottom=0)
     ax.set(xlabel="batch size", ylabel="seconds per epoch per network")
     ax.grid(alpha=0.3)
-    ax.set_title(
-        "Training time per epoch (a grouped training's time / its networks; bars: min-max)\n"
-        + setup_line(summary).split(",")[0]
-    )
+    images = f"{summary.grid['train_subset']:,}" if summary.grid["train_subset"] else "all"
+    ax.set_title("Training time per epoch and network (a grouped training's epoch / its networks)\n"
+                 f"{images} training images; bars: min-max over the architectures")
     return plotlib.save_figure(fig, path)
 
 
