@@ -40,6 +40,7 @@ from atomicio import write_json, write_text
 from task4_grids import DIMS, LIST_FLAGS, arch_of, chosen_grids, group_points
 from task4_report import COMMAND, RESULTS_FILE, report_section  # noqa: F401  (report.py reads them here)
 
+GROUP_UP_TO_BATCH = 64  # larger batches train their variants one at a time (see train_point)
 DATASETS = {"mnist": datalib.load_mnist, "fashion-mnist": datalib.load_fashion_mnist}
 
 
@@ -135,33 +136,29 @@ def load_data(data_dir: Path, dataset: str, train_subset: int | None, test_subse
 
 
 def train_point(point: dict, trial: optuna.Trial, grid: dict, data: Data, training: Training) -> float:
-    """Train every (dropout, seed) member of one (batch, architecture) point; store each epoch."""
+    """Train every (dropout, seed) member of one (batch, architecture) point; store each epoch.
+
+    Up to batch GROUP_UP_TO_BATCH the members train as one grouped network; above it the
+    grouped convolutions are slower than separate ones here (benchmarks/grouped_training.py),
+    so each member trains alone (a group of one); the numbers are the same either way."""
     members = [(d, s) for d in grid["dropout"] for s in grid["seed"]]
-    model = grouped.GroupedNet(arch_of(point), [d for d, _ in members], [s for _, s in members])
+    size = len(members) if point["batch_size"] <= GROUP_UP_TO_BATCH else 1
+    done: list[grouped.MemberHistory] = []
 
     def record(epoch: int, hists: list[grouped.MemberHistory]) -> None:
-        trial.set_user_attr("members", [asdict(h) for h in hists])
+        trial.set_user_attr("members", [asdict(h) for h in done + hists])
 
     start = time.perf_counter()
-    hists = grouped.train_group(
-        model,
-        data.train_x,
-        data.train_y,
-        data.test_x,
-        data.test_y,
-        grid["max_epochs"],
-        point["batch_size"],
-        training.optimizer,
-        training.lr,
-        training.momentum,
-        record,
-    )
-    print(
-        f"  {sweeplib.this_worker()}: {analysis.label_point(point)}: {len(members)} variants in "
-        f"{time.perf_counter() - start:.1f} s, best test {max(h.test_acc[-1] for h in hists):.2%}",
-        flush=True,
-    )
-    return max(h.test_acc[-1] for h in hists)
+    for first in range(0, len(members), size):
+        chunk = members[first:first + size]
+        model = grouped.GroupedNet(arch_of(point), [d for d, _ in chunk], [s for _, s in chunk])
+        done += grouped.train_group(model, data.train_x, data.train_y, data.test_x, data.test_y,
+                                    grid["max_epochs"], point["batch_size"], training.optimizer, training.lr,
+                                    training.momentum, record)
+    best = max(h.test_acc[-1] for h in done)
+    print(f"  {sweeplib.this_worker()}: {analysis.label_point(point)}: {len(members)} variants in "
+          f"{time.perf_counter() - start:.1f} s, best test {best:.2%}", flush=True)
+    return best
 
 
 @dataclass(frozen=True)
