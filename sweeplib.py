@@ -181,7 +181,7 @@ def requeue_failed(study: optuna.Study, points: dict[str, dict]) -> list[str]:
             t.state in (TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING) for t in trials
         ):
             continue
-        failed = [t for t in trials if t.state == TrialState.FAIL]
+        failed = [t for t in trials if t.state == TrialState.FAIL and "error" in t.user_attrs]  # not Ctrl-C
         if len(failed) > MAX_RETRY:
             raise cli.UserError(
                 f"grid point {key} failed {len(failed)} times, last: "
