@@ -286,3 +286,18 @@ def test_default_grids():
         dict.fromkeys(("max_epochs", "train_subset", "test_subset")),
     )
     assert len(quick["broad"]["seed"]) == 3 and quick["broad"]["train_subset"]
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage")
+def test_a_point_that_keeps_crashing_is_given_up_with_its_error(tmp_path):
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    points = [{"batch_size": 32}]
+    study = sweeplib.open_study(url, "s", {"grid": 1}, points)
+    for attempt in range(sweeplib.MAX_RETRY + 1):
+        if attempt:
+            study.enqueue_trial(points[0], user_attrs={"point": sweeplib.point_key(points[0])})
+        trial = study.ask()
+        trial.set_user_attr("error", "ValueError: broken")
+        study.tell(trial, state=TrialState.FAIL)
+    with pytest.raises(cli.UserError, match="failed 4 times, last: ValueError: broken"):
+        sweeplib.run_worker(study, points, lambda point, trial: 1.0, wait=False)
