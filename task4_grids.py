@@ -90,10 +90,16 @@ def parse_list(flag: str, text: str) -> list:
         )
     if not values:
         raise cli.UserError(f"{name} is empty; give values, e.g. {name} {example}")
-    bad = [v for v in values if kind is float and not math.isfinite(v)]
-    bad += [v for v in values if dim == "dropout" and not 0 <= v <= 1]
-    bad += [v for v in values if kind is int and v < (0 if dim == "seed" else 1)]
-    bad += [v for v in values if dim == "activation" and v not in grouped.ACTIVATIONS]
+    def allowed(v) -> bool:
+        if kind is float and not math.isfinite(v):
+            return False
+        if dim == "dropout":
+            return 0 <= v <= 1
+        if dim == "activation":
+            return v in grouped.ACTIVATIONS
+        return v >= (0 if dim == "seed" else 1)
+
+    bad = [v for v in values if not allowed(v)]
     if bad:
         raise cli.UserError(
             f"{name}: {', '.join(map(str, bad))} not allowed ({describe(dim)}), e.g. {name} {example}"
