@@ -16,7 +16,8 @@ from plotlib import plt
 def setup_line(summary: analysis.Summary) -> str:
     grid = summary.grid
     images = f"{grid['train_subset']:,}" if grid["train_subset"] else "all"
-    return f"{images} training images, {summary.seeds} seed(s), mean and 95% CI"
+    seeds = "1 seed" if summary.seeds == 1 else f"{summary.seeds} seeds, mean and 95% CI"
+    return f"{images} training images, {seeds}"
 
 
 def _errors(pairs) -> np.ndarray:
@@ -115,7 +116,7 @@ def time_vs_batch(summary: analysis.Summary, path: Path) -> Path:
     ax.grid(alpha=0.3)
     images = f"{summary.grid['train_subset']:,}" if summary.grid["train_subset"] else "all"
     ax.set_title("Training time per epoch and network (a grouped training's epoch / its networks)\n"
-                 f"{images} training images; bars: min-max over the architectures")
+                 f"{images} training images; bars: min-max over its networks")
     return plotlib.save_figure(fig, path)
 
 
