@@ -40,7 +40,7 @@ GRIDS = {
         "dropout": [0.0, 0.5],
         "seed": [1, 2, 3],
         "max_epochs": 3,
-        "train_subset": 20000,
+        "train_subset": 10000,
         "test_subset": None,
     },
 }
