@@ -216,6 +216,8 @@ def make_objective(
             raise optuna.TrialPruned(f"{key} is done or running elsewhere")
         try:
             return train_point(points[key], trial)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            raise  # another worker finished this very trial (see run_worker)
         except Exception as err:
             trial.set_user_attr("error", f"{type(err).__name__}: {err}")
             raise
@@ -246,7 +248,15 @@ def run_worker(
         requeue_failed(study, by_key)
         trials = study.get_trials(deepcopy=False)
         if any(t.state == TrialState.WAITING for t in trials):
-            study.optimize(objective, n_trials=1, callbacks=list(callbacks))
+            try:
+                study.optimize(objective, n_trials=1, callbacks=list(callbacks))
+            except (ValueError, optuna.exceptions.UpdateFinishedTrialError) as err:
+                # SQLite ignores Optuna's SELECT ... FOR UPDATE, so two workers that pop at the same
+                # moment can take the same trial; training is deterministic, so the one that finishes
+                # first stores exactly what the other would have, and the other moves on.
+                if "finished" not in str(err) and "Cannot tell" not in str(err):
+                    raise
+                log(f"{this_worker()}: another worker finished the point this one was also training")
             continue
         left = set(by_key) - set(completed(study, set(by_key)))
         if not left:

@@ -301,3 +301,22 @@ def test_a_point_that_keeps_crashing_is_given_up_with_its_error(tmp_path):
         study.tell(trial, state=TrialState.FAIL)
     with pytest.raises(cli.UserError, match="failed 4 times, last: ValueError: broken"):
         sweeplib.run_worker(study, points, lambda point, trial: 1.0, wait=False)
+
+
+def test_two_workers_popping_the_same_trial_is_harmless(tmp_path):
+    """SQLite has no row locks: two workers popping at the same moment can take one trial. The one
+    that finishes second finds it complete and moves on instead of crashing."""
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    points = [{"batch_size": 32}]
+    study = sweeplib.open_study(url, "s", {"grid": 1}, points)
+    other = optuna.load_study(study_name="s", storage=url)
+
+    def train_while_another_finishes(point, trial):
+        other.tell(trial.number, 0.5)  # the other worker, faster, completes the same trial
+        trial.set_user_attr("members", [])  # this worker's next epoch record
+        return 0.5
+
+    said = []
+    assert sweeplib.run_worker(study, points, train_while_another_finishes, wait=False, log=said.append)
+    assert "another worker finished" in said[0]
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE]
