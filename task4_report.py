@@ -27,7 +27,7 @@ def describe_grid(name: str, r: dict) -> str:
         for dim in ("batch_size", "filters1", "filters2", "kernel", "hidden", "activation", "dropout")
         if len(g[dim]) > 1
     ]
-    images = f"{g['train_subset']:,}" if g["train_subset"] else "all 60,000"
+    images = f"{g['train_subset']:,}" if g["train_subset"] else "all the"
     return (
         f"**Grid `{name}`**: "
         + " x ".join(varying)
