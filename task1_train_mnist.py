@@ -26,12 +26,21 @@ DEFAULT_OWN_DIGITS = Path("data/own_digits")
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seed", type=int, default=42, help="random seed for weights, dropout and shuffling")
-    p.add_argument("--batch-size", type=int, default=64, help="training batch size")
-    p.add_argument("--epochs", type=int, default=5, help="training epochs")
-    p.add_argument("--optimizer", choices=trainlib.OPTIMIZERS, default="adam",
-                   help="adam (default, with a one-cycle schedule) or the tutorial's sgd")
+    p.add_argument("--arch", choices=tuple(netlib.NETWORKS), default="cnn",
+                   help="cnn (the course network, default), gabor (its first layer a fixed Gabor bank) or "
+                        "transformer (image patches through a transformer encoder; see --preset)")
+    p.add_argument("--preset", choices=tuple(netlib.TRANSFORMER_PRESETS), default="cpu",
+                   help="transformer settings and their training: cpu (default: 16 tokens, 5 epochs) or "
+                        "course (the course template: 169 tokens, 15 epochs, AdamW); flags given win")
+    p.add_argument("--batch-size", type=int, default=None, help="training batch size (default 64)")
+    p.add_argument("--epochs", type=int, default=None, help="training epochs (default 5; course preset 15)")
+    p.add_argument("--optimizer", choices=trainlib.OPTIMIZERS, default=None,
+                   help="adam (default, with a one-cycle schedule), the tutorial's sgd, or adamw "
+                        "(the transformer presets)")
+    p.add_argument("--weight-decay", type=float, default=None, help="AdamW's weight decay (presets: 1e-4)")
     p.add_argument("--lr", type=float, default=None,
-                   help="learning rate (peak rate for one-cycle); default 5e-3 for adam, 0.01 for sgd")
+                   help="learning rate (peak rate for one-cycle); default 5e-3 for adam, 0.01 for sgd, "
+                        "the preset's for a transformer")
     p.add_argument("--schedule", choices=trainlib.SCHEDULES, default=None,
                    help="learning-rate schedule; default onecycle for adam, constant for sgd")
     p.add_argument("--momentum", type=float, default=0.5, help="SGD momentum")
@@ -39,10 +48,12 @@ def parse_args(argv=None):
                    help="train on the first N training images only (quick checks)")
     p.add_argument("--test-subset", type=int, default=None, help="evaluate on the first N test images only")
     p.add_argument("--data-dir", type=Path, default=Path("data"), help="where MNIST lives or is converted to")
-    p.add_argument("--figures-dir", type=Path, default=Path("figures"), help="where figures and results go")
+    p.add_argument("--figures-dir", type=Path, default=None,
+                   help="where figures and results go (default figures/; other kinds: figures/<model name>/)")
     p.add_argument("--models-dir", type=Path, default=Path("models"), help="where the trained model is saved")
     p.add_argument("--model", type=Path, default=None,
-                   help="checkpoint to save to / read from (default: MODELS_DIR/mnist_net.pt)")
+                   help="checkpoint to save to / read from (default: MODELS_DIR/mnist_net.pt; gabor_net.pt, "
+                        "transformer_PRESET.pt for the other kinds)")
     p.add_argument("--no-train", action="store_true",
                    help="skip training: read --model and run steps f and g with it")
     p.add_argument("--own-digits", type=Path, default=DEFAULT_OWN_DIGITS,
@@ -51,9 +62,18 @@ def parse_args(argv=None):
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = p.parse_args(argv)
-    args.lr = args.lr if args.lr is not None else (5e-3 if args.optimizer == "adam" else 0.01)
-    args.schedule = args.schedule or ("onecycle" if args.optimizer == "adam" else "constant")
-    args.model = args.model or args.models_dir / "mnist_net.pt"
+    preset = netlib.preset_settings(args.arch, args.preset)[1]  # a transformer's training; flags given win
+    for name, default in (("epochs", 5), ("batch_size", 64), ("optimizer", "adam"), ("weight_decay", 0.0)):
+        if getattr(args, name) is None:
+            setattr(args, name, preset.get(name, default))
+    if args.optimizer != preset.get("optimizer"):  # the preset's rate and schedule are for its optimizer
+        preset = {}
+    sgd = args.optimizer == "sgd"
+    args.lr = args.lr if args.lr is not None else preset.get("lr", 0.01 if sgd else 5e-3)
+    args.schedule = args.schedule or preset.get("schedule", "constant" if sgd else "onecycle")
+    args.model = args.model or args.models_dir / netlib.checkpoint_name(args.arch, args.preset)
+    # Another kind's figures go to their own folder, so the CNN's Task 1 results stay as they are.
+    args.figures_dir = args.figures_dir or Path("figures") / ("" if args.arch == "cnn" else args.model.stem)
     return args
 
 
@@ -76,7 +96,7 @@ def save_network_diagram(model: netlib.MnistNet, path: Path) -> str | None:
     model.eval()
     out = model(torch.zeros(1, 1, 28, 28, device=next(model.parameters()).device))
     dot = make_dot(out, params=dict(model.named_parameters()))
-    dot.graph_attr.update(dpi="110", label="MnistNet: autograd graph of one forward pass",
+    dot.graph_attr.update(dpi="110", label=f"{type(model).__name__}: autograd graph of one forward pass",
                           labelloc="t", fontsize="16")
     try:
         png = dot.pipe(format="png")
@@ -211,7 +231,8 @@ def main(argv=None) -> dict:
     print("a) first six test digits:", results["a_first_six_labels"])
 
     netlib.seed_everything(args.seed)  # b) everything below is repeatable
-    model = netlib.MnistNet().to(device)
+    network, preset_train = netlib.preset_settings(args.arch, args.preset)
+    model = netlib.build_network(args.arch, **network).to(device)
     table = netlib.summary_table(model)
     print("c) the network\n", model, "\n", table, sep="")
     write_text(figs / "task1c_summary.txt", f"{model}\n\n{table}")
@@ -222,10 +243,13 @@ def main(argv=None) -> dict:
 
     if not args.no_train:
         cfg = trainlib.TrainConfig(epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer,
-                                   lr=args.lr, schedule=args.schedule, momentum=args.momentum, seed=args.seed)
+                                   lr=args.lr, schedule=args.schedule, momentum=args.momentum, seed=args.seed,
+                                   weight_decay=args.weight_decay,
+                                   eval_train=preset_train.get("eval_train", True))
         print(f"d) training: {cfg}")
         start = time.perf_counter()
-        model, hist = trainlib.train_digit_network(mnist, cfg, device=device, progress=not args.no_progress)
+        model, hist = trainlib.train_digit_network(mnist, cfg, device=device, progress=not args.no_progress,
+                                                   arch=args.arch, network=network or None)
         results["timings_s"]["training"] = time.perf_counter() - start
         results["history"] = hist.to_dict()
         results["test_accuracy"] = hist.test_acc[-1]
