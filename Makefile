@@ -15,6 +15,10 @@ figures: venv graphviz
 	$(PY) task3_greek_embedding.py --no-progress
 	$(PY) task4_experiments.py --quick
 	$(PY) extensions/pretrained_layers.py
+	$(PY) extensions/attention_maps.py
+	$(PY) extensions/gabor_layer.py
+	$(PY) extensions/course_transfer.py
+	$(PY) extensions/compare_networks.py
 	$(PY) report.py --command "make figures"
 
 # Rebuild figures/REPORT.md from the saved step outputs, without retraining anything.

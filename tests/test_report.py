@@ -12,6 +12,7 @@ import task1_train_mnist
 import task2_examine
 import task3_greek_embedding
 import task4_experiments
+from extensions import attention_maps, compare_networks, course_transfer, gabor_layer
 
 sys.path.insert(0, "extensions")
 import pretrained_layers  # noqa: E402
@@ -37,6 +38,13 @@ def run_small_pipeline(root):
     task4_experiments.main(["--batch-sizes", "64,128", "--dropouts", "0,0.5", "--max-epochs", "2", "--workers", "1",
                             "--train-subset", "600", "--test-subset", "200", "--figures-dir", str(figs)])
     pretrained_layers.main(["--figures-dir", str(figs)])
+    small = ["--train-subset", "600", "--test-subset", "200", "--models-dir", str(models),
+             "--figures-dir", str(figs)]
+    attention_maps.main([*small, "--own-digits", str(digits)])
+    gabor_layer.main(small)
+    course_transfer.main(["--greek-dir", str(greek), "--own-dir", str(own), "--epochs", "5",
+                          "--model", str(models / "mnist_net.pt"), "--figures-dir", str(figs)])
+    compare_networks.main([*small, "--perturbed", "50", "--own-digits", str(digits)])
     return report.main(["--figures-dir", str(figs)]).read_text()
 
 
@@ -51,7 +59,9 @@ def test_every_section_and_linked_figure_is_there(two_runs):
     for heading in ["## Task 1", "### a)", "### c) The network", "### d) Training", "### f)", "### g)",
                     "## Task 2", "### b) What the filters do", "### c) Truncated networks",
                     "## Task 3", "### d) Sum-of-squared-difference", "### e) Own symbols", "### f, g) KNN",
-                    "## Task 4", "## Extension: a pretrained network"]:
+                    "## Task 4", "## Extension: a pretrained network", "## Extension: the digit transformer",
+                    "## Extension: a fixed Gabor", "## Extension: the course's transfer",
+                    "## Extension: every digit"]:
         assert heading in text, heading
     assert "Not run" not in text
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
