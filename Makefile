@@ -12,7 +12,9 @@ STAMP := $(VENV)/.installed
 figures: venv graphviz
 	$(PY) task1_train_mnist.py --no-progress
 	$(PY) task2_examine.py
-	$(PY) task3_greek_embedding.py --no-progress
+	$(PY) task3_greek_embedding.py
+	$(PY) extensions/embedding_widths.py --no-progress
+	$(PY) extensions/more_letters.py
 	$(PY) task4_experiments.py --quick
 	$(PY) extensions/pretrained_layers.py
 	$(PY) extensions/attention_maps.py

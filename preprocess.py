@@ -43,15 +43,24 @@ def _is_mnist_style(rgb: np.ndarray) -> bool:
     if rgb.shape[:2] != (MNIST_SIDE, MNIST_SIDE):
         return False
     grey = rgb.mean(axis=2)
-    border = np.concatenate([grey[:2].ravel(), grey[-2:].ravel(), grey[:, :2].ravel(), grey[:, -2:].ravel()])
-    return border.mean() < 0.1 and grey.max() > 0.5
+    return border_pixels(grey, 2).mean() < 0.1 and grey.max() > 0.5
+
+
+def border_pixels(a: np.ndarray, b: int) -> np.ndarray:
+    """The pixels (or RGB triples) of the `b`-pixel-wide frame around an image."""
+    return np.concatenate([a[:b].reshape(-1, *a.shape[2:]), a[-b:].reshape(-1, *a.shape[2:]),
+                           a[:, :b].reshape(-1, *a.shape[2:]), a[:, -b:].reshape(-1, *a.shape[2:])])
 
 
 def _border(a: np.ndarray) -> np.ndarray:
-    h, w = a.shape[:2]
-    b = max(1, min(h, w) // 20)
-    return np.concatenate([a[:b].reshape(-1, *a.shape[2:]), a[-b:].reshape(-1, *a.shape[2:]),
-                           a[:, :b].reshape(-1, *a.shape[2:]), a[:, -b:].reshape(-1, *a.shape[2:])])
+    return border_pixels(a, max(1, min(a.shape[:2]) // 20))
+
+
+def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
+    """(row, column) of an image's intensity-weighted centre; a blank image counts as mass at (0, 0)."""
+    ys, xs = np.indices(image.shape)
+    mass = max(float(image.sum()), 1e-9)
+    return float((ys * image).sum() / mass), float((xs * image).sum() / mass)
 
 
 def _ink_signal(rgb: np.ndarray) -> np.ndarray:
@@ -196,9 +205,7 @@ def _fit_box(ink: np.ndarray) -> np.ndarray:
 def _centre_by_mass(box: np.ndarray) -> np.ndarray:
     """Place the box in 28x28 so its centre of mass sits at the centre, as MNIST's makers did."""
     h, w = box.shape
-    ys, xs = np.indices(box.shape)
-    mass = box.sum()
-    cy, cx = (ys * box).sum() / mass, (xs * box).sum() / mass
+    cy, cx = centre_of_mass(box)
     top = int(np.clip(round(MNIST_SIDE / 2 - 0.5 - cy), 0, MNIST_SIDE - h))
     left = int(np.clip(round(MNIST_SIDE / 2 - 0.5 - cx), 0, MNIST_SIDE - w))
     out = np.zeros((MNIST_SIDE, MNIST_SIDE), np.float32)

@@ -20,11 +20,19 @@ import task2_examine
 import task3_greek_embedding
 import task4_experiments
 from atomicio import write_text
-from extensions import attention_maps, compare_networks, course_transfer, gabor_layer, pretrained_layers
+from extensions import (
+    attention_maps,
+    compare_networks,
+    course_transfer,
+    embedding_widths,
+    gabor_layer,
+    more_letters,
+    pretrained_layers,
+)
 from reportlib import Results, table
 
-STEPS = [task1_train_mnist, task2_examine, task3_greek_embedding, task4_experiments, pretrained_layers,
-         attention_maps, gabor_layer, course_transfer, compare_networks]
+STEPS = [task1_train_mnist, task2_examine, task3_greek_embedding, embedding_widths, more_letters,
+         task4_experiments, pretrained_layers, attention_maps, gabor_layer, course_transfer, compare_networks]
 
 
 def parse_args(argv=None):

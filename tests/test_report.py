@@ -15,6 +15,8 @@ import task4_experiments
 from extensions import attention_maps, compare_networks, course_transfer, gabor_layer
 
 sys.path.insert(0, "extensions")
+import embedding_widths  # noqa: E402
+import more_letters  # noqa: E402
 import pretrained_layers  # noqa: E402
 
 NUMBER = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?(?![\w])")
@@ -33,8 +35,12 @@ def run_small_pipeline(root):
     task1_train_mnist.main(["--train-subset", "1000", "--test-subset", "300", "--epochs", "1", "--no-progress",
                             "--figures-dir", str(figs), "--models-dir", str(models), "--own-digits", str(digits)])
     task2_examine.main(["--model", model, "--figures-dir", str(figs)])
-    task3_greek_embedding.main(["--model", model, "--greek-dir", str(greek), "--own-dir", str(own), "--no-progress",
-                                "--figures-dir", str(figs), "--skip-widths", "--skip-more-letters"])
+    task3_greek_embedding.main(["--model", model, "--greek-dir", str(greek), "--own-dir", str(own),
+                                "--figures-dir", str(figs)])
+    embedding_widths.main(["--model", model, "--greek-dir", str(greek), "--own-dir", str(own),
+                           "--widths", "50", "--figures-dir", str(figs)])
+    more_letters.main(["--model", model, "--greek-dir", str(greek), "--own-dir", str(own),
+                       "--figures-dir", str(figs)])
     task4_experiments.main(["--batch-sizes", "64,128", "--dropouts", "0,0.5", "--max-epochs", "2", "--workers", "1",
                             "--train-subset", "600", "--test-subset", "200", "--figures-dir", str(figs)])
     pretrained_layers.main(["--figures-dir", str(figs)])
@@ -59,9 +65,10 @@ def test_every_section_and_linked_figure_is_there(two_runs):
     for heading in ["## Task 1", "### a)", "### c) The network", "### d) Training", "### f)", "### g)",
                     "## Task 2", "### b) What the filters do", "### c) Truncated networks",
                     "## Task 3", "### d) Sum-of-squared-difference", "### e) Own symbols", "### f, g) KNN",
-                    "## Task 4", "## Extension: a pretrained network", "## Extension: the digit transformer",
-                    "## Extension: a fixed Gabor", "## Extension: the course's transfer",
-                    "## Extension: every digit"]:
+                    "## Task 4", "## Extension: a pretrained network",
+                    "## Extension: other embedding widths", "## Extension: more letters",
+                    "## Extension: the digit transformer", "## Extension: a fixed Gabor",
+                    "## Extension: the course's transfer", "## Extension: every digit"]:
         assert heading in text, heading
     assert "Not run" not in text
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
@@ -133,7 +140,7 @@ def test_two_runs_give_identical_numbers(two_runs):
 
 def test_a_step_that_did_not_run_or_was_skipped_is_reported_with_the_reason(tmp_path):
     text = report.build_report(tmp_path)
-    for name, command in report.STEPS.items():
-        assert f"`{name}` is missing. Run `{command}`" in text
+    for step in report.STEPS:
+        assert f"`{step.RESULTS_FILE}` is missing. Run `{step.COMMAND}`" in text
     (tmp_path / "ext_pretrained_results.json").write_text(json.dumps({"skipped": "no weights offline"}))
     assert "**Skipped**: no weights offline" in report.build_report(tmp_path)

@@ -1,15 +1,22 @@
 import csv
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import torch
+from greek_helpers import QuickProjection, letter_sets, quick_save, saved_network, tiny_mnist
 from PIL import Image, ImageDraw
 
+import cli
 import embedlib
 import glyphs
+import greeksets
 import netlib
+import plotlib
 import task3_greek_embedding as task3
 from atomicio import read_json
+from reportlib import Results, fraction
 
 
 def bar_image(size=136, mode="L", box=(60, 30, 76, 106)) -> Image.Image:
@@ -49,7 +56,7 @@ def column_centre(image: np.ndarray) -> float:
 
 @pytest.mark.parametrize("transform", ["mnist", "course"])
 def test_a_drawn_bar_lands_centred_bright_on_black(two_letter_folder, transform):
-    ref = task3.load_reference(two_letter_folder, transform, None)
+    ref = greeksets.load_reference(two_letter_folder, transform, None)
     assert ref.labels == ["iota", "iota", "omicron", "omicron"]  # alphabet order: iota before omicron
     bar = ref.images[1].numpy()  # the bar in the middle of the paper
     assert bar.shape == (28, 28)
@@ -60,7 +67,8 @@ def test_a_drawn_bar_lands_centred_bright_on_black(two_letter_folder, transform)
 
 
 def test_only_the_mnist_recipe_centres_an_off_centre_bar(two_letter_folder):
-    off_centre = {t: task3.load_reference(two_letter_folder, t, None).images[0].numpy() for t in ("mnist", "course")}
+    off_centre = {t: greeksets.load_reference(two_letter_folder, t, None).images[0].numpy()
+                  for t in ("mnist", "course")}
     assert abs(column_centre(off_centre["mnist"]) - 13.5) < 1.0
     assert column_centre(off_centre["course"]) < 12.5  # the course's crop keeps the bar where it was drawn
 
@@ -75,7 +83,7 @@ def test_transparent_png_and_jpeg_read_like_the_plain_image(tmp_path):
     write(Image.fromarray(rgba, "RGBA"), root / "iota" / "transparent.png")
     write(bar_image(mode="RGB"), root / "iota" / "photo.jpg", quality=90)
     write(disc_image(), root / "omicron" / "o.png")
-    ref = task3.load_reference(root, "mnist", None)
+    ref = greeksets.load_reference(root, "mnist", None)
     names = [p.name for p in ref.paths]
     plain = ref.images[names.index("plain.png")]
     for name in ("transparent.png", "photo.jpg"):
@@ -93,7 +101,7 @@ def test_hidden_files_checkpoints_and_non_images_are_ignored_and_an_empty_class_
     (root / ".DS_Store").write_bytes(b"\0")
     (root / "notes.txt").write_text("not an image")
     (root / "delta").mkdir()
-    ref = task3.load_reference(root, "mnist", None)
+    ref = greeksets.load_reference(root, "mnist", None)
     assert sorted(set(ref.labels)) == ["iota", "omicron"] and len(ref.labels) == 4
     out = capsys.readouterr().out
     assert "notes.txt" in out and "not an image" in out
@@ -102,28 +110,83 @@ def test_hidden_files_checkpoints_and_non_images_are_ignored_and_an_empty_class_
 
 
 def test_missing_letters_and_a_single_letter_are_clear_errors(two_letter_folder, tmp_path):
-    with pytest.raises(FileNotFoundError, match="no images of delta"):
-        task3.load_reference(two_letter_folder, "mnist", ("iota", "delta"))
+    with pytest.raises(cli.UserError, match="no images of delta"):
+        greeksets.load_reference(two_letter_folder, "mnist", ("iota", "delta"))
     write(bar_image(), tmp_path / "one" / "iota" / "a.png")
-    with pytest.raises(FileNotFoundError, match="at least two letters"):
-        task3.load_reference(tmp_path / "one", "mnist", None)
+    with pytest.raises(cli.UserError, match="at least two letters"):
+        greeksets.load_reference(tmp_path / "one", "mnist", None)
 
 
-def test_the_default_folder_is_generated_only_when_missing(tmp_path, capsys):
-    folder = tmp_path / "greek"
-    assert task3.generate_if_missing(folder, tmp_path / "elsewhere", False, False, 0) is False
-    assert not folder.exists()
-    assert task3.generate_if_missing(folder, folder, False, False, 0) is True
-    assert sorted(p.name for p in folder.iterdir()) == sorted(glyphs.REFERENCE_LETTERS)
-    assert len(list(folder.rglob("*.png"))) == 9 * len(glyphs.REFERENCE_LETTERS)
+def test_a_missing_built_in_folder_is_generated_and_a_given_one_never(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    own = tmp_path / "mine"
+    own.mkdir()
+    greek, own_dir, generated = greeksets.letter_folders(None, own, all_letters=False, seed=0)
+    assert greek == greeksets.DEFAULT_GREEK and own_dir == own and generated == [str(greeksets.DEFAULT_GREEK)]
+    assert sorted(p.name for p in greek.iterdir()) == sorted(glyphs.REFERENCE_LETTERS)
+    assert len(list(greek.rglob("*.png"))) == 9 * len(glyphs.REFERENCE_LETTERS)
     assert "was missing: generated 36" in capsys.readouterr().out
-    assert task3.generate_if_missing(folder, folder, False, False, 0) is False
+    assert not list(own.iterdir())  # a folder given by its flag is never written into
+    assert greeksets.letter_folders(None, own, all_letters=False, seed=0)[2] == []  # now it exists
+    for given, what in ((tmp_path / "nowhere", "does not exist"), (tmp_path / "x.png", "is a file")):
+        given.touch() if given.suffix else None
+        with pytest.raises(cli.UserError, match=f"--greek-dir {given} {what}.*leave out --greek-dir"):
+            greeksets.letter_folders(given, own, all_letters=False, seed=0)
+
+
+def test_an_explicit_greek_dir_wins_and_names_the_letters_it_lacks(two_letter_folder, tmp_path, monkeypatch):
+    """--greek-dir with --letters beyond its folders once read data/greek_all silently: now an error."""
+    monkeypatch.chdir(tmp_path)
+    model = saved_network(tmp_path / "models" / "mnist_net.pt")
+    with pytest.raises(cli.UserError) as err:
+        task3.main(["--greek-dir", str(two_letter_folder), "--own-dir", str(two_letter_folder),
+                    "--letters", "iota,delta,omicron,zeta", "--model", str(model),
+                    "--figures-dir", str(tmp_path / "figs")])
+    message = str(err.value)
+    assert str(two_letter_folder) in message and "delta, zeta" in message and "--letters" in message
+    assert not (tmp_path / "data").exists()  # nothing built-in was generated or read
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["--letters", "alpha"], "--letters expects 'all' or at least two comma-separated letter names such as "
+                             "alpha,beta,delta, got 'alpha'"),
+    (["--letters", ","], "--letters expects"),
+    (["--k", "0"], "--k expects a positive integer such as 9, got '0'"),
+    (["--transfer-steps", "many"], "--transfer-steps expects a positive integer such as 200, got 'many'"),
+])
+def test_list_flags_name_themselves_and_an_example(argv, expected, capsys):
+    with pytest.raises(SystemExit):
+        task3.parse_args(argv)
+    assert expected in capsys.readouterr().err
+
+
+def test_letters_all_means_every_letter_glyphs_draws():
+    assert task3.parse_args(["--letters", "all"]).letters == glyphs.GREEK_LETTERS
+    assert task3.parse_args(["--letters", "Beta, alpha,beta"]).letters == ("beta", "alpha")
+    assert greeksets.needs_all_letters(("alpha", "delta"))
+    assert not greeksets.needs_all_letters(("alpha", "beta")) and not greeksets.needs_all_letters(None)
+
+
+def test_a_missing_model_is_a_clear_error(tmp_path):
+    with pytest.raises(cli.UserError, match="task1_train_mnist.py"):
+        task3.main(["--model", str(tmp_path / "none.pt"), "--figures-dir", str(tmp_path)])
+
+
+def test_ink_statistics_of_a_centred_and_an_off_centre_bar():
+    image = np.zeros((28, 28))
+    image[4:24, 13:15] = 1.0  # 20 px tall, 2 px wide, centred
+    shifted = np.roll(image, 3, axis=1)
+    stats = task3.ink_statistics([image, shifted])
+    assert stats["ink_height_px"] == 20 and stats["border_brightness"] == 0.0
+    assert stats["centre_offset_px"] == pytest.approx(1.5)  # 0 and 3 px off, averaged
+    assert 1.5 < stats["stroke_width_px"] < 2.5
 
 
 # --- SSD and the classifiers -----------------------------------------------------------------
 
 def test_ssd_is_the_sum_of_squared_differences():
-    d = embedlib.ssd_matrix(np.array([[1.0, 2.0, 3.0]]), np.array([[0.0, 0.0, 0.0], [1.0, 2.0, 5.0], [2, 0, 3]]))
+    d = embedlib.ssd_matrix(np.array([[1.0, 2.0, 3.0]]),
+                            np.array([[0.0, 0.0, 0.0], [1.0, 2.0, 5.0], [2, 0, 3]]))
     assert d.tolist() == [[14.0, 4.0, 5.0]]  # 1+4+9, 0+0+4, 1+4+0
 
 
@@ -180,7 +243,8 @@ def test_layers_trained_together_equal_layers_trained_alone():
     together = embedlib.fit_linear_heads(x, y, 3, masks, steps=50, seed=1)
     for f in range(3):
         keep = masks[f]
-        alone = embedlib.fit_linear_heads(x[keep], y[keep], 3, np.ones((1, keep.sum()), bool), steps=50, seed=1)
+        alone = embedlib.fit_linear_heads(x[keep], y[keep], 3, np.ones((1, keep.sum()), bool), steps=50,
+                                          seed=1)
         assert torch.allclose(together[0][f], alone[0][0], atol=1e-5)
         assert torch.allclose(together[1][f], alone[1][0], atol=1e-5)
 
@@ -211,86 +275,118 @@ def test_ssd_table_headers_hold_each_columns_smallest_non_zero_ssd():
 # --- the whole script ------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def small_run(tmp_path_factory):
-    """Tiny generated sets, an untrained network and a saved width-30 one, end to end."""
+def tiny_run(tmp_path_factory):
+    """Every step of Task 3 on three letters (3 images each), an untrained network and tiny MNIST files."""
+    import sklearn.manifold
     tmp = tmp_path_factory.mktemp("task3")
-    letters = ("alpha", "beta", "gamma")
-    glyphs.write_glyph_set(tmp / "greek", letters, per_class=4, seed=0, style=glyphs.COURSE_STYLE)
-    glyphs.write_glyph_set(tmp / "own", (*letters, "delta"), per_class=1, seed=1, style=glyphs.OWN_STYLE, writers=2)
-    netlib.seed_everything(0)
-    model = netlib.save_checkpoint(netlib.MnistNet(), tmp / "models" / "mnist_net.pt", seed=42, epochs=5)
-    netlib.save_checkpoint(netlib.MnistNet(hidden=30), tmp / "models" / "mnist_net_h30.pt", seed=42, epochs=5)
+    greek, own = letter_sets(tmp)
+    model = saved_network(tmp / "models" / "mnist_net.pt")
     figs = tmp / "figures"
-    results = task3.main(["--greek-dir", str(tmp / "greek"), "--own-dir", str(tmp / "own"),
-                          "--greek-all-dir", str(tmp / "greek"), "--own-all-dir", str(tmp / "own"),
-                          "--model", str(model), "--figures-dir", str(figs), "--k", "9",
-                          "--widths", "30,50", "--transfer-steps", "50"])
-    return results, figs, tmp
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sklearn.manifold, "TSNE", QuickProjection)
+        patch.setattr(plotlib, "save_figure", quick_save)
+        results = task3.main(["--greek-dir", str(greek), "--own-dir", str(own), "--model", str(model),
+                              "--data-dir", str(tiny_mnist(tmp / "data")), "--figures-dir", str(figs),
+                              "--transfer-steps", "30"])
+    return results, figs
 
 
-def test_end_to_end_writes_every_output(small_run):
-    results, figs, _ = small_run
-    for name in ["task3a_reference_set.png", "task3a_transform_check.png", "task3b_embedding_summary.txt",
-                 "task3d_ssd_table.csv", "task3d_ssd_matrix.png", "task3e_own_symbols_1.png",
-                 "task3f_confusion.png", "task3f_embedding_projection.png", "ext_widths_accuracy.png",
-                 "ext_more_letters_confusion.png", "task3_results.json"]:
-        assert (figs / name).stat().st_size > 0, name
+def test_every_figure_is_listed_and_written(tiny_run):
+    results, figs = tiny_run
+    listed = [p for v in results["figures"].values() for p in (v if isinstance(v, list) else [v])]
+    assert sorted(listed) == sorted(str(figs / name) for name in [
+        "task3a_reference_set.png", "task3a_transform_check.png", "task3b_embedding_summary.txt",
+        "task3d_ssd_table.csv", "task3d_ssd_matrix.png", "task3e_own_symbols_1.png", "task3f_confusion.png",
+        "task3f_embedding_projection.png"])
+    assert all((figs / p).stat().st_size > 0 for p in listed)
     assert "[-1, 50]" in (figs / "task3b_embedding_summary.txt").read_text()
-    assert read_json(figs / "task3_results.json")["e_own_predictions"] == results["e_own_predictions"]
-    assert {"load", "classify", "ext_widths", "total"} <= set(results["timings_s"])
+    assert read_json(figs / task3.RESULTS_FILE)["e_own_predictions"] == results["e_own_predictions"]
+    assert {"load", "classify", "f_g", "total"} <= set(results["timings_s"])
 
 
-def test_end_to_end_embeddings_and_ssd_table(small_run):
-    _, figs, _ = small_run
+def test_embeddings_and_ssd_table_files(tiny_run):
+    _, figs = tiny_run
     emb = np.load(figs / "task3_embeddings.npy")
     labels, files = np.load(figs / "task3_labels.npy"), np.load(figs / "task3_files.npy")
-    assert emb.shape == (12, 50) and labels.tolist() == ["alpha"] * 4 + ["beta"] * 4 + ["gamma"] * 4
+    assert emb.shape == (9, 50) and labels.tolist() == ["alpha"] * 3 + ["beta"] * 3 + ["gamma"] * 3
     assert files[0] == "alpha/alpha_0.png"
     assert np.load(figs / "task3_own_embeddings.npy").shape == (8, 50)
     with open(figs / "task3d_ssd_table.csv", newline="") as f:
         rows = list(csv.reader(f))
-    assert rows[0][:3] == ["image", "letter", rows[0][2]] and rows[0][2].startswith("alpha_0 (min ")
-    assert len(rows) == 13 and float(rows[1][2]) == 0.0  # alpha_0 to itself
+    assert rows[0][:2] == ["image", "letter"] and rows[0][2].startswith("alpha_0 (min ")
+    assert len(rows) == 10 and float(rows[1][2]) == 0.0  # alpha_0 to itself
     smallest = min(float(r[2]) for r in rows[1:] if float(r[2]) > 0)
     assert rows[0][2] == f"alpha_0 (min {smallest:.1f})"
 
 
-def test_end_to_end_accuracy_tables(small_run):
-    results, _, _ = small_run
+def test_accuracy_tables_count_unknown_letters_apart(tiny_run):
+    results, _ = tiny_run
     for transform in ("mnist", "course"):
         table = results["accuracy"][transform]
-        assert set(table["leave-one-out"]) == set(task3.CLASSIFIERS)
-        assert all(total == 12 for _, total in table["leave-one-out"].values())
+        assert set(table["leave-one-out"]) == set(embedlib.CLASSIFIERS)
+        assert all(total == 9 for _, total in table["leave-one-out"].values())
         assert all(total == 6 for _, total in table["own"].values())  # the 2 deltas are unknown
         assert table["own_unknown"] == 2
-    assert results["accuracy"]["mnist"]["k_used"] == {"leave-one-out": 3, "own": 4}
+    assert results["accuracy"]["mnist"]["k_used"] == {"leave-one-out": 2, "own": 3}
     deltas = [row for row in results["e_own_predictions"] if row["truth"] == "delta"]
     assert len(deltas) == 2 and all(row["1-NN"] in ("alpha", "beta", "gamma") for row in deltas)
     assert results["g_transfer"]["network_agrees_with_layer_on_embeddings"]
     assert results["g_transfer"]["trainable_parameters"] == 50 * 3 + 3
+    assert results["g_transfer"]["steps"] == 30
 
 
-def test_end_to_end_extensions_reuse_saved_widths(small_run):
-    results, _, tmp = small_run
-    widths = results["ext_widths"]
-    assert set(widths["accuracy"]) == {"30", "50"}
-    assert widths["models"]["30"] == f"reused {tmp / 'models' / 'mnist_net_h30.pt'}"
-    assert widths["models"]["50"].startswith("--model")
-    assert widths["accuracy"]["50"] == results["accuracy"]["mnist"]
-    more = results["ext_more_letters"]
-    assert more["letters"] == ["alpha", "beta", "gamma"] and more["reference_images"] == 12
+def test_the_report_section_renders_the_steps_results(tiny_run):
+    results, figs = tiny_run
+    text = task3.report_section(Results(figs))
+    for heading in ["## Task 3", "### a) The data", "### b) The embedding network", "### c) Embeddings",
+                    "### d) Sum-of-squared-difference", "### e) Own symbols", "### f, g) KNN"]:
+        assert heading in text, heading
+    assert "Not run" not in text and "[-1, 50]" in text  # the summary file is read in
+    mnist = results["accuracy"]["mnist"]
+    assert "| `mnist` | own | " + " | ".join(fraction(*mnist["own"][c]) for c in embedlib.CLASSIFIERS) in text
+    wrong = sum(row["1-NN"] != row["truth"] for row in results["e_own_predictions"])
+    assert f"8 own symbols, {wrong} wrong by 1-NN" in text
+    for name in ("task3a_reference_set.png", "task3d_ssd_matrix.png", "task3f_embedding_projection.png"):
+        assert f"]({name})" in text
 
 
-def test_a_missing_model_is_a_clear_error(tmp_path):
-    with pytest.raises(netlib.CheckpointError, match="task1_train_mnist.py"):
-        task3.main(["--model", str(tmp_path / "none.pt"), "--figures-dir", str(tmp_path)])
+def test_without_results_the_section_says_how_to_make_them(tmp_path):
+    text = task3.report_section(Results(tmp_path))
+    assert "**Not run**" in text and task3.COMMAND in text
 
 
-def test_accuracy_lines_use_the_shared_format(capsys):
-    table = {"leave-one-out": {c: [27, 27] for c in task3.CLASSIFIERS},
-             "own": {c: [61, 81] for c in task3.CLASSIFIERS}, "own_unknown": 3}
-    task3.print_accuracy(table)
-    out = capsys.readouterr().out
-    assert "leave-one-out 1-NN accuracy: 27/27 (100.0%)" in out
-    assert "own KNN sum accuracy: 61/81 (75.3%)" in out
-    assert "own set: 3 images" in out
+def test_accuracy_lines_use_the_shared_format():
+    table = {"leave-one-out": {c: [27, 27] for c in embedlib.CLASSIFIERS},
+             "own": {c: [61, 81] for c in embedlib.CLASSIFIERS}, "own_unknown": 3}
+    lines = embedlib.accuracy_lines(table)
+    assert "  leave-one-out 1-NN accuracy: 27/27 (100.0%)" in lines
+    assert "  own KNN sum accuracy: 61/81 (75.3%)" in lines
+    assert any("own set: 3 images" in line for line in lines)
+
+
+@pytest.mark.slow
+def test_the_script_end_to_end_draws_every_figure(tmp_path):
+    greek, own = letter_sets(tmp_path)
+    model = saved_network(tmp_path / "models" / "mnist_net.pt")
+    figs = tmp_path / "figures"
+    done = subprocess.run([sys.executable, "task3_greek_embedding.py", "--greek-dir", str(greek), "--own-dir",
+                           str(own), "--model", str(model), "--data-dir", str(tiny_mnist(tmp_path / "data")),
+                           "--figures-dir", str(figs), "--transfer-steps", "30"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    results = read_json(figs / task3.RESULTS_FILE)
+    for path in [p for v in results["figures"].values() for p in (v if isinstance(v, list) else [v])]:
+        if path.endswith(".png"):
+            assert Image.open(path).size[0] > 300, path
+    assert len(results["f_projection"]["pca_explained_variance"]) == 2
+
+
+@pytest.mark.slow
+def test_the_script_reports_a_bad_folder_in_one_line(tmp_path):
+    done = subprocess.run([sys.executable, "task3_greek_embedding.py", "--greek-dir", str(tmp_path / "none"),
+                           "--model", str(saved_network(tmp_path / "m.pt")), "--figures-dir", str(tmp_path)],
+                          capture_output=True, text=True)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"error: --greek-dir {tmp_path / 'none'} does not exist: give a folder of letter images "
+        "(alpha/x.png, ...), or leave out --greek-dir to use the built-in set"]

@@ -1,0 +1,158 @@
+"""The Greek letter sets of Task 3 and its extensions: a labelled reference set and an own set to
+classify, read from folders (one sub-folder per letter) or, by default, the built-in sets that
+glyphs.py generates when they are missing.
+
+A folder given by a flag is used as it is and never written into; the built-in folders are
+chosen only when no folder is given, so an explicit flag always wins.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import cli
+import datalib
+import glyphs
+import preprocess
+
+DEFAULT_GREEK, DEFAULT_OWN = Path("data/greek"), Path("data/greek_own")
+DEFAULT_GREEK_ALL, DEFAULT_OWN_ALL = Path("data/greek_all"), Path("data/greek_own_all")
+REFERENCE_PER_LETTER = 9          # the report: 9 scans per letter
+OWN_WRITERS = 3
+OWN_PER_LETTER = {False: 6, True: 2}  # per writer; fewer with all 24 letters to keep the run short
+
+
+def letter_list(text: str) -> tuple[str, ...]:
+    """argparse type of --letters: 'all' or at least two comma-separated names."""
+    if text.strip().lower() == "all":
+        return glyphs.GREEK_LETTERS
+    names = tuple(dict.fromkeys(n.strip().lower() for n in text.split(",") if n.strip()))
+    if len(names) < 2:
+        raise argparse.ArgumentTypeError(f"--letters expects 'all' or at least two comma-separated letter "
+                                         f"names such as alpha,beta,delta, got {text!r}")
+    return names
+
+
+def needs_all_letters(letters: Sequence[str] | None) -> bool:
+    """Whether the letters asked for go beyond the four of the built-in reference set."""
+    return letters is not None and not set(letters) <= set(glyphs.REFERENCE_LETTERS)
+
+
+def generate_letter_set(folder: Path, all_letters: bool, own: bool, seed: int) -> list[Path]:
+    """Write the built-in reference set (course-style scans) or own set (3 writers' phone photos)."""
+    letters = glyphs.GREEK_LETTERS if all_letters else glyphs.REFERENCE_LETTERS
+    if own:  # other hands than the reference set's: a different seed, phone-photo style
+        paths = glyphs.write_glyph_set(folder, letters, per_class=OWN_PER_LETTER[all_letters], seed=seed + 1,
+                                       style=glyphs.OWN_STYLE, writers=OWN_WRITERS)
+    else:
+        paths = glyphs.write_glyph_set(folder, letters, per_class=REFERENCE_PER_LETTER, seed=seed,
+                                       style=glyphs.COURSE_STYLE)
+    print(f"{folder} was missing: generated {len(paths)} {'own-style' if own else 'course-style'} images "
+          f"of {len(letters)} letters there (glyphs.py, seed {seed + own})")
+    return paths
+
+
+def letter_folders(greek_dir: Path | None, own_dir: Path | None, all_letters: bool,
+                   seed: int) -> tuple[Path, Path, list[str]]:
+    """The reference and own folders, and those generated now.
+
+    A folder given by its flag is used as it is and never written into; without the flag, the
+    built-in set (four letters, or all 24 with `all_letters`) is used and generated when missing.
+    """
+    chosen = []
+    for given, default, own in ((greek_dir, DEFAULT_GREEK_ALL if all_letters else DEFAULT_GREEK, False),
+                                (own_dir, DEFAULT_OWN_ALL if all_letters else DEFAULT_OWN, True)):
+        flag = "--own-dir" if own else "--greek-dir"
+        if given is not None and not given.is_dir():
+            what = "is a file" if given.exists() else "does not exist"
+            raise cli.UserError(f"{flag} {given} {what}: give a folder of letter images (alpha/x.png, ...), "
+                                f"or leave out {flag} to use the built-in set")
+        folder = given if given is not None else default
+        made = given is None and not folder.exists()
+        if made:
+            generate_letter_set(folder, all_letters, own, seed)
+        chosen.append((folder, made))
+    return chosen[0][0], chosen[1][0], [str(folder) for folder, made in chosen if made]
+
+
+def letter_order(name: str) -> tuple[int, str]:
+    """Greek alphabet order; names glyphs.py does not draw come after, alphabetically."""
+    known = name in glyphs.GREEK_LETTERS
+    return (glyphs.GREEK_LETTERS.index(name) if known else len(glyphs.GREEK_LETTERS), name)
+
+
+def subset(images: datalib.ImageSet, keep) -> datalib.ImageSet:
+    keep = list(keep)
+    return dataclasses.replace(images, images=images.images[keep], labels=[images.labels[i] for i in keep],
+                               groups=[images.groups[i] for i in keep], paths=[images.paths[i] for i in keep])
+
+
+def report_notes(images: datalib.ImageSet, what: str) -> None:
+    for path, reason in images.skipped:
+        print(f"  note: {what}: skipped {path}: {reason}")
+    for path in images.empty_folders:
+        print(f"  note: {what}: {path} holds no images, so it is left out")
+
+
+def load_reference(folder: Path, transform: str, letters: Sequence[str] | None,
+                   quiet: bool = False) -> datalib.ImageSet:
+    """The labelled reference set, sorted by letter; class names are the folder names."""
+    images = datalib.load_image_set(folder, vocabulary=None, transform=transform)
+    if not quiet:
+        report_notes(images, "reference set")
+    unlabelled = [i for i, label in enumerate(images.labels) if label is None]
+    if unlabelled and not quiet:
+        print(f"  note: reference set: {len(unlabelled)} images lie directly in {folder}, outside a letter "
+              f"folder, so they have no label and are left out (put them in {folder}/<letter>/)")
+    keep = [i for i, label in enumerate(images.labels)
+            if label is not None and (letters is None or label in letters)]
+    found = {images.labels[i] for i in keep}
+    if letters is not None and (missing := [n for n in letters if n not in found]):
+        raise cli.UserError(f"{folder} has no images of {', '.join(missing)}: add {folder}/<letter>/ folders "
+                            f"of them, leave them out of --letters, or leave out --greek-dir to use the "
+                            f"built-in set (it has all 24 letters when --letters goes beyond "
+                            f"{', '.join(glyphs.REFERENCE_LETTERS)})")
+    if len(found) < 2:
+        raise cli.UserError(f"{folder} needs images of at least two letters, one sub-folder per letter "
+                            f"(alpha/, beta/, ...); found {sorted(found) or 'none'}")
+    keep.sort(key=lambda i: letter_order(images.labels[i]))  # stable: file order within a letter
+    return subset(images, keep)
+
+
+def load_own(folder: Path, transform: str, classes, quiet: bool = False) -> datalib.ImageSet:
+    """The set to classify; labels from letter folders or file names (alpha_3.png), else None."""
+    images = datalib.load_image_set(folder, vocabulary=set(glyphs.GREEK_LETTERS) | set(classes),
+                                    transform=transform)
+    if not quiet:
+        report_notes(images, "own set")
+    if len(images.paths) == 0:
+        raise cli.UserError(f"no readable images in {folder}: add PNG or JPEG images of single letters")
+    return images
+
+
+@dataclass
+class LetterSets:
+    """The reference and own sets under every transform (the chosen one first)."""
+    greek_dir: Path
+    own_dir: Path
+    generated: list[str]
+    ref: dict[str, datalib.ImageSet]
+    own: dict[str, datalib.ImageSet]
+
+
+def load_sets(greek_dir: Path | None, own_dir: Path | None, letters: Sequence[str] | None, transform: str,
+              seed: int, all_letters: bool, every_transform: bool = True) -> LetterSets:
+    """The folders (the built-in ones, of all 24 letters with `all_letters`, generated when missing)
+    read under `transform`, then quietly under the other transforms too unless `every_transform`
+    is False."""
+    greek, own, generated = letter_folders(greek_dir, own_dir, all_letters, seed)
+    sets = LetterSets(greek, own, generated, {}, {})
+    others = [t for t in preprocess.TRANSFORMS if t != transform] if every_transform else []
+    for t in [transform] + others:
+        quiet = t != transform
+        sets.ref[t] = load_reference(greek, t, letters, quiet)
+        sets.own[t] = load_own(own, t, set(sets.ref[t].labels), quiet)
+    return sets

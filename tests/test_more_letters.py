@@ -1,0 +1,59 @@
+"""The more-letters extension: Task 3's classifiers on every letter of a folder (by default all 24)."""
+import subprocess
+import sys
+
+import pytest
+from greek_helpers import LETTERS, letter_sets, quick_save, saved_network
+
+import cli
+import embedlib
+import plotlib
+from atomicio import read_json
+from extensions import more_letters as ext
+from reportlib import Results, fraction
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    greek, own = letter_sets(tmp_path)
+    return tmp_path, greek, own, saved_network(tmp_path / "models" / "mnist_net.pt")
+
+
+def test_every_letter_of_the_folders_is_classified_and_reported(tiny):
+    tmp, greek, own, model = tiny
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(plotlib, "save_figure", quick_save)
+        results = ext.main(["--greek-dir", str(greek), "--own-dir", str(own), "--model", str(model),
+                            "--figures-dir", str(tmp / "figures"), "--transfer-steps", "20"])
+    assert results["letters"] == list(LETTERS)
+    assert results["reference_images"] == 9 and results["own_images"] == 8
+    assert results["accuracy"]["own_unknown"] == 2  # the deltas: not a reference letter
+    assert results["generated"] == [] and results["reference_dir"] == str(greek)
+    text = ext.report_section(Results(tmp / "figures"))
+    assert "## Extension: more letters" in text and "3 letters, 9 reference images" in text
+    loo = results["accuracy"]["leave-one-out"]
+    assert "| leave-one-out | " + " | ".join(fraction(*loo[c]) for c in embedlib.CLASSIFIERS) in text
+    assert "](ext_more_letters_confusion.png)" in text
+
+
+def test_a_given_folder_without_a_requested_letter_is_an_error_naming_both(tiny):
+    tmp, greek, own, model = tiny
+    with pytest.raises(cli.UserError, match=f"{greek} has no images of delta"):
+        ext.main(["--greek-dir", str(greek), "--own-dir", str(own), "--letters", "alpha,delta", "--model",
+                  str(model), "--figures-dir", str(tmp / "figures")])
+
+
+def test_without_results_the_section_says_how_to_make_them(tmp_path):
+    assert "**Not run**" in ext.report_section(Results(tmp_path))
+
+
+@pytest.mark.slow
+def test_the_script_end_to_end(tiny):
+    tmp, greek, own, model = tiny
+    done = subprocess.run([sys.executable, "extensions/more_letters.py", "--greek-dir", str(greek),
+                           "--own-dir", str(own), "--model", str(model),
+                           "--figures-dir", str(tmp / "figures")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (tmp / "figures" / "ext_more_letters_confusion.png").stat().st_size > 10_000
+    assert read_json(tmp / "figures" / ext.RESULTS_FILE)["letters"] == list(LETTERS)
