@@ -30,7 +30,7 @@ import torch.nn.functional as F  # noqa: E402
 
 import cli  # noqa: E402
 import datalib  # noqa: E402
-import glyphs  # noqa: E402
+import greeksets  # noqa: E402
 import netlib  # noqa: E402
 import plotlib  # noqa: E402
 import preprocess  # noqa: E402
@@ -45,18 +45,12 @@ RECIPES = {"course": "the course's GreekTransform", "mnist": "the MNIST recipe (
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument(
-        "--greek-dir",
-        type=Path,
-        default=Path("data/greek"),
-        help="training letters, one sub-folder per letter (ImageFolder); generated when missing",
-    )
-    p.add_argument(
-        "--own-dir",
-        type=Path,
-        default=Path("data/greek_own"),
-        help="the separate own set (labels from folder or file names); generated when missing",
-    )
+    p.add_argument("--greek-dir", type=Path, default=None,
+                   help="training letters, one sub-folder per letter (ImageFolder); default: the built-in "
+                        "data/greek, generated when missing")
+    p.add_argument("--own-dir", type=Path, default=None,
+                   help="the separate own set (labels from folder or file names); default: the built-in "
+                        "data/greek_own, generated when missing")
     p.add_argument("--epochs", type=int, default=30, help="epochs of the new last layer")
     p.add_argument(
         "--seed", type=int, default=netlib.DEFAULT_SEED, help="seed of the new layer and batch order"
@@ -72,21 +66,6 @@ def parse_args(argv=None):
 
 
 # --- the data --------------------------------------------------------------------------------
-
-
-def generate_if_missing(folder: Path, own: bool, seed: int) -> None:
-    """The same built-in sets Task 3 writes (glyphs.py; the own set in other hands and seed)."""
-    if folder.exists():
-        return
-    if own:
-        glyphs.write_glyph_set(
-            folder, glyphs.REFERENCE_LETTERS, per_class=6, seed=seed + 1, style=glyphs.OWN_STYLE, writers=3
-        )
-    else:
-        glyphs.write_glyph_set(
-            folder, glyphs.REFERENCE_LETTERS, per_class=9, seed=seed, style=glyphs.COURSE_STYLE
-        )
-    print(f"{folder} was missing: generated the built-in {'own' if own else 'reference'} letters there")
 
 
 class ToNetworkInput:
@@ -240,21 +219,20 @@ def main(argv=None) -> dict:
     figs = args.figures_dir
     figs.mkdir(parents=True, exist_ok=True)
     clock = time.perf_counter()
-    generate_if_missing(args.greek_dir, own=False, seed=args.seed)
-    generate_if_missing(args.own_dir, own=True, seed=args.seed)
+    greek, own, _ = greeksets.letter_folders(args.greek_dir, args.own_dir, all_letters=False, seed=args.seed)
     try:
         digits, _ = netlib.load_checkpoint(args.model)
     except netlib.CheckpointError as err:
         raise cli.UserError(str(err)) from err
     runs = [
-        run_recipe(digits, args.greek_dir, args.own_dir, recipe, args.epochs, args.seed) for recipe in RECIPES
+        run_recipe(digits, greek, own, recipe, args.epochs, args.seed) for recipe in RECIPES
     ]
     print("The modified network:\n" + runs[0]["network"])
     write_text(figs / "ext_course_transfer_network.txt", runs[0]["network"])
     results = {
         "seed": args.seed,
-        "greek_dir": str(args.greek_dir),
-        "own_dir": str(args.own_dir),
+        "greek_dir": str(greek),
+        "own_dir": str(own),
         "epochs": args.epochs,
         "runs": runs,
         "figures": [str(plot_histories(runs, figs / "ext_course_transfer.png"))],
