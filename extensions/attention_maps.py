@@ -54,7 +54,7 @@ def parse_args(argv=None):
 
 
 def pick_own(folder: Path, n: int) -> tuple[torch.Tensor, list[str]]:
-    """Up to `n` own digits spread over the classes, as [0,1] images, with their labels."""
+    """Up to `n` own digits, each of another class, as [0,1] images, with their labels."""
     if not folder.is_dir():
         raise cli.UserError(
             f"{folder} is not a folder of own digit images; run "
@@ -63,8 +63,11 @@ def pick_own(folder: Path, n: int) -> tuple[torch.Tensor, list[str]]:
     own = datalib.load_image_set(folder, vocabulary=set(glyphs.DIGITS))
     if len(own.paths) == 0:
         raise cli.UserError(f"no readable images in {folder}: add PNG or JPEG images of single digits")
-    step = max(1, len(own.paths) // n)
-    keep = list(range(0, len(own.paths), step))[:n]
+    keep, seen = [], set()
+    for i, label in enumerate(own.labels):  # one image of each digit, in folder order
+        if label not in seen and len(keep) < n:
+            keep.append(i)
+            seen.add(label)
     return own.images[keep], [own.labels[i] or "?" for i in keep]
 
 

@@ -216,7 +216,7 @@ def plot_comparison(rows: dict, path: Path) -> Path:
     ax.set_ylabel("accuracy (%)")
     ax.set_ylim(0, 105)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(loc="lower left", fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=len(rows), fontsize=8)
     ax.set_title(
         "Every digit network on clean, rotated, shifted, thickened and thinned test digits, and own digits"
     )
