@@ -206,8 +206,8 @@ def load_or_train(models_dir, mnist: datalib.Mnist, arch: str = "cnn", preset: s
     try:
         model, meta = netlib.load_checkpoint(path, device)
         saved = meta.get("network", {"hidden": meta.get("hidden"), "dropout": meta.get("dropout", 0.5)})
-        if arch == "cnn" or (meta.get("arch", "cnn"), saved, config_from_meta(meta), meta.get("train_images")) == \
-                (arch, wanted, cfg, len(mnist.train_images)):
+        made = (meta.get("arch", "cnn"), saved, config_from_meta(meta), meta.get("train_images"))
+        if arch == "cnn" or made == (arch, wanted, cfg, len(mnist.train_images)):
             return model, meta
         print(f"{path} was trained otherwise (settings, recipe or data), so it is trained again")
     except netlib.CheckpointError:
