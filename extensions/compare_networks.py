@@ -296,7 +296,7 @@ def report_section(res: Results) -> str:
     r, out = opening(res, RESULTS_FILE, "Extension: every digit network compared", COMMAND)
     if r is None:
         return out
-    rows = r["networks"]
+    rows = {label: r["networks"][label] for label in NETWORKS if label in r["networks"]}  # JSON sorts keys
     size = [
         [
             label,
@@ -313,8 +313,8 @@ def report_section(res: Results) -> str:
     robust = [[label] + [pct(n["accuracy"][c], 1) for c in CONDITIONS[1:]] for label, n in rows.items()]
     out += (
         f"Each network trained with seed {r['seed']} (the CNNs with Task 1's recipe, the transformers with "
-        "their preset's); test accuracy on {r['test_images']:,} test digits, the perturbed conditions on the "
-        f"first {r['perturbed_images']:,}, own digits: {r['own_images']} images. Time per epoch is the "
+        f"their preset's); test accuracy on {r['test_images']:,} test digits, the perturbed conditions on "
+        f"the first {r['perturbed_images']:,}, own digits: {r['own_images']} images. Time per epoch is the "
         f"training loop alone, measured here when the network was trained (on {r['device']}, a machine "
         "shared with other jobs).\n\n"
         f"**Hypothesis** (written before the measurement): {r['hypothesis']}\n\n"
