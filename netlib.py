@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import os
+import pickle
 import random
 from pathlib import Path
 
@@ -11,9 +12,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+import cli
 from atomicio import atomic_path
 
 DEFAULT_SEED = 42
+DEFAULT_HIDDEN = 50  # width of the penultimate layer: the embedding Task 3 uses
 
 
 class MnistNet(nn.Module):
@@ -23,7 +26,7 @@ class MnistNet(nn.Module):
     report's order: Conv2d, MaxPool2d, Conv2d, Dropout2d, MaxPool2d, Linear, Linear.
     """
 
-    def __init__(self, hidden: int = 50, dropout: float = 0.5):
+    def __init__(self, hidden: int = DEFAULT_HIDDEN, dropout: float = 0.5):
         super().__init__()
         self.hidden, self.dropout = hidden, dropout
         self.conv1 = nn.Conv2d(1, 10, kernel_size=5)
@@ -114,14 +117,14 @@ def select_device(name: str = "auto") -> torch.device:
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
-        raise SystemExit("--device cuda was asked for, but torch sees no CUDA GPU; use --device cpu")
+        raise cli.UserError("--device cuda was asked for, but torch sees no CUDA GPU; use --device cpu")
     return torch.device(name)
 
 
 # ---------------------------------------------------------------------------------------------
 # Checkpoints: the state dict plus the metadata that says how it was made.
 
-class CheckpointError(RuntimeError):
+class CheckpointError(cli.UserError):
     pass
 
 
@@ -135,42 +138,97 @@ def save_checkpoint(model: MnistNet, path: str | Path, **metadata) -> Path:
     return Path(path)
 
 
+def _is_state_dict(x) -> bool:
+    return isinstance(x, dict) and bool(x) and all(isinstance(k, str) and torch.is_tensor(v)
+                                                   for k, v in x.items())
+
+
+def _read_weights(path: Path) -> tuple[dict, dict]:
+    """(state dict, meta) from our checkpoint, a {'state_dict': ...} dict, or a bare state dict.
+
+    A bare state dict (`torch.save(model.state_dict(), path)`) has no metadata: the hidden width
+    is read from fc1.weight's shape, and `meta['note']` says so.
+    """
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises many types for a damaged or foreign file
+        if isinstance(err, pickle.UnpicklingError) and "Unsupported global" in str(err):
+            raise CheckpointError(  # readable, but it pickles objects, not just tensors
+                f"{path} holds pickled Python objects (e.g. a whole model saved with torch.save(model)), "
+                f"which are not loaded since unpickling can run code; load it where it was made and save "
+                f"model.state_dict() instead") from err
+        raise CheckpointError(
+            f"{path} is not a readable checkpoint ({type(err).__name__}: {err}); pass --model with a file "
+            f"written by task1_train_mnist.py or by torch.save(model.state_dict(), PATH)") from err
+    if isinstance(blob, dict) and _is_state_dict(blob.get("state_dict")):
+        state, meta = blob["state_dict"], dict(blob.get("meta") or {})
+    elif _is_state_dict(blob):
+        state, meta = blob, {}
+    else:
+        what = (f"a dict with keys {sorted(map(str, blob))[:8]}" if isinstance(blob, dict)
+                else f"a {type(blob).__name__}")
+        raise CheckpointError(f"{path} holds {what}, not a state dict of MnistNet; pass --model with a file "
+                              f"written by task1_train_mnist.py or by torch.save(model.state_dict(), PATH)")
+    if "hidden" not in meta:
+        if "fc1.weight" not in state or state["fc1.weight"].ndim != 2:
+            raise CheckpointError(_mismatch(path, state, MnistNet()))
+        meta["hidden"] = int(state["fc1.weight"].shape[0])
+        meta["note"] = (f"{path} has no metadata (a bare state dict): hidden width {meta['hidden']} "
+                        f"inferred from fc1.weight's shape {tuple(state['fc1.weight'].shape)}")
+    return state, meta
+
+
+def _mismatch(path: Path, state: dict, model: nn.Module) -> str:
+    """Which keys of `state` do not fit `model`: missing, unexpected, and of another shape."""
+    expected = model.state_dict()
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    shapes = [f"{k} {tuple(state[k].shape)} (MnistNet: {tuple(v.shape)})"
+              for k, v in expected.items() if k in state and state[k].shape != v.shape]
+    named = (("missing", missing), ("unexpected", unexpected), ("other shape", shapes))
+    parts = [f"{name}: {', '.join(keys[:6])}{' ...' if len(keys) > 6 else ''}"
+             for name, keys in named if keys]
+    return (f"{path} holds weights of another architecture than MnistNet(hidden={model.hidden}) "
+            f"({'; '.join(parts)}); pass --model with a checkpoint of the course network")
+
+
 def load_checkpoint(path: str | Path, device: torch.device | str = "cpu",
                     hidden: int | None = None) -> tuple[nn.Module, dict]:
-    """Load a checkpoint written by `save_checkpoint` into a fresh network of its kind, in eval mode.
+    """Load a checkpoint (ours of any kind, or a bare `model.state_dict()`) into a fresh network in eval mode.
 
     The metadata's `arch` and `network` settings rebuild any kind (`build_network`); without
     them it is the CNN (`MnistNet`) of `hidden` width.
 
     `hidden`, when given, is the width the caller expects; a checkpoint of another width is a
-    clear error rather than a silent surprise later.
+    clear error rather than a silent surprise later. A bare state dict's inferred width is
+    printed and recorded as `meta['note']`.
     """
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(
             f"no model at {path}: train one first with `python task1_train_mnist.py` "
             f"(or pass --model PATH to a checkpoint)")
-    try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
-        meta, state = dict(blob["meta"]), blob["state_dict"]
-    except Exception as err:  # torch raises many types for a damaged file
-        raise CheckpointError(
-            f"{path} is not a readable checkpoint ({type(err).__name__}: {err}); "
-            f"delete it and retrain with `python task1_train_mnist.py`") from err
+    state, meta = _read_weights(path)
     arch = meta.get("arch", "cnn")  # checkpoints from before other kinds existed hold a CNN
     if hidden is not None and arch == "transformer":
         raise CheckpointError(f"{path} holds a transformer, but a CNN of hidden width {hidden} was "
                               f"asked for; pass a CNN checkpoint (task1_train_mnist.py --arch cnn)")
-    if hidden is not None and meta.get("hidden") != hidden:
+    if hidden is not None and meta["hidden"] != hidden:
         raise CheckpointError(
-            f"{path} holds a network of hidden width {meta.get('hidden')}, but width {hidden} "
-            f"was asked for; pass the matching checkpoint or --hidden {meta.get('hidden')}")
-    settings = meta.get("network", {"hidden": meta.get("hidden"), "dropout": meta.get("dropout", 0.5)})
+            f"{path} holds a network of hidden width {meta['hidden']}, but width {hidden} "
+            f"was asked for; pass the matching checkpoint or --hidden {meta['hidden']}")
+    settings = meta.get("network", {"hidden": meta["hidden"], "dropout": meta.get("dropout", 0.5)})
     try:
         model = build_network(arch, **settings)
-        model.load_state_dict(state)
-    except (RuntimeError, ValueError, TypeError) as err:
-        raise CheckpointError(f"{path} does not match {arch} network {settings}: {err}") from err
+    except (ValueError, TypeError) as err:
+        raise CheckpointError(f"{path}: its metadata does not describe a {arch} network ({settings}): "
+                              f"{err}") from err
+    expected = model.state_dict()
+    if set(state) != set(expected) or any(state[k].shape != v.shape for k, v in expected.items()):
+        raise CheckpointError(_mismatch(path, state, model))
+    model.load_state_dict(state)
+    if "note" in meta:
+        print(f"note: {meta['note']}")
     return model.to(device).eval(), meta
 
 

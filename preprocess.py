@@ -84,7 +84,8 @@ def _denoise(ink: np.ndarray) -> np.ndarray:
     """A 3x3 binomial blur: sensor noise is per pixel, strokes are wider than that."""
     kernel = torch.tensor([1.0, 2.0, 1.0])
     kernel = (kernel[:, None] * kernel[None]) / 16
-    t = F.pad(torch.from_numpy(np.ascontiguousarray(ink, dtype=np.float32))[None, None], (1, 1, 1, 1), mode="replicate")
+    t = torch.from_numpy(np.ascontiguousarray(ink, dtype=np.float32))[None, None]
+    t = F.pad(t, (1, 1, 1, 1), mode="replicate")
     return F.conv2d(t, kernel[None, None])[0, 0].numpy()
 
 

@@ -21,21 +21,37 @@ import netlib
 
 OPTIMIZERS = ("adam", "sgd", "adamw")
 SCHEDULES = ("onecycle", "constant")
+# What an optimizer gets when no rate or schedule is asked for: Adam with a one-cycle schedule
+# peaking at 5e-3, or the PyTorch tutorial's SGD at a constant 0.01.
+DEFAULT_LR = {"adam": 5e-3, "sgd": 0.01, "adamw": 5e-3}
+DEFAULT_SCHEDULE = {"adam": "onecycle", "sgd": "constant", "adamw": "onecycle"}
 
 
 @dataclass
 class TrainConfig:
-    """Everything that decides how a digit network is trained; saved whole in its checkpoint."""
+    """Everything that decides how a digit network is trained; saved whole in its checkpoint.
+
+    These defaults are the assignment's (and every script's flags take theirs from here).
+    """
     epochs: int = 5
     batch_size: int = 64
     optimizer: str = "adam"
-    lr: float = 5e-3          # Adam with one-cycle: the peak rate; otherwise the constant rate
+    lr: float = DEFAULT_LR["adam"]  # Adam with one-cycle: the peak rate; otherwise the constant rate
     momentum: float = 0.5     # SGD only (the PyTorch tutorial's value)
-    schedule: str = "onecycle"
+    schedule: str = DEFAULT_SCHEDULE["adam"]
     seed: int = netlib.DEFAULT_SEED
     log_interval: int = 10    # batches per point of the training-loss curve
     eval_train: bool = True   # evaluate the whole training set after each epoch (else: running)
     weight_decay: float = 0.0  # AdamW's decoupled weight decay (the transformer presets)
+
+    @classmethod
+    def for_optimizer(cls, optimizer: str, lr: float | None = None, schedule: str | None = None,
+                      **fields) -> "TrainConfig":
+        """A config whose unset rate and schedule are the optimizer's defaults."""
+        if optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
+        return cls(optimizer=optimizer, lr=DEFAULT_LR[optimizer] if lr is None else lr,
+                   schedule=schedule or DEFAULT_SCHEDULE[optimizer], **fields)
 
 
 @dataclass
@@ -83,7 +99,8 @@ def make_optimizer(model: nn.Module, cfg: TrainConfig, steps_per_epoch: int):
 
 
 @torch.inference_mode()
-def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 2000) -> tuple[float, float]:
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
+             batch_size: int = 2000) -> tuple[float, float]:
     """Mean negative log-likelihood and accuracy (0..1) of a log-softmax model, in eval mode."""
     was_training = model.training
     model.eval()
@@ -164,8 +181,8 @@ def accuracy_line(name: str, correct: int, total: int) -> str:
     return f"{name} accuracy: {correct}/{total} ({pct:.1f}%)"
 
 
-def train_digit_network(mnist: datalib.Mnist, cfg: TrainConfig, hidden: int = 50, device: str | torch.device = "cpu",
-                        progress: bool = True, arch: str = "cnn",
+def train_digit_network(mnist: datalib.Mnist, cfg: TrainConfig, hidden: int = netlib.DEFAULT_HIDDEN,
+                        device: str | torch.device = "cpu", progress: bool = True, arch: str = "cnn",
                         network: dict | None = None) -> tuple[nn.Module, History]:
     """The one way every digit network is made: seeded, built, trained on `mnist` with `cfg`.
 

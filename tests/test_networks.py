@@ -166,16 +166,18 @@ def test_load_or_train_trains_once_then_reuses(tmp_path, capsys):
     assert "training the gabor network" in capsys.readouterr().out
 
 
-def test_task1_flags_take_the_preset_and_explicit_flags_win():
-    args = task1.parse_args(["--arch", "transformer", "--preset", "course"])
-    assert (args.epochs, args.batch_size, args.optimizer, args.lr, args.weight_decay, args.schedule) == \
+def test_task1_training_config_takes_the_preset_and_explicit_flags_win():
+    def config(*flags):
+        args = task1.parse_args(list(flags))
+        preset = netlib.preset_settings(args.arch, args.preset)[1]
+        fields = {name: getattr(args, name) for name in task1.CONFIG_FLAGS}
+        return task1.train_config(preset, args.optimizer, args.lr, args.schedule,
+                                  weight_decay=args.weight_decay, **fields)
+    cfg = config("--arch", "transformer", "--preset", "course")
+    assert (cfg.epochs, cfg.batch_size, cfg.optimizer, cfg.lr, cfg.weight_decay, cfg.schedule) == \
         (15, 64, "adamw", 1e-3, 1e-4, "constant")
-    assert args.model.name == "transformer_course.pt" and args.figures_dir.name == "transformer_course"
-    args = task1.parse_args(["--arch", "transformer", "--preset", "course", "--epochs", "2", "--lr", "0.01"])
-    assert (args.epochs, args.lr, args.optimizer) == (2, 0.01, "adamw")
-    args = task1.parse_args(["--arch", "transformer", "--optimizer", "sgd"])
-    assert (args.lr, args.schedule) == (0.01, "constant")  # the preset's rate is for its own optimizer
-    args = task1.parse_args([])
-    assert (args.epochs, args.batch_size, args.optimizer, args.lr, args.weight_decay, args.schedule) == \
-        (5, 64, "adam", 5e-3, 0.0, "onecycle")
-    assert args.model.name == "mnist_net.pt" and str(args.figures_dir) == "figures"
+    cfg = config("--arch", "transformer", "--preset", "course", "--epochs", "2", "--lr", "0.01")
+    assert (cfg.epochs, cfg.lr, cfg.optimizer) == (2, 0.01, "adamw")
+    cfg = config("--arch", "transformer", "--optimizer", "sgd")
+    assert (cfg.lr, cfg.schedule) == (0.01, "constant")  # the preset's rate is for its own optimizer
+    assert config() == trainlib.TrainConfig()
