@@ -181,3 +181,18 @@ def test_task1_training_config_takes_the_preset_and_explicit_flags_win():
     cfg = config("--arch", "transformer", "--optimizer", "sgd")
     assert (cfg.lr, cfg.schedule) == (0.01, "constant")  # the preset's rate is for its own optimizer
     assert config() == trainlib.TrainConfig()
+
+
+@pytest.mark.slow
+def test_task1_trains_saves_and_reads_back_a_transformer(tmp_path):
+    import glyphs
+    own = tmp_path / "own"
+    glyphs.write_glyph_set(own, glyphs.DIGITS, per_class=1, seed=5, style=glyphs.OWN_STYLE)
+    results = task1.main(["--arch", "transformer", "--train-subset", "300", "--test-subset", "100",
+                          "--epochs", "1", "--models-dir", str(tmp_path / "models"), "--own-digits", str(own),
+                          "--figures-dir", str(tmp_path / "figures"), "--no-progress"])
+    assert results["model_meta"]["arch"] == "transformer" and results["model_meta"]["network"]["patch"] == 7
+    assert results["parameters"] == netlib.count_parameters(transformer("cpu"))
+    assert results["model_meta"]["train_config"]["optimizer"] == "adamw"
+    assert (tmp_path / "models" / "transformer_cpu.pt").is_file()
+    assert (tmp_path / "figures" / "task1_results.json").is_file()
