@@ -241,19 +241,24 @@ def read_image(path: str | Path) -> Image.Image:
     path = Path(path)
     try:
         with Image.open(path) as img:
-            img.draft("RGB", (MAX_SIDE, MAX_SIDE))  # JPEG decodes at a reduced scale: fast on huge photos
-            img = ImageOps.exif_transpose(img)
-            if img.mode in ("I", "F") or img.mode.startswith("I;16"):
-                img = _to_8_bit(img)
-            if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
-                rgba = img.convert("RGBA")
-                paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-                img = Image.alpha_composite(paper, rgba)
-            img = img.convert("RGB")
-            img.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
-            return img
+            return upright_rgb(img)
     except (OSError, UnidentifiedImageError, Image.DecompressionBombError, ValueError) as err:
         raise UnreadableImage(f"{path}: cannot read this image ({err}); replace or remove the file") from err
+
+
+def upright_rgb(img: Image.Image) -> Image.Image:
+    """An opened image (file or upload) -> RGB, upright (EXIF), transparency on white, at most MAX_SIDE px."""
+    img.draft("RGB", (MAX_SIDE, MAX_SIDE))  # JPEG decodes at a reduced scale: fast on huge photos
+    img = ImageOps.exif_transpose(img)
+    if img.mode in ("I", "F") or img.mode.startswith("I;16"):
+        img = _to_8_bit(img)
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(paper, rgba)
+    img = img.convert("RGB")
+    img.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    return img
 
 
 @dataclass

@@ -22,8 +22,10 @@ import task4_experiments
 from atomicio import write_text
 from extensions import (
     attention_maps,
+    attributions,
     compare_networks,
     course_transfer,
+    embedding_layers,
     embedding_widths,
     gabor_layer,
     more_letters,
@@ -32,7 +34,8 @@ from extensions import (
 from reportlib import Results, table
 
 STEPS = [task1_train_mnist, task2_examine, task3_greek_embedding, embedding_widths, more_letters,
-         task4_experiments, pretrained_layers, attention_maps, gabor_layer, course_transfer, compare_networks]
+         embedding_layers, task4_experiments, pretrained_layers, attributions, attention_maps, gabor_layer,
+         course_transfer, compare_networks]
 
 
 def parse_args(argv=None):

@@ -16,9 +16,11 @@ import torch
 
 import cli
 import datalib
+import glyph_pages
 import glyphs
 import netlib
 import plotlib
+import sheets
 import trainlib
 from atomicio import atomic_path, writable_folder, write_json, write_text
 from reportlib import Results, code_block, figure, fraction, opening, pct, table
@@ -79,6 +81,12 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "made when missing")
     p.add_argument("--generate-missing", action="store_true",
                    help="when the --own-digits folder is missing, generate the built-in set there")
+    p.add_argument("--own-digits-sheet", type=Path, default=None,
+                   help="a photo of a sheet of digits, or a folder of them (default: the built-in sheets in "
+                        "DATA_DIR/own_digit_sheets, generated when missing)")
+    p.add_argument("--labels", default=None,
+                   help="the digits on each sheet in reading order, e.g. 0123456789 (default: the digits the "
+                        "sheet's file name ends with, if any)")
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p.parse_args(argv)
@@ -238,7 +246,7 @@ def own_digits_folder(given: Path | None, data_dir: Path, generate_missing: bool
                             "digit photos, or add --generate-missing to generate the built-in stand-in "
                             "set there")
     print(f"{folder} is missing: generating the default own-digit images there (seed {seed})")
-    glyphs.write_glyph_set(folder, glyphs.DIGITS, per_class=3, seed=seed, style=glyphs.OWN_STYLE, writers=3)
+    glyph_pages.write_own_digits(folder, seed)
     return folder
 
 
@@ -334,6 +342,8 @@ def main(argv=None) -> dict:
     model, results["model_meta"] = netlib.load_checkpoint(model_path, device)  # f) read it back
     add(results, first_test_digits(model, mnist, figs / f"{prefix}f_first_nine_predictions.png"))
     add(results, own_digits(model, own_folder, figs, prefix + "g_own_digits_{}.png"))
+    add(results, sheets.sheets_step(model, args.own_digits_sheet, args.labels, args.data_dir, figs,
+                                    prefix + "g_sheet_{}.png", args.seed, results["g_own_digits"]))
     results.setdefault("timings_s", {})["total"] = time.perf_counter() - clock
     path = write_json(figs / (CLASSIFY_RESULTS_FILE if args.no_train else RESULTS_FILE), results)
     print(f"results in {path}")
@@ -412,6 +422,7 @@ def own_digits_section(r: dict) -> str:
     for path in r["figures"]["g_own_digits"]:
         out += "\n" + figure(path, "Each photo beside the 28x28 network input, with the prediction "
                                    "(green right, red wrong).")
+    out += sheets.report_part(r.get("g_sheets"))
     return out
 
 

@@ -16,6 +16,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm import tqdm
 
+import augment as augmentlib
 import datalib
 import netlib
 
@@ -43,6 +44,7 @@ class TrainConfig:
     log_interval: int = 10    # batches per point of the training-loss curve
     eval_train: bool = True   # evaluate the whole training set after each epoch (else: running)
     weight_decay: float = 0.0  # AdamW's decoupled weight decay (the transformer presets)
+    augment: str = "none"     # augment.AUGMENTATIONS: "handwriting" bends, shifts and re-pens each batch
 
     @classmethod
     def for_optimizer(cls, optimizer: str, lr: float | None = None, schedule: str | None = None,
@@ -128,6 +130,7 @@ def train(model: nn.Module, train_x: torch.Tensor, train_y: torch.Tensor,
     steps = -(-len(train_x) // cfg.batch_size)
     opt, sched = make_optimizer(model, cfg, steps)
     shuffle = torch.Generator().manual_seed(cfg.seed)
+    augmenter = augmentlib.make_augmenter(cfg.augment, cfg.seed + 1)  # its own stream: same batch order
     hist, seen = History(), 0
     for epoch in range(1, cfg.epochs + 1):
         start = time.perf_counter()
@@ -137,7 +140,7 @@ def train(model: nn.Module, train_x: torch.Tensor, train_y: torch.Tensor,
         bar = tqdm(range(steps), desc=f"epoch {epoch}/{cfg.epochs}", disable=not progress, leave=False)
         for step in bar:
             idx = order[step * cfg.batch_size:(step + 1) * cfg.batch_size]
-            out = model(train_x[idx])
+            out = model(train_x[idx] if augmenter is None else augmenter(train_x[idx]))
             loss = F.nll_loss(out, train_y[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()

@@ -13,6 +13,7 @@ import task3_greek_embedding
 import task4_experiments
 from extensions import (
     attention_maps,
+    attributions,
     compare_networks,
     course_transfer,
     embedding_widths,
@@ -49,6 +50,8 @@ def run_small_pipeline(root):
                             "--workers", "1", "--train-subset", "600", "--test-subset", "200",
                             "--figures-dir", str(figs)])
     pretrained_layers.main(["--figures-dir", str(figs)])
+    attributions.main(["--model", model, "--own-digits", str(digits), "--greek-dir", str(greek),
+                       "--greek-own-dir", str(own), "--figures-dir", str(figs), "--test-images", "300"])
     small = ["--train-subset", "600", "--test-subset", "200", "--models-dir", str(models),
              "--figures-dir", str(figs)]
     attention_maps.main([*small, "--own-digits", str(digits)])
@@ -74,7 +77,8 @@ def test_every_section_and_linked_figure_is_there(two_runs):
                     "## Task 4", "## Extension: a pretrained network",
                     "## Extension: other embedding widths", "## Extension: more letters",
                     "## Extension: the digit transformer", "## Extension: a fixed Gabor",
-                    "## Extension: the course's transfer", "## Extension: every digit"]:
+                    "## Extension: the course's transfer", "## Extension: every digit",
+                    "## Extension: why the network read"]:
         assert heading in text, heading
     assert "Not run" not in text
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)

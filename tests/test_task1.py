@@ -114,8 +114,9 @@ def test_a_classify_only_run_keeps_the_training_results(training_run, own_folder
     assert "hidden width 50 inferred" in capsys.readouterr().out
     assert {p.name: p.read_bytes() for p in figs.iterdir() if p.name in before} == before
     new = {p.name for p in figs.iterdir()} - set(before)
+    sheets = {f"task1_classify_g_sheet_{k}.png" for k in (1, 2, 3)}  # the built-in sheets
     assert new == {task1.CLASSIFY_RESULTS_FILE, "task1_classify_f_first_nine_predictions.png",
-                   "task1_classify_g_own_digits_1.png"}
+                   "task1_classify_g_own_digits_1.png"} | sheets
     assert "history" not in classify and classify["model_meta"]["hidden"] == 50
     text = task1.report_section(Results(figs))
     assert "### d) Training" in text and "### f, g) A classify-only run" in text
@@ -132,7 +133,7 @@ def test_own_digits_accepts_a_single_image(training_run, own_folder, tmp_path):
 
 def test_the_built_in_folder_is_generated_wherever_it_is_named(tmp_path, monkeypatch):
     made = []
-    monkeypatch.setattr(task1.glyphs, "write_glyph_set", lambda folder, *a, **k: made.append(folder))
+    monkeypatch.setattr(task1.glyph_pages, "write_own_digits", lambda folder, *a, **k: made.append(folder))
     monkeypatch.chdir(tmp_path)
     # not named: the built-in set under the data folder
     assert task1.own_digits_folder(None, tmp_path / "d", False, 42) == tmp_path / "d" / "own_digits"
