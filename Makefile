@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: figures test report sweep benchmark venv graphviz task4-packages clean
+.PHONY: figures test report sweep benchmark venv graphviz chromium demo task4-packages clean
 
 # Every figure and table of the report on the built-in defaults, offline, then figures/REPORT.md.
 figures: venv graphviz
@@ -17,7 +17,18 @@ figures: venv graphviz
 	$(PY) extensions/more_letters.py
 	$(PY) task4_experiments.py --quick
 	$(PY) extensions/pretrained_layers.py
+	$(PY) extensions/embedding_layers.py
+	$(PY) extensions/attributions.py
+	$(PY) extensions/attention_maps.py
+	$(PY) extensions/gabor_layer.py
+	$(PY) extensions/course_transfer.py
+	$(PY) extensions/compare_networks.py
 	$(PY) report.py --command "make figures"
+
+# The explorer page at http://127.0.0.1:8000 (flags: make demo DEMO_FLAGS="--port 8080").
+demo: venv
+	@test -f models/mnist_net.pt || { echo "no model at models/mnist_net.pt: run 'make figures' (or 'python task1_train_mnist.py') first"; exit 1; }
+	$(PY) -m extensions.explorer $(DEMO_FLAGS)
 
 # Rebuild figures/REPORT.md from the saved step outputs, without retraining anything.
 report: venv
@@ -30,7 +41,7 @@ sweep: venv task4-packages
 	$(PY) task4_experiments.py --grids broad --dataset fashion-mnist
 	$(PY) report.py
 
-test: venv graphviz task4-packages
+test: venv graphviz chromium task4-packages
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q tests
 
@@ -47,6 +58,11 @@ graphviz:
 	@command -v dot >/dev/null 2>&1 || sh scripts/install_graphviz.sh || \
 	  echo "Graphviz 'dot' is missing: the network diagram (task 1c) will be skipped. Install it with your package manager (e.g. apt-get install graphviz, brew install graphviz)."
 
+# Chromium for the explorer's browser tests; without it they are skipped with the reason.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || sh scripts/install_chromium.sh || \
+	  echo "Chromium is missing: the explorer's browser tests will be skipped. Install it with your package manager (e.g. apt-get install chromium)."
+
 # Fashion-MNIST's files and PostgreSQL's binaries (the sweep test's throwaway server), where possible.
 task4-packages:
 	@{ test -d /usr/share/datasets/fashion-mnist && { command -v pg_ctl || ls /usr/lib/postgresql/*/bin/pg_ctl; }; } \
@@ -57,6 +73,8 @@ benchmark: venv
 	$(PY) benchmarks/training_speed.py
 	$(PY) benchmarks/grouped_training.py
 	$(PY) benchmarks/own_image_robustness.py
+	$(PY) benchmarks/augmentation.py
+	$(PY) benchmarks/explorer_latency.py
 
 clean:
-	rm -rf figures/* models/* data/own_digits data/greek data/greek_own data/greek_all data/greek_own_all
+	rm -rf figures/* models/* data/own_digits data/own_digit_sheets data/greek data/greek_own data/greek_all data/greek_own_all

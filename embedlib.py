@@ -68,20 +68,47 @@ def load_model(path: Path) -> tuple[netlib.MnistNet, dict]:
         raise cli.UserError(str(err)) from err
 
 
+# Where an image can be embedded (extensions/embedding_layers.py compares them): raw pixels, the
+# 320-d output of the convolution blocks, the 50-d layer before and after its ReLU (the assignment's).
+LAYERS = ("pixels", "conv", "hidden_pre_relu", "hidden")
+DEFAULT_LAYER = "hidden"
+
+
 @torch.inference_mode()
-def embed(model: netlib.MnistNet, images: torch.Tensor, batch_size: int = 512) -> np.ndarray:
-    """(N, 28, 28) images in [0, 1] -> (N, hidden) float64 embeddings from all but the last layer."""
-    net = netlib.embedding_net(model)
-    device = next(model.parameters()).device
+def embed(model: netlib.MnistNet, images: torch.Tensor, batch_size: int = 512,
+          layer: str = DEFAULT_LAYER) -> np.ndarray:
+    """(N, 28, 28) images in [0, 1] -> (N, width) float64 embeddings at `layer` (one of LAYERS);
+    the default is the output of all but the last layer (`hidden` wide)."""
+    if layer not in LAYERS:
+        raise ValueError(f"layer must be one of {LAYERS}, got {layer!r}")
     x = datalib.to_model_input(images)
+    if layer == "pixels":
+        return x.flatten(1).double().numpy()
+    conv = netlib.conv_blocks_net(model, 2)
+    net = {"conv": lambda t: conv(t).flatten(1), "hidden_pre_relu": lambda t: model.fc1(conv(t).flatten(1)),
+           "hidden": netlib.embedding_net(model)}[layer]
+    model.eval()
+    device = next(model.parameters()).device
     parts = [net(x[i:i + batch_size].to(device)).cpu() for i in range(0, len(x), batch_size)]
-    return torch.cat(parts).double().numpy() if parts else np.zeros((0, model.hidden))
+    width = {"conv": 320, "hidden_pre_relu": model.hidden, "hidden": model.hidden}[layer]
+    return torch.cat(parts).double().numpy() if parts else np.zeros((0, width))
+
+
+def cosine_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """1 - cosine similarity between every row of `a` and every row of `b` (0 = same direction)."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
+    b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
+    return 1 - a @ b.T
 
 
 def ssd_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Sum of squared differences between every row of `a` and every row of `b` (exact, float64)."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     return ((a[:, None, :] - b[None, :, :]) ** 2).sum(axis=2)
+
+
+DISTANCES = {"SSD": ssd_matrix, "cosine": cosine_matrix}
 
 
 def capped_k(k: int, ref_labels: np.ndarray) -> int:
@@ -125,6 +152,48 @@ def leave_one_out(d: np.ndarray, labels: np.ndarray, classify: Classifier) -> np
         others = np.arange(len(labels)) != i
         predicted.append(classify(d[i:i + 1, others], labels[others])[0])
     return np.array(predicted)
+
+
+def compare_layers(model: netlib.MnistNet, ref: datalib.ImageSet, other: datalib.ImageSet) -> list[dict]:
+    """1-NN accuracy for every layer (LAYERS) and distance (DISTANCES): leave-one-out on the
+    reference set, and `other` writers' letters against the whole reference set (overall and per
+    writer: the first-level folder). Only `other`'s images of the reference's letters count."""
+    classes = sorted({label for label in ref.labels if label is not None})
+    keep_ref = [i for i, label in enumerate(ref.labels) if label in classes]
+    keep_other = [i for i, label in enumerate(other.labels) if label in classes]
+    ref_labels = np.array([ref.labels[i] for i in keep_ref])
+    other_labels = np.array([other.labels[i] for i in keep_other])
+    groups = np.array([other.groups[i] or "all" for i in keep_other])
+    rows = []
+    for layer in LAYERS:
+        ref_emb = embed(model, ref.images[keep_ref], layer=layer)
+        other_emb = embed(model, other.images[keep_other], layer=layer)
+        for distance, measure in DISTANCES.items():
+            loo = leave_one_out(measure(ref_emb, ref_emb), ref_labels, nearest_neighbour)
+            pred = nearest_neighbour(measure(other_emb, ref_emb), ref_labels)
+            hits = pred == other_labels
+            rows.append({"layer": layer, "distance": distance, "width": int(ref_emb.shape[1]),
+                         "reference_loo": [int((loo == ref_labels).sum()), len(ref_labels)],
+                         "other_writers": [int(hits.sum()), len(hits)],
+                         "per_writer": {g: [int(hits[groups == g].sum()), int((groups == g).sum())]
+                                        for g in sorted(set(groups))},
+                         "confused": confusions(pred, other_labels)})
+    return rows
+
+
+def best_layer(rows: list[dict]) -> dict:
+    """The row with the most right answers over both columns; ties go to the assignment's layer and SSD."""
+    return max(rows, key=lambda r: (r["other_writers"][0] + r["reference_loo"][0],
+                                    r["layer"] == DEFAULT_LAYER, r["distance"] == "SSD"))
+
+
+def confusions(pred: np.ndarray, truth: np.ndarray) -> dict[str, int]:
+    """'alpha->beta': count, for every wrong answer."""
+    out: dict[str, int] = {}
+    for p, t in zip(pred, truth):
+        if p != t:
+            out[f"{t}->{p}"] = out.get(f"{t}->{p}", 0) + 1
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
 
 # ---------------------------------------------------------------------------------------------

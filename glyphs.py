@@ -24,6 +24,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from atomicio import atomic_path
+from glyph_shapes import OWN_FORMS, TEMPLATES, Stroke, forms
 
 DIGITS: tuple[str, ...] = tuple("0123456789")
 GREEK_LETTERS: tuple[str, ...] = (
@@ -41,125 +42,17 @@ LUMA = np.array([0.299, 0.587, 0.114])
 
 
 # ---------------------------------------------------------------------------------------------
-# Stroke templates: unit box, x right, y down
+# Shapes: the templates live in glyph_shapes.py (reference forms and the own sets' allographs)
 
-@dataclass(frozen=True)
-class Stroke:
-    """One pen-down movement: a smooth curve through its points, or straight segments."""
-    points: np.ndarray
-    smooth: bool = True
-
-
-def curve(*points: tuple[float, float]) -> Stroke:
-    return Stroke(np.array(points, dtype=float))
-
-
-def line(*points: tuple[float, float]) -> Stroke:
-    return Stroke(np.array(points, dtype=float), smooth=False)
-
-
-def oval(cx: float, cy: float, rx: float, ry: float, start: float = -90.0,
-         sweep: float = -380.0, steps: int = 10) -> Stroke:
-    """An elliptic arc from `start` degrees (0 = right, -90 = top), anticlockwise when sweep < 0.
-
-    The default sweep goes a little past a full turn: a hand closing a loop overshoots it.
-    """
-    angles = np.radians(start + sweep * np.linspace(0, 1, steps + 1))
-    return Stroke(np.stack([cx + rx * np.cos(angles), cy + ry * np.sin(angles)], axis=1))
-
-
-# Each name maps to one or more variants (ways people write it); a variant is a list of strokes.
-TEMPLATES: dict[str, tuple[tuple[Stroke, ...], ...]] = {
-    "0": ((oval(0.5, 0.5, 0.3, 0.46, start=-100, sweep=-375),),),
-    "1": ((line((0.52, 0.04), (0.48, 0.96)),),
-          (line((0.4, 0.16), (0.55, 0.04), (0.5, 0.96)),)),
-    "2": ((curve((0.18, 0.28), (0.3, 0.1), (0.52, 0.04), (0.74, 0.14), (0.76, 0.36),
-                 (0.55, 0.62), (0.16, 0.94)),
-           line((0.16, 0.94), (0.86, 0.92))),),
-    "3": ((curve((0.2, 0.15), (0.45, 0.04), (0.72, 0.1), (0.74, 0.3), (0.44, 0.48)),
-           curve((0.44, 0.48), (0.74, 0.58), (0.8, 0.8), (0.58, 0.96), (0.34, 0.96),
-                 (0.18, 0.84))),),
-    "4": ((line((0.62, 0.04), (0.14, 0.66), (0.86, 0.66)), line((0.66, 0.32), (0.64, 0.98))),
-          (line((0.24, 0.04), (0.18, 0.58), (0.84, 0.58)), line((0.72, 0.06), (0.7, 0.98)))),
-    "5": ((line((0.78, 0.05), (0.3, 0.05), (0.26, 0.44)),
-           curve((0.26, 0.44), (0.52, 0.38), (0.76, 0.5), (0.78, 0.74), (0.6, 0.93),
-                 (0.36, 0.96), (0.16, 0.86))),),
-    "6": ((curve((0.66, 0.04), (0.46, 0.18), (0.32, 0.42), (0.28, 0.68), (0.36, 0.9),
-                 (0.54, 0.96), (0.7, 0.84), (0.7, 0.64), (0.54, 0.54), (0.38, 0.58), (0.3, 0.7)),),),
-    "7": ((line((0.14, 0.08), (0.84, 0.06), (0.4, 0.96)),),
-          (line((0.14, 0.08), (0.84, 0.06), (0.4, 0.96)), line((0.36, 0.5), (0.78, 0.48)))),
-    "8": ((curve((0.72, 0.16), (0.5, 0.04), (0.28, 0.14), (0.3, 0.34), (0.5, 0.48),
-                 (0.72, 0.64), (0.72, 0.86), (0.5, 0.97), (0.28, 0.86), (0.3, 0.64),
-                 (0.5, 0.48), (0.7, 0.32), (0.72, 0.16)),),),
-    "9": ((oval(0.48, 0.28, 0.26, 0.23, start=-10, sweep=-370), line((0.74, 0.26), (0.68, 0.97))),
-          (oval(0.48, 0.28, 0.26, 0.23, start=-10, sweep=-370),
-           curve((0.74, 0.26), (0.72, 0.6), (0.62, 0.86), (0.46, 0.97)))),
-    "alpha": ((curve((0.86, 0.2), (0.72, 0.46), (0.56, 0.72), (0.36, 0.88), (0.16, 0.8),
-                     (0.08, 0.54), (0.18, 0.26), (0.38, 0.14), (0.54, 0.3), (0.66, 0.6),
-                     (0.78, 0.84), (0.94, 0.9)),),),
-    "beta": ((curve((0.24, 1.0), (0.24, 0.5), (0.27, 0.14), (0.44, 0.02), (0.64, 0.05),
-                    (0.68, 0.2), (0.5, 0.33), (0.36, 0.35)),
-              curve((0.36, 0.35), (0.66, 0.4), (0.78, 0.55), (0.68, 0.7), (0.46, 0.74),
-                    (0.25, 0.66))),),
-    "gamma": ((curve((0.06, 0.2), (0.2, 0.08), (0.36, 0.22), (0.5, 0.6), (0.56, 0.84),
-                     (0.5, 0.98), (0.4, 0.9), (0.46, 0.7), (0.66, 0.36), (0.92, 0.06)),),),
-    "delta": ((curve((0.74, 0.12), (0.52, 0.02), (0.3, 0.08), (0.32, 0.24), (0.58, 0.4),
-                     (0.78, 0.62), (0.72, 0.88), (0.48, 0.98), (0.24, 0.84), (0.26, 0.58),
-                     (0.56, 0.42)),),),
-    "epsilon": ((curve((0.8, 0.14), (0.56, 0.04), (0.3, 0.12), (0.3, 0.36), (0.56, 0.48)),
-                 curve((0.56, 0.48), (0.28, 0.54), (0.2, 0.76), (0.4, 0.96), (0.64, 0.94),
-                       (0.82, 0.82))),),
-    "zeta": ((line((0.26, 0.04), (0.74, 0.04)),
-              curve((0.74, 0.04), (0.42, 0.26), (0.22, 0.5), (0.24, 0.7), (0.44, 0.78),
-                    (0.66, 0.8), (0.72, 0.9), (0.6, 1.0))),),
-    "eta": ((curve((0.08, 0.12), (0.18, 0.06), (0.24, 0.2), (0.24, 0.7)),
-             curve((0.24, 0.34), (0.4, 0.1), (0.6, 0.06), (0.74, 0.2), (0.76, 0.5), (0.76, 1.0))),),
-    "theta": ((oval(0.5, 0.5, 0.3, 0.47, start=-80, sweep=-370), line((0.2, 0.5), (0.8, 0.5))),),
-    "iota": ((curve((0.42, 0.04), (0.44, 0.5), (0.46, 0.84), (0.56, 0.96), (0.72, 0.92)),),),
-    "kappa": ((line((0.22, 0.04), (0.2, 0.96)),
-               line((0.8, 0.06), (0.24, 0.52), (0.84, 0.96))),),
-    "lambda": ((curve((0.14, 0.02), (0.3, 0.06), (0.46, 0.36), (0.7, 0.8), (0.92, 0.98)),
-                line((0.5, 0.44), (0.1, 0.98))),),
-    "mu": ((line((0.2, 0.04), (0.2, 1.0)),
-            curve((0.2, 0.46), (0.3, 0.64), (0.5, 0.68), (0.68, 0.54), (0.74, 0.04)),
-            curve((0.72, 0.44), (0.76, 0.62), (0.9, 0.68))),),
-    "nu": ((curve((0.08, 0.12), (0.2, 0.08), (0.32, 0.4), (0.46, 0.94)),
-            curve((0.46, 0.94), (0.7, 0.62), (0.86, 0.26), (0.82, 0.06))),),
-    "xi": ((line((0.28, 0.03), (0.74, 0.03)),
-            curve((0.66, 0.06), (0.36, 0.12), (0.34, 0.28), (0.58, 0.36)),
-            curve((0.58, 0.36), (0.3, 0.42), (0.22, 0.6), (0.42, 0.74), (0.68, 0.8),
-                  (0.66, 0.92), (0.52, 1.0))),),
-    "omicron": ((oval(0.5, 0.5, 0.45, 0.42, start=-110, sweep=-370),),),
-    "pi": ((curve((0.04, 0.24), (0.14, 0.14), (0.5, 0.13), (0.96, 0.12)),
-            line((0.32, 0.14), (0.28, 0.9)),
-            curve((0.7, 0.14), (0.7, 0.7), (0.74, 0.88), (0.86, 0.9))),),
-    "rho": ((curve((0.26, 1.0), (0.26, 0.5), (0.32, 0.2), (0.52, 0.08), (0.72, 0.2), (0.74, 0.46),
-                   (0.54, 0.62), (0.34, 0.56), (0.27, 0.44)),),),
-    "sigma": ((curve((0.94, 0.16), (0.6, 0.18), (0.32, 0.28), (0.16, 0.56), (0.3, 0.84),
-                     (0.56, 0.86), (0.72, 0.6), (0.64, 0.3), (0.46, 0.2)),),),
-    "tau": ((curve((0.04, 0.2), (0.12, 0.12), (0.5, 0.12), (0.94, 0.1)),
-             curve((0.5, 0.12), (0.48, 0.6), (0.52, 0.84), (0.68, 0.9))),),
-    "upsilon": ((curve((0.08, 0.16), (0.2, 0.08), (0.24, 0.3), (0.24, 0.6), (0.38, 0.88),
-                       (0.6, 0.9), (0.78, 0.66), (0.84, 0.34), (0.78, 0.08)),),),
-    "phi": ((oval(0.5, 0.52, 0.4, 0.26, start=-90, sweep=-370), line((0.52, 0.0), (0.48, 1.0))),),
-    "chi": ((curve((0.06, 0.06), (0.2, 0.06), (0.5, 0.5), (0.8, 0.94), (0.94, 0.94)),
-             line((0.86, 0.04), (0.14, 0.96))),),
-    "psi": ((curve((0.06, 0.16), (0.14, 0.22), (0.2, 0.5), (0.36, 0.66), (0.5, 0.68),
-                   (0.66, 0.64), (0.8, 0.48), (0.9, 0.16)),
-             line((0.52, 0.0), (0.48, 1.0))),),
-    "omega": ((curve((0.24, 0.1), (0.1, 0.4), (0.14, 0.78), (0.3, 0.9), (0.46, 0.76),
-                     (0.5, 0.44)),
-               curve((0.5, 0.44), (0.54, 0.76), (0.7, 0.9), (0.86, 0.78), (0.9, 0.4),
-                     (0.76, 0.1))),),
-}
-
-
-def template(name: str, rng: np.random.Generator) -> tuple[Stroke, ...]:
-    """One way of writing `name`, picked at random when people write it in several ways."""
-    if name not in TEMPLATES:
-        raise ValueError(f"no template for {name!r}; known: {', '.join(TEMPLATES)}")
-    variants = TEMPLATES[name]
-    return variants[rng.integers(len(variants))]
+def template(name: str, rng: np.random.Generator, style: Style | None = None) -> tuple[Stroke, ...]:
+    """One way of writing `name`: the writer's own form when their style fixes one, else a random
+    form of the set the style draws from (the reference forms without a style)."""
+    own = style is not None and style.own_forms
+    choices = forms(name, own)
+    chosen = dict(style.hand).get(name) if style is not None else None
+    if chosen in choices:
+        return choices[chosen]
+    return list(choices.values())[rng.integers(len(choices))]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -200,6 +93,8 @@ class Style:
     blur: tuple[float, float] = (0.0, 0.005)    # Gaussian blur radius over the canvas's shorter side
     jpeg_probability: float = 0.0
     jpeg_quality: tuple[int, int] = (70, 92)
+    own_forms: bool = False                     # draw from glyph_shapes.OWN_FORMS, not the reference
+    hand: tuple[tuple[str, str], ...] = ()      # a writer's (name, form) choices, kept for all samples
 
 
 BLACK = Pen("black", (0.05, 0.05, 0.06), weight=3.0)
@@ -222,7 +117,7 @@ OWN_STYLE = Style(
     slant=(-0.3, 0.35), rotation=10.0, paper=(0.5, 1.0), paper_tint=0.04,
     pens=(BLACK, DARK_GREY, PENCIL, BLUE, GREEN, RED), inverted_probability=0.2,
     chalks=(CHALK, YELLOW_CHALK, WHITE_MARKER), gradient=(0.0, 0.35), texture=0.03,
-    noise=(0.004, 0.025), blur=(0.0, 0.006), jpeg_probability=0.35)
+    noise=(0.004, 0.025), blur=(0.0, 0.006), jpeg_probability=0.35, own_forms=True)
 
 
 def canvas_size(rng: np.random.Generator, style: Style) -> tuple[int, int]:
@@ -456,7 +351,7 @@ def photograph(coverage: Image.Image, pen_px: float, rng: np.random.Generator,
 def render_glyph(name: str, rng: np.random.Generator, size: tuple[int, int],
                  style: Style) -> Image.Image:
     """An RGB image of `size` (width, height) showing `name` handwritten in `style`."""
-    paths = shape_strokes(template(name, rng), rng, style)
+    paths = shape_strokes(template(name, rng, style), rng, style)
     paths, pen_px = place(paths, size, rng, style)
     return photograph(draw_coverage(paths, size, pen_px, rng), pen_px, rng, style)
 
@@ -476,8 +371,9 @@ def writer_styles(style: Style, writers: int, seed: int) -> list[Style]:
     inverted = rng.permutation(inverted)
     pens = _deal(style.pens, writers, rng)
     chalks = _deal(style.chalks or style.pens, writers, rng)
-    return [_one_writer(style, rng, bool(inv), chalk if inv else pen)
-            for inv, pen, chalk in zip(inverted, pens, chalks)]
+    hands = _deal_forms(style, writers, rng)
+    return [_one_writer(style, rng, bool(inv), chalk if inv else pen, hand)
+            for inv, pen, chalk, hand in zip(inverted, pens, chalks, hands)]
 
 
 def _deal(pens: Sequence[Pen], n: int, rng: np.random.Generator) -> list[Pen]:
@@ -495,7 +391,17 @@ def _narrow(bounds: tuple[float, float], rng: np.random.Generator, spread: float
     return max(low, centre - half), min(high, centre + half)
 
 
-def _one_writer(style: Style, rng: np.random.Generator, inverted: bool, pen: Pen) -> Style:
+def _deal_forms(style: Style, n: int, rng: np.random.Generator) -> list[tuple[tuple[str, str], ...]]:
+    """Each writer's letter forms, one per symbol; like pens, every form of a symbol is dealt to
+    some writer before any form repeats, so even three writers show three ways of writing it."""
+    pool = OWN_FORMS if style.own_forms else {name: forms(name, False) for name in TEMPLATES}
+    dealt = {name: [list(choices)[i] for i in rng.permutation(len(choices))]
+             for name, choices in sorted(pool.items())}
+    return [tuple((name, order[k % len(order)]) for name, order in dealt.items()) for k in range(n)]
+
+
+def _one_writer(style: Style, rng: np.random.Generator, inverted: bool, pen: Pen,
+                hand: tuple[tuple[str, str], ...]) -> Style:
     side = tuple(int(v) for v in _narrow(style.side, rng, 0.1))
     return dataclasses.replace(
         style, side=side, aspect=_narrow(style.aspect, rng, 0.05), fill=_narrow(style.fill, rng, 0.15),
@@ -505,7 +411,7 @@ def _one_writer(style: Style, rng: np.random.Generator, inverted: bool, pen: Pen
         gradient=_narrow(style.gradient, rng, 0.2), noise=_narrow(style.noise, rng, 0.1),
         blur=_narrow(style.blur, rng, 0.1), pens=(pen,), chalks=(pen,),
         inverted_probability=float(inverted),
-        jpeg_probability=float(rng.random() < style.jpeg_probability))
+        jpeg_probability=float(rng.random() < style.jpeg_probability), hand=hand)
 
 
 def _sample_rng(seed: int, writer: int, name: str, index: int) -> np.random.Generator:

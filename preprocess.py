@@ -11,6 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
+from scipy import ndimage
 
 
 class UnreadableImage(ValueError):
@@ -23,27 +24,70 @@ MNIST_STROKE = 2.2  # typical MNIST pen width in px at the 20-px box scale
 MIN_CONTRAST = 0.05  # ink must differ from the paper by 5% of the full range to count
 
 
+MNIST_EXTENT = (18, 22)  # longest side of an MNIST digit's ink, px (all of MNIST's test set: 19-20)
+MNIST_COM_TOLERANCE = 1.5  # px from the frame's centre; MNIST's own centres lie within 1.42
+FULL_BRIGHTNESS = 0.9  # MNIST strokes reach 255: an image whose brightest ink is fainter is faint
+SMALL_IMAGE = 112  # images smaller than this are enlarged first, so the recipe's px-scale filters fit
+
+
 def preprocess_own_image(img: Image.Image) -> np.ndarray:
-    """A photo or scan of one symbol -> float32 28x28 in [0,1], bright ink on black, MNIST-style."""
+    """A photo, scan or crop of one symbol -> float32 28x28 in [0,1], bright ink on black, MNIST-style.
+
+    Every image goes through the recipe, 28x28 crops included (people shrink their own digits
+    and often get them faint, blurred, small or off-centre); only an image that already matches
+    MNIST on size, centring and contrast (`matches_mnist`) passes through untouched.
+    """
     rgb = np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
-    if _is_mnist_style(rgb):
+    if rgb.shape[:2] == (MNIST_SIDE, MNIST_SIDE) and matches_mnist(rgb.mean(axis=2)):
         return rgb.mean(axis=2)
+    ink = _without_specks(ink_map(_enlarge_small(rgb)))
+    ink = _normalise_stroke_width(_crop_to_ink(ink))
+    return _centre_by_mass(_fit_box(ink))
+
+
+def ink_map(rgb: np.ndarray) -> np.ndarray:
+    """Where the ink is on a whole photo (H, W, 3 in [0,1]): 0 for paper, shadow and noise, up to 1
+    for strokes, whatever the ink's colour or polarity. The first half of the recipe; sheets.py
+    finds the digits of a page in it."""
     ink = _flatten_background(_denoise(_ink_signal(rgb)))
     if ink.max() < MIN_CONTRAST:
         raise UnreadableImage("no ink found: the image looks blank (or ink and paper are the same tone)")
     ink = _clean(ink)
     if ink.max() <= 0:
         raise UnreadableImage("no ink found above the paper's noise: the image is too noisy or too faint")
-    ink = _normalise_stroke_width(_crop_to_ink(ink))
-    return _centre_by_mass(_fit_box(ink))
+    return ink
 
 
-def _is_mnist_style(rgb: np.ndarray) -> bool:
-    """Already 28x28 with bright ink on a black border: leave it exactly as it is."""
-    if rgb.shape[:2] != (MNIST_SIDE, MNIST_SIDE):
+def ink_extent(grey: np.ndarray, level: float = 0.1) -> int:
+    """The longer side (px) of the box around the pixels brighter than `level` of the full range."""
+    rows, cols = np.nonzero(grey.max(axis=1) > level)[0], np.nonzero(grey.max(axis=0) > level)[0]
+    return 0 if rows.size == 0 else int(max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1)
+
+
+def matches_mnist(grey: np.ndarray) -> bool:
+    """A 28x28 image that MNIST's makers could have made: bright strokes reaching full brightness
+    on black, its ink 18-22 px long and its centre of mass within 1.5 px of the centre.
+
+    (MNIST's digits may touch the frame: centring by mass can push the 20-px box to an edge.)
+    """
+    if grey.shape != (MNIST_SIDE, MNIST_SIDE) or grey.max() < FULL_BRIGHTNESS or np.median(grey) > 0.1:
         return False
-    grey = rgb.mean(axis=2)
-    return border_pixels(grey, 2).mean() < 0.1 and grey.max() > 0.5
+    centre = (MNIST_SIDE - 1) / 2
+    cy, cx = centre_of_mass(grey)
+    return bool(MNIST_EXTENT[0] <= ink_extent(grey) <= MNIST_EXTENT[1]
+                and np.hypot(cy - centre, cx - centre) <= MNIST_COM_TOLERANCE)
+
+
+def _enlarge_small(rgb: np.ndarray) -> np.ndarray:
+    """Enlarge a small image (a 28x28 crop, a thumbnail) smoothly, so that a 3x3 blur or a
+    stroke-width estimate is about the stroke, not about single pixels."""
+    h, w = rgb.shape[:2]
+    if min(h, w) >= SMALL_IMAGE:
+        return rgb
+    factor = int(np.ceil(SMALL_IMAGE / min(h, w)))
+    t = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))[None]
+    big = F.interpolate(t, scale_factor=factor, mode="bicubic", align_corners=False)[0]
+    return big.clamp(0, 1).numpy().transpose(1, 2, 0)
 
 
 def border_pixels(a: np.ndarray, b: int) -> np.ndarray:
@@ -84,7 +128,8 @@ def _denoise(ink: np.ndarray) -> np.ndarray:
     """A 3x3 binomial blur: sensor noise is per pixel, strokes are wider than that."""
     kernel = torch.tensor([1.0, 2.0, 1.0])
     kernel = (kernel[:, None] * kernel[None]) / 16
-    t = F.pad(torch.from_numpy(np.ascontiguousarray(ink, dtype=np.float32))[None, None], (1, 1, 1, 1), mode="replicate")
+    t = torch.from_numpy(np.ascontiguousarray(ink, dtype=np.float32))[None, None]
+    t = F.pad(t, (1, 1, 1, 1), mode="replicate")
     return F.conv2d(t, kernel[None, None])[0, 0].numpy()
 
 
@@ -161,6 +206,21 @@ def _clean(ink: np.ndarray) -> np.ndarray:
     strokes = ink[ink > threshold]
     top = np.quantile(strokes, 0.9) if strokes.size else ink.max()
     return np.clip((ink - floor) / max(top - floor, 1e-6), 0, 1) * (ink > floor)
+
+
+SPECK = 0.05  # an ink blob with less than this share of the biggest blob's ink is not part of the symbol
+
+
+def _without_specks(ink: np.ndarray) -> np.ndarray:
+    """Drop small separate blobs (a shadow's edge where it meets the frame, dirt, a neighbour's
+    stroke tip) that would otherwise stretch the crop and shrink the symbol; a digit's own
+    separate parts (a 5's flag, a 4's stem) carry far more ink than this."""
+    labelled, count = ndimage.label(ink > 0, structure=np.ones((3, 3)))
+    if count < 2:
+        return ink
+    mass = ndimage.sum_labels(ink, labelled, index=np.arange(1, count + 1))
+    keep = np.concatenate([[False], mass >= SPECK * mass.max()])
+    return ink * keep[labelled]
 
 
 def _crop_to_ink(ink: np.ndarray) -> np.ndarray:

@@ -20,11 +20,22 @@ import task2_examine
 import task3_greek_embedding
 import task4_experiments
 from atomicio import write_text
-from extensions import embedding_widths, more_letters, pretrained_layers
+from extensions import (
+    attention_maps,
+    attributions,
+    compare_networks,
+    course_transfer,
+    embedding_layers,
+    embedding_widths,
+    gabor_layer,
+    more_letters,
+    pretrained_layers,
+)
 from reportlib import Results, table
 
 STEPS = [task1_train_mnist, task2_examine, task3_greek_embedding, embedding_widths, more_letters,
-         task4_experiments, pretrained_layers]
+         embedding_layers, task4_experiments, pretrained_layers, attributions, attention_maps, gabor_layer,
+         course_transfer, compare_networks]
 
 
 def parse_args(argv=None):

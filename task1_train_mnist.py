@@ -2,72 +2,143 @@
 
     python task1_train_mnist.py                      # train with the defaults, all figures
     python task1_train_mnist.py --no-train --own-digits DIR   # classify your own digit photos
+
+A classify-only run (`--no-train`) runs steps f and g with the saved model and writes its own
+task1_classify_* files, so the training run's results and figures are kept.
 """
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 import torch
 
+import cli
 import datalib
+import glyph_pages
 import glyphs
 import netlib
 import plotlib
+import sheets
 import trainlib
-from atomicio import atomic_path, write_json, write_text
+from atomicio import atomic_path, writable_folder, write_json, write_text
 from reportlib import Results, code_block, figure, fraction, opening, pct, table
 
-DEFAULT_OWN_DIGITS = Path("data/own_digits")
+RESULTS_FILE = "task1_results.json"
+CLASSIFY_RESULTS_FILE = "task1_classify_results.json"  # what a --no-train run writes
+COMMAND = "python task1_train_mnist.py"
+# The TrainConfig fields that are flags, with their help; their defaults are TrainConfig's.
+CONFIG_FLAGS = {
+    "seed": "random seed for weights, dropout and shuffling",
+    "batch_size": "training batch size",
+    "epochs": "training epochs",
+    "momentum": "SGD momentum",
+}
 
 
-def parse_args(argv=None):
+def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--seed", type=int, default=42, help="random seed for weights, dropout and shuffling")
-    p.add_argument("--batch-size", type=int, default=64, help="training batch size")
-    p.add_argument("--epochs", type=int, default=5, help="training epochs")
-    p.add_argument("--optimizer", choices=trainlib.OPTIMIZERS, default="adam",
-                   help="adam (default, with a one-cycle schedule) or the tutorial's sgd")
+    defaults = trainlib.TrainConfig()
+    p.add_argument("--arch", choices=tuple(netlib.NETWORKS), default="cnn",
+                   help="cnn (the course network, default), gabor (its first layer a fixed Gabor bank) or "
+                        "transformer (image patches through a transformer encoder; see --preset)")
+    p.add_argument("--preset", choices=tuple(netlib.TRANSFORMER_PRESETS), default="cpu",
+                   help="a transformer's settings and training: cpu (default: 16 tokens, 5 epochs) or "
+                        "course (the course template: 169 tokens, 15 epochs); flags given win")
+    for name, text in CONFIG_FLAGS.items():
+        value = getattr(defaults, name)
+        p.add_argument(f"--{name.replace('_', '-')}", type=type(value),
+                       default=value if name == "seed" else None,  # None: the preset's or TrainConfig's
+                       help=f"{text} (default {value}; a transformer: its preset's)")
+    p.add_argument("--optimizer", choices=trainlib.OPTIMIZERS, default=None,
+                   help=f"{defaults.optimizer} (default), the tutorial's sgd, or adamw (the transformer "
+                        "presets)")
+    p.add_argument("--weight-decay", type=float, default=None, help="AdamW's weight decay (presets: 1e-4)")
     p.add_argument("--lr", type=float, default=None,
-                   help="learning rate (peak rate for one-cycle); default 5e-3 for adam, 0.01 for sgd")
+                   help="learning rate (peak rate for one-cycle); default "
+                        + ", ".join(f"{v} for {k}" for k, v in trainlib.DEFAULT_LR.items()))
     p.add_argument("--schedule", choices=trainlib.SCHEDULES, default=None,
-                   help="learning-rate schedule; default onecycle for adam, constant for sgd")
-    p.add_argument("--momentum", type=float, default=0.5, help="SGD momentum")
+                   help="learning-rate schedule; default "
+                        + ", ".join(f"{v} for {k}" for k, v in trainlib.DEFAULT_SCHEDULE.items()))
     p.add_argument("--train-subset", type=int, default=None,
                    help="train on the first N training images only (quick checks)")
     p.add_argument("--test-subset", type=int, default=None, help="evaluate on the first N test images only")
     p.add_argument("--data-dir", type=Path, default=Path("data"), help="where MNIST lives or is converted to")
-    p.add_argument("--figures-dir", type=Path, default=Path("figures"), help="where figures and results go")
+    p.add_argument("--figures-dir", type=Path, default=None,
+                   help="where figures and results go (default figures/; other kinds: figures/<model name>/)")
     p.add_argument("--models-dir", type=Path, default=Path("models"), help="where the trained model is saved")
     p.add_argument("--model", type=Path, default=None,
-                   help="checkpoint to save to / read from (default: MODELS_DIR/mnist_net.pt)")
+                   help="checkpoint to save to / read from (default: MODELS_DIR/mnist_net.pt, or "
+                        "gabor_net.pt, transformer_PRESET.pt for the other kinds); with "
+                        "--no-train also a bare torch.save(model.state_dict()) file")
     p.add_argument("--no-train", action="store_true",
-                   help="skip training: read --model and run steps f and g with it")
-    p.add_argument("--own-digits", type=Path, default=DEFAULT_OWN_DIGITS,
-                   help="folder of your own digit images (labels from names like 3.png, 3_b.jpg or "
-                        "3/x.png); the default folder is generated when missing")
+                   help="skip training: read --model and run steps f and g with it, writing "
+                        f"{CLASSIFY_RESULTS_FILE} (the training run's results are kept)")
+    p.add_argument("--own-digits", type=Path, default=None,
+                   help="a folder of your own digit images, or one image (labels from names like 3.png, "
+                        "3_b.jpg or 3/x.png); default: the built-in generated set DATA_DIR/own_digits, "
+                        "made when missing")
+    p.add_argument("--generate-missing", action="store_true",
+                   help="when the --own-digits folder is missing, generate the built-in set there")
+    p.add_argument("--own-digits-sheet", type=Path, default=None,
+                   help="a photo of a sheet of digits, or a folder of them (default: the built-in sheets in "
+                        "DATA_DIR/own_digit_sheets, generated when missing)")
+    p.add_argument("--labels", default=None,
+                   help="the digits on each sheet in reading order, e.g. 0123456789 (default: the digits the "
+                        "sheet's file name ends with, if any)")
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    args = p.parse_args(argv)
-    args.lr = args.lr if args.lr is not None else (5e-3 if args.optimizer == "adam" else 0.01)
-    args.schedule = args.schedule or ("onecycle" if args.optimizer == "adam" else "constant")
-    args.model = args.model or args.models_dir / "mnist_net.pt"
-    return args
+    return p.parse_args(argv)
+
+
+def train_config(preset: dict, optimizer: str | None, lr: float | None, schedule: str | None,
+                 **fields) -> trainlib.TrainConfig:
+    """Flags given (not None) win over a transformer preset's training, which wins over TrainConfig's
+    defaults; the preset's rate and schedule only go with its own optimizer."""
+    optimizer = optimizer or preset.get("optimizer", trainlib.TrainConfig.optimizer)
+    if optimizer == preset.get("optimizer"):
+        lr, schedule = (lr if lr is not None else preset.get("lr")), (schedule or preset.get("schedule"))
+    rest = {k: v for k, v in preset.items() if k not in ("optimizer", "lr", "schedule")}
+    given = {k: v for k, v in fields.items() if v is not None}
+    return trainlib.TrainConfig.for_optimizer(optimizer, lr, schedule, **{**rest, **given})
+
+
+def add(results: dict, part: dict) -> dict:
+    """Merge one step's results into the run's; the figures and timings of all steps are kept."""
+    for key in ("figures", "timings_s"):
+        results.setdefault(key, {}).update(part.pop(key, {}))
+    results.update(part)
+    return results
 
 
 # --- a) the data -----------------------------------------------------------------------------
 
-def plot_first_test_digits(mnist: datalib.Mnist, path: Path, n: int = 6) -> list[int]:
+def show_data(mnist: datalib.Mnist, figs: Path, n: int = 6) -> dict:
     labels = mnist.test_labels[:n].tolist()
     fig = plotlib.image_grid(mnist.test_images[:n], [f"ground truth: {y}" for y in labels], ncols=3,
                              suptitle=f"The first {n} MNIST test digits", cell=2.2)
-    plotlib.save_figure(fig, path)
-    return labels
+    path = plotlib.save_figure(fig, figs / "task1a_first_six_digits.png")
+    print("a) first six test digits:", labels)
+    return {"a_first_six_labels": labels, "figures": {"a_first_six": str(path)}}
 
 
-# --- c) the network --------------------------------------------------------------------------
+# --- b, c) seeding and the network -----------------------------------------------------------
+
+def describe_network(seed: int, device: torch.device, figs: Path, arch: str = "cnn",
+                     network: dict | None = None) -> dict:
+    netlib.seed_everything(seed)  # b) everything below is repeatable
+    model = netlib.build_network(arch, **(network or {})).to(device)
+    summary = netlib.summary_table(model)
+    print("c) the network\n", model, "\n", summary, sep="")
+    files = {"c_summary": str(write_text(figs / "task1c_summary.txt", f"{model}\n\n{summary}"))}
+    skipped = save_network_diagram(model, figs / "task1c_network_diagram.png")
+    if skipped:
+        print("c)", skipped)
+    else:
+        files["c_diagram"] = str(figs / "task1c_network_diagram.png")
+    return {"parameters": netlib.count_parameters(model), "c_diagram_skipped": skipped, "figures": files}
+
 
 def save_network_diagram(model: netlib.MnistNet, path: Path) -> str | None:
     """torchviz's autograd graph as PNG; returns why it was skipped, or None when written."""
@@ -76,7 +147,7 @@ def save_network_diagram(model: netlib.MnistNet, path: Path) -> str | None:
     model.eval()
     out = model(torch.zeros(1, 1, 28, 28, device=next(model.parameters()).device))
     dot = make_dot(out, params=dict(model.named_parameters()))
-    dot.graph_attr.update(dpi="110", label="MnistNet: autograd graph of one forward pass",
+    dot.graph_attr.update(dpi="110", label=f"{type(model).__name__}: autograd graph of one forward pass",
                           labelloc="t", fontsize="16")
     try:
         png = dot.pipe(format="png")
@@ -88,13 +159,31 @@ def save_network_diagram(model: netlib.MnistNet, path: Path) -> str | None:
     return None
 
 
-# --- d) training curves ----------------------------------------------------------------------
+# --- d, e) training and saving ---------------------------------------------------------------
+
+def train_and_save(mnist: datalib.Mnist, cfg: trainlib.TrainConfig, device: torch.device, model_path: Path,
+                   figs: Path, progress: bool, arch: str = "cnn", network: dict | None = None) -> dict:
+    print(f"d) training: {cfg}")
+    start = time.perf_counter()
+    model, hist = trainlib.train_digit_network(mnist, cfg, device=device, progress=progress, arch=arch,
+                                               network=network or None)
+    seconds = time.perf_counter() - start
+    loss_path, acc_path = figs / "task1d_loss.png", figs / "task1d_accuracy.png"
+    plot_training_curves(hist, loss_path, acc_path)
+    n_test = len(mnist.test_images)
+    print(trainlib.accuracy_line("test", round(hist.test_acc[-1] * n_test), n_test))
+    trainlib.save_digit_network(model, model_path, cfg, hist, train_images=len(mnist.train_images))
+    print(f"e) saved the model to {model_path}")
+    return {"history": hist.to_dict(), "test_accuracy": hist.test_acc[-1], "timings_s": {"training": seconds},
+            "figures": {"d_loss": str(loss_path), "d_accuracy": str(acc_path)}}
+
 
 def plot_training_curves(hist: trainlib.History, loss_path: Path, acc_path: Path) -> None:
     plt = plotlib.plt
     fig, ax = plt.subplots(figsize=(8, 4.5))
     ax.plot(hist.examples_seen, hist.train_loss, color="tab:blue", lw=1, label="training loss (running)")
-    ax.plot(hist.epoch_examples, hist.test_loss, "o-", color="tab:red", ms=7, label="test loss (end of epoch)")
+    ax.plot(hist.epoch_examples, hist.test_loss, "o-", color="tab:red", ms=7,
+            label="test loss (end of epoch)")
     ax.set_xlabel("training examples seen")
     ax.set_ylabel("negative log-likelihood loss")
     ax.set_title("Training and test loss")
@@ -107,7 +196,8 @@ def plot_training_curves(hist: trainlib.History, loss_path: Path, acc_path: Path
     ax.plot(hist.epoch, [100 * a for a in hist.test_acc], "s-", label="test set")
     for e, a in zip(hist.epoch, hist.test_acc):
         ax.annotate(f"{100 * a:.2f}", (e, 100 * a), textcoords="offset points", xytext=(0, -18), ha="center",
-                    color="tab:orange", bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85))
+                    color="tab:orange",
+                    bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85))
     ax.set_xlabel("epoch")
     ax.set_ylabel("accuracy (%)")
     ax.set_xticks(hist.epoch)
@@ -120,17 +210,16 @@ def plot_training_curves(hist: trainlib.History, loss_path: Path, acc_path: Path
 # --- f) the saved model on the first test digits ---------------------------------------------
 
 @torch.inference_mode()
-def predict_first_test_digits(model, mnist: datalib.Mnist, n: int = 10) -> dict:
+def first_test_digits(model: netlib.MnistNet, mnist: datalib.Mnist, path: Path, n: int = 10) -> dict:
     device = next(model.parameters()).device
     out = model(datalib.to_model_input(mnist.test_images[:n]).to(device)).cpu()
-    return {"outputs": out.tolist(), "predicted": out.argmax(1).tolist(),
-            "labels": mnist.test_labels[:n].tolist()}
-
-
-def print_first_predictions(first: dict) -> None:
+    first = {"outputs": out.tolist(), "predicted": out.argmax(1).tolist(),
+             "labels": mnist.test_labels[:n].tolist()}
+    print("f) the saved model on the first 10 test images (log-probabilities):")
     for i, (row, pred, label) in enumerate(zip(first["outputs"], first["predicted"], first["labels"])):
-        values = " ".join(f"{v:6.2f}" for v in row)
-        print(f"  image {i}: [{values}]  predicted {pred}, correct {label}")
+        print(f"  image {i}: [{' '.join(f'{v:6.2f}' for v in row)}]  predicted {pred}, correct {label}")
+    plot_prediction_grid(mnist.test_images, first, path)
+    return {"f_first_ten": first, "figures": {"f_first_nine": str(path)}}
 
 
 def plot_prediction_grid(images, first: dict, path: Path) -> None:
@@ -143,22 +232,33 @@ def plot_prediction_grid(images, first: dict, path: Path) -> None:
 
 # --- g) people's own digits ------------------------------------------------------------------
 
-def ensure_default_digits(folder: Path, seed: int) -> None:
-    """Generate the built-in stand-in for people's own digit photos when it is missing."""
-    if not folder.exists():
-        print(f"{folder} is missing: generating the default own-digit images there (seed {seed})")
-        glyphs.write_glyph_set(folder, glyphs.DIGITS, per_class=3, seed=seed, style=glyphs.OWN_STYLE, writers=3)
+def own_digits_folder(given: Path | None, data_dir: Path, generate_missing: bool, seed: int) -> Path:
+    """The folder (or image) step g reads: the one given, else the built-in set DATA_DIR/own_digits.
+
+    The built-in set is generated when it is missing; a folder the user names must exist, unless
+    --generate-missing asks for the built-in set to be generated there.
+    """
+    folder = given if given is not None else data_dir / "own_digits"
+    if folder.exists():
+        return folder
+    if given is not None and not generate_missing:
+        raise cli.UserError(f"--own-digits {given} does not exist: pass a folder (or one image) of your "
+                            "digit photos, or add --generate-missing to generate the built-in stand-in "
+                            "set there")
+    print(f"{folder} is missing: generating the default own-digit images there (seed {seed})")
+    glyph_pages.write_own_digits(folder, seed)
+    return folder
 
 
 @torch.inference_mode()
-def classify_own_digits(model, folder: Path) -> tuple[datalib.ImageSet, list[int]]:
+def classify_own_digits(model: netlib.MnistNet, folder: Path) -> tuple[datalib.ImageSet, list[int]]:
     images = datalib.load_image_set(folder, vocabulary=set(glyphs.DIGITS))
     for path, reason in images.skipped:
         print(f"  skipped {path}: {reason}")
     for path in images.empty_folders:
         print(f"  note: {path} holds no images")
     if len(images.images) == 0:
-        raise SystemExit(f"no readable images in {folder}: add PNG or JPEG photos of single digits")
+        raise cli.UserError(f"no readable images in {folder}: add PNG or JPEG photos of single digits")
     device = next(model.parameters()).device
     predicted = model(datalib.to_model_input(images.images).to(device)).argmax(1).tolist()
     return images, predicted
@@ -177,7 +277,26 @@ def own_digit_accuracy(images: datalib.ImageSet, predicted: list[int]) -> dict:
     return result
 
 
-def plot_own_digits(images: datalib.ImageSet, predicted: list[int], figures_dir: Path,
+def own_digits(model: netlib.MnistNet, folder: Path, figs: Path, figure_name: str) -> dict:
+    """Step g: classify the own digits, print their accuracy, draw them (figure_name has a {} for N)."""
+    print(f"g) own digits from {folder}")
+    images, predicted = classify_own_digits(model, folder)
+    accuracy = own_digit_accuracy(images, predicted)
+    if accuracy["overall"]:
+        print(trainlib.accuracy_line("own-digit", *accuracy["overall"]))
+        for group, (hits, total) in accuracy["groups"].items():
+            print("  " + trainlib.accuracy_line(group, hits, total))
+    else:
+        print("  no labels in the file or folder names, so no accuracy; predictions:", predicted)
+    paths = plot_own_digits(images, predicted, figs, figure_name)
+    return {"g_own_digits": {"folder": str(folder), "accuracy": accuracy,
+                             "skipped": [[str(p), r] for p, r in images.skipped],
+                             "predicted": predicted, "labels": images.labels,
+                             "files": [str(p) for p in images.paths]},
+            "figures": {"g_own_digits": [str(p) for p in paths]}}
+
+
+def plot_own_digits(images: datalib.ImageSet, predicted: list[int], figs: Path, figure_name: str,
                     per_figure: int = 30) -> list[Path]:
     """Each original photo beside its 28x28 network input, titled with the prediction."""
     paths = []
@@ -188,10 +307,10 @@ def plot_own_digits(images: datalib.ImageSet, predicted: list[int], figures_dir:
         labels = [images.labels[i] for i in idx]
         bottom = [f"pred {predicted[i]}" + (f" (true {y})" if y else "") for i, y in zip(idx, labels)]
         colors = ["green" if y is None or int(y) == predicted[i] else "red" for i, y in zip(idx, labels)]
+        title = f"Own digits {start + 1}-{idx[-1] + 1}: photo, then the 28x28 input and prediction"
         fig = plotlib.pairs_grid([datalib.read_image(images.paths[i]) for i in idx], images.images[list(idx)],
-                                 names, bottom, colors, ncols=5,
-                                 suptitle=f"Own digits {start + 1}-{idx[-1] + 1}: photo, then the 28x28 input and prediction")
-        paths.append(plotlib.save_figure(fig, figures_dir / f"task1g_own_digits_{start // per_figure + 1}.png"))
+                                 names, bottom, colors, ncols=5, suptitle=title)
+        paths.append(plotlib.save_figure(fig, figs / figure_name.format(start // per_figure + 1)))
     return paths
 
 
@@ -199,131 +318,113 @@ def plot_own_digits(images: datalib.ImageSet, predicted: list[int], figures_dir:
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    figs = args.figures_dir
-    figs.mkdir(parents=True, exist_ok=True)
-    device = netlib.select_device(args.device)
-    results = {"seed": args.seed, "device": str(device), "timings_s": {}}
     clock = time.perf_counter()
-
+    model_path = args.model or args.models_dir / netlib.checkpoint_name(args.arch, args.preset)
+    # Another kind's figures go to their own folder, so the CNN's Task 1 results stay as they are.
+    figs = args.figures_dir or Path("figures") / ("" if args.arch == "cnn" else model_path.stem)
+    figs = writable_folder(figs)  # a read-only output folder fails now, not after training
+    network, preset = netlib.preset_settings(args.arch, args.preset)
+    device = netlib.select_device(args.device)
+    own_folder = own_digits_folder(args.own_digits, args.data_dir, args.generate_missing, args.seed)
     mnist = datalib.load_mnist(args.data_dir).subset(args.train_subset, args.test_subset)
-    print(f"MNIST: {len(mnist.train_images)} training and {len(mnist.test_images)} test images ({mnist.source})")
-    results["a_first_six_labels"] = plot_first_test_digits(mnist, figs / "task1a_first_six_digits.png")
-    print("a) first six test digits:", results["a_first_six_labels"])
-
-    netlib.seed_everything(args.seed)  # b) everything below is repeatable
-    model = netlib.MnistNet().to(device)
-    table = netlib.summary_table(model)
-    print("c) the network\n", model, "\n", table, sep="")
-    write_text(figs / "task1c_summary.txt", f"{model}\n\n{table}")
-    results["parameters"] = netlib.count_parameters(model)
-    results["c_diagram_skipped"] = save_network_diagram(model, figs / "task1c_network_diagram.png")
-    if results["c_diagram_skipped"]:
-        print("c)", results["c_diagram_skipped"])
-
+    print(f"MNIST: {len(mnist.train_images)} training and {len(mnist.test_images)} test images "
+          f"({mnist.source})")
+    results = {"seed": args.seed, "device": str(device)}
+    prefix = "task1_classify_" if args.no_train else "task1"
     if not args.no_train:
-        cfg = trainlib.TrainConfig(epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer,
-                                   lr=args.lr, schedule=args.schedule, momentum=args.momentum, seed=args.seed)
-        print(f"d) training: {cfg}")
-        start = time.perf_counter()
-        model, hist = trainlib.train_digit_network(mnist, cfg, device=device, progress=not args.no_progress)
-        results["timings_s"]["training"] = time.perf_counter() - start
-        results["history"] = hist.to_dict()
-        results["test_accuracy"] = hist.test_acc[-1]
-        plot_training_curves(hist, figs / "task1d_loss.png", figs / "task1d_accuracy.png")
-        n_test = len(mnist.test_images)
-        print(trainlib.accuracy_line("test", round(hist.test_acc[-1] * n_test), n_test))
-        trainlib.save_digit_network(model, args.model, cfg, hist, train_images=len(mnist.train_images))
-        print(f"e) saved the model to {args.model}")
-
-    model, meta = netlib.load_checkpoint(args.model, device)  # f) read it back
-    results["model_meta"] = meta
-    first = predict_first_test_digits(model, mnist)
-    print("f) the saved model on the first 10 test images (log-probabilities):")
-    print_first_predictions(first)
-    plot_prediction_grid(mnist.test_images, first, figs / "task1f_first_nine_predictions.png")
-    results["f_first_ten"] = first
-
-    if args.own_digits == DEFAULT_OWN_DIGITS:
-        ensure_default_digits(args.own_digits, args.seed)
-    print(f"g) own digits from {args.own_digits}")
-    images, predicted = classify_own_digits(model, args.own_digits)
-    accuracy = own_digit_accuracy(images, predicted)
-    results["g_own_digits"] = {"folder": str(args.own_digits), "accuracy": accuracy,
-                               "skipped": [[str(p), r] for p, r in images.skipped],
-                               "predicted": predicted, "labels": images.labels,
-                               "files": [str(p) for p in images.paths]}
-    results["g_figures"] = [str(p) for p in plot_own_digits(images, predicted, figs)]
-    if accuracy["overall"]:
-        print(trainlib.accuracy_line("own-digit", *accuracy["overall"]))
-        for group, (hits, total) in accuracy["groups"].items():
-            print("  " + trainlib.accuracy_line(group, hits, total))
-    else:
-        print("  no labels in the file or folder names, so no accuracy; predictions:", predicted)
-
-    results["timings_s"]["total"] = time.perf_counter() - clock
-    write_json(figs / "task1_results.json", results)
+        writable_folder(model_path.parent)
+        cfg = train_config(preset, args.optimizer, args.lr, args.schedule, weight_decay=args.weight_decay,
+                           **{name: getattr(args, name) for name in CONFIG_FLAGS})
+        add(results, show_data(mnist, figs))
+        add(results, describe_network(args.seed, device, figs, args.arch, network))
+        add(results, train_and_save(mnist, cfg, device, model_path, figs, not args.no_progress,
+                                    args.arch, network))
+    model, results["model_meta"] = netlib.load_checkpoint(model_path, device)  # f) read it back
+    add(results, first_test_digits(model, mnist, figs / f"{prefix}f_first_nine_predictions.png"))
+    add(results, own_digits(model, own_folder, figs, prefix + "g_own_digits_{}.png"))
+    add(results, sheets.sheets_step(model, args.own_digits_sheet, args.labels, args.data_dir, figs,
+                                    prefix + "g_sheet_{}.png", args.seed, results["g_own_digits"]))
+    results.setdefault("timings_s", {})["total"] = time.perf_counter() - clock
+    path = write_json(figs / (CLASSIFY_RESULTS_FILE if args.no_train else RESULTS_FILE), results)
+    print(f"results in {path}")
     return results
 
 
 # --- report section --------------------------------------------------------------------------
 
-RESULTS_FILE = "task1_results.json"
-COMMAND = "python task1_train_mnist.py"
-
-
 def report_section(res: Results) -> str:
     r, out = opening(res, RESULTS_FILE, "Task 1: build and train a network to recognise digits", COMMAND)
-    if r is None:
-        return out
-    out += "### a) The MNIST test set\n\n" + figure("task1a_first_six_digits.png", "The first six test digits "
-           f"with their ground truth: {' '.join(map(str, r['a_first_six_labels']))}.")
+    if r is not None:
+        out += data_and_network_section(r, res) + training_section(r)
+        out += "\n### f) The saved model on the first ten test digits\n\n" + first_ten_section(r)
+        out += "\n### g) Own handwritten digits\n\n" + own_digits_section(r)
+    classify = res.load(CLASSIFY_RESULTS_FILE)
+    if classify is not None:
+        out += ("\n### f, g) A classify-only run (`--no-train`)\n\nThe saved model"
+                f"{' (' + classify['model_meta']['note'] + ')' if 'note' in classify['model_meta'] else ''}, "
+                "read back and run on the first ten test digits and on the own digits:\n\n"
+                + first_ten_section(classify) + "\n" + own_digits_section(classify))
+    return out
+
+
+def data_and_network_section(r: dict, res: Results) -> str:
+    figures = r["figures"]
+    labels = " ".join(map(str, r["a_first_six_labels"]))
+    out = "### a) The MNIST test set\n\n" + figure(
+        figures["a_first_six"], f"The first six test digits with their ground truth: {labels}.")
     out += ("\n### b) Repeatable\n\nEvery random number comes from seed "
-            f"{r['seed']} (weights, dropout, batch order) and the kernels are deterministic, so the run repeats "
-            "bit for bit on the same machine.\n")
+            f"{r['seed']} (weights, dropout, batch order) and the kernels are deterministic, so the run "
+            "repeats bit for bit on the same machine.\n")
     out += f"\n### c) The network\n\n{r['parameters']:,} parameters.\n\n"
-    summary = res.text("task1c_summary.txt")
+    summary = res.text(Path(figures["c_summary"]).name)
     out += code_block(summary) if summary else ""
-    if r.get("c_diagram_skipped"):
-        out += f"\n**Diagram skipped**: {r['c_diagram_skipped']}\n"
-    else:
-        out += "\n" + figure("task1c_network_diagram.png", "The network as torchviz draws its autograd graph.")
-    meta = r["model_meta"]
-    cfg = meta.get("train_config", meta)  # checkpoints before the whole config was saved
-    if "history" in r:
-        h = r["history"]
-        rows = [[e, f"{l:.4f}", pct(a), f"{tl:.4f}", pct(ta), f"{s:.1f} s"] for e, l, a, tl, ta, s in
-                zip(h["epoch"], h["epoch_train_loss"], h["train_acc"], h["test_loss"], h["test_acc"], h["epoch_seconds"])]
-        out += (f"\n### d) Training\n\n{cfg['optimizer']} (learning rate {cfg['lr']}, {cfg['schedule']} schedule), "
-                f"batch {cfg['batch_size']}, {cfg['epochs']} epochs, on {r['device']}; training took "
-                f"{r['timings_s']['training']:.1f} s.\n\n"
-                + table(["epoch", "train loss", "train accuracy", "test loss", "test accuracy", "time"], rows)
-                + "\n" + figure("task1d_loss.png", "Training loss against examples seen; test loss after each epoch.")
-                + "\n" + figure("task1d_accuracy.png", "Training and test accuracy after each epoch."))
-        out += f"\n### e) Saved\n\nThe model was saved with its metadata; final test accuracy {pct(meta['test_accuracy'])}.\n"
-    else:
-        out += "\n### d, e) Training\n\n**Not run**: this run used `--no-train` and read a saved model.\n"
+    if r["c_diagram_skipped"]:
+        return out + f"\n**Diagram skipped**: {r['c_diagram_skipped']}\n"
+    return out + "\n" + figure(figures["c_diagram"], "The network as torchviz draws its autograd graph.")
+
+
+def training_section(r: dict) -> str:
+    cfg, h = r["model_meta"]["train_config"], r["history"]
+    columns = zip(h["epoch"], h["epoch_train_loss"], h["train_acc"], h["test_loss"], h["test_acc"],
+                  h["epoch_seconds"])
+    rows = [[e, f"{loss:.4f}", pct(acc), f"{test_loss:.4f}", pct(test_acc), f"{s:.1f} s"]
+            for e, loss, acc, test_loss, test_acc, s in columns]
+    return (f"\n### d) Training\n\n{cfg['optimizer']} (learning rate {cfg['lr']}, {cfg['schedule']} "
+            "schedule), "
+            f"batch {cfg['batch_size']}, {cfg['epochs']} epochs, on {r['device']}; training took "
+            f"{r['timings_s']['training']:.1f} s.\n\n"
+            + table(["epoch", "train loss", "train accuracy", "test loss", "test accuracy", "time"], rows)
+            + "\n" + figure(r["figures"]["d_loss"],
+                             "Training loss against examples seen; test loss after each epoch.")
+            + "\n" + figure(r["figures"]["d_accuracy"], "Training and test accuracy after each epoch.")
+            + "\n### e) Saved\n\nThe model was saved with its metadata and whole training config; final test "
+            f"accuracy {pct(r['model_meta']['test_accuracy'])}.\n")
+
+
+def first_ten_section(r: dict) -> str:
     first = r["f_first_ten"]
     rows = [[i, " ".join(f"{v:.2f}" for v in o), p, y]
             for i, (o, p, y) in enumerate(zip(first["outputs"], first["predicted"], first["labels"]))]
-    out += ("\n### f) The saved model on the first ten test digits\n\nThe ten log-probabilities (digits 0 to 9) "
-            "for each image:\n\n" + table(["image", "outputs", "predicted", "correct"], rows) + "\n"
-            + figure("task1f_first_nine_predictions.png", "Predictions for the first nine test digits."))
+    return ("The ten log-probabilities (digits 0 to 9) for each image:\n\n"
+            + table(["image", "outputs", "predicted", "correct"], rows) + "\n"
+            + figure(r["figures"]["f_first_nine"], "Predictions for the first nine test digits."))
+
+
+def own_digits_section(r: dict) -> str:
     own = r["g_own_digits"]
-    out += f"\n### g) Own handwritten digits\n\nFolder `{own['folder']}`, read through the MNIST-style preprocessing.\n\n"
+    out = f"Folder `{own['folder']}`, read through the MNIST-style preprocessing.\n\n"
     if own["accuracy"]["overall"]:
         rows = [["all", fraction(*own["accuracy"]["overall"])]]
         rows += [[g, fraction(*v)] for g, v in own["accuracy"]["groups"].items()]
         out += table(["images", "accuracy"], rows) + "\n"
     for path, reason in own["skipped"]:
         out += f"- skipped `{path}`: {reason}\n"
-    for fig in r["g_figures"]:
-        out += "\n" + figure(fig, "Each photo beside the 28x28 network input, with the prediction (green right, red wrong).")
+    for path in r["figures"]["g_own_digits"]:
+        out += "\n" + figure(path, "Each photo beside the 28x28 network input, with the prediction "
+                                   "(green right, red wrong).")
+    out += sheets.report_part(r.get("g_sheets"))
     return out
 
 
-
 if __name__ == "__main__":
-    try:
-        main()
-    except (netlib.CheckpointError, FileNotFoundError) as err:
-        sys.exit(f"error: {err}")
+    cli.run(main)

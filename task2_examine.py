@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 import time
 from pathlib import Path
 
@@ -18,10 +17,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+import cli
 import datalib
 import netlib
 import plotlib
-from atomicio import write_json, write_text
+from atomicio import writable_folder, write_json, write_text
 from reportlib import Results, code_block, figure, opening, table
 
 FILTER_CMAP = "RdBu_r"  # red positive, blue negative, white zero
@@ -32,7 +32,8 @@ def image_ref(text: str) -> tuple[str, int]:
     """'test:0' -> ('test', 0); argparse turns the error below into a usage message."""
     name, sep, index = text.partition(":")
     if not sep or name not in IMAGE_SETS or not index.isdigit():
-        raise argparse.ArgumentTypeError(f"expected SET:INDEX with SET train or test, e.g. test:0; got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected SET:INDEX with SET train or test, e.g. test:0; got {text!r}")
     return name, int(index)
 
 
@@ -67,12 +68,6 @@ def summary_parameter_count(table: str) -> int:
 def symmetric_limit(values) -> float:
     """A colour limit centred on zero that fits every value, so one scale serves all panels."""
     return float(np.abs(np.asarray(values)).max()) or 1.0
-
-
-def add_colorbar(fig, shown, axes, label: str, location: str = "right"):
-    bar = fig.colorbar(shown, ax=list(np.ravel(axes)), location=location, shrink=0.8)
-    bar.set_label(label)
-    return bar
 
 
 def plot_filters(filters: np.ndarray, path: Path) -> Path:
@@ -161,7 +156,8 @@ def read_filter(w: np.ndarray) -> dict:
         kind, angle, text = _read_curvature(hessian)
     return {"kind": kind, "angle_deg": angle, "share": share, "shares": shares,
             "positive_weight_share": positive,
-            "text": f"{text}; that part holds {share:.2f} of its energy; {100 * positive:.0f}% of weight positive"}
+            "text": f"{text}; that part holds {share:.2f} of its energy; "
+                    f"{100 * positive:.0f}% of weight positive"}
 
 
 def _read_curvature(hessian: np.ndarray) -> tuple[str, float | None, str]:
@@ -174,7 +170,8 @@ def _read_curvature(hessian: np.ndarray) -> tuple[str, float | None, str]:
     shade = "bright" if strong < 0 else "dark"
     ratio = weak / strong
     if ratio > 0.5:
-        return "spot", None, f"responds to a {shade} spot on a {'darker' if strong < 0 else 'brighter'} surround (centre-surround)"
+        surround = "darker" if strong < 0 else "brighter"
+        return "spot", None, f"responds to a {shade} spot on a {surround} surround (centre-surround)"
     if ratio < -0.5:
         other = "dark" if shade == "bright" else "bright"
         return ("saddle", axis, f"responds to crossings: {shade} along {_orientation(axis)}, "
@@ -198,7 +195,8 @@ def apply_filters(image: torch.Tensor, filters: torch.Tensor) -> torch.Tensor:
         return F.conv2d(padded, filters.float())[0]
 
 
-def plot_filter_effect(filters: np.ndarray, filtered: np.ndarray, image: np.ndarray, name: str, path: Path) -> Path:
+def plot_filter_effect(filters: np.ndarray, filtered: np.ndarray, image: np.ndarray, name: str,
+                       path: Path) -> Path:
     """Each filter beside its filtered image; filters on one diverging scale, outputs on one grey scale.
 
     The top row holds the input digit and the two colour bars.
@@ -225,9 +223,11 @@ def plot_filter_effect(filters: np.ndarray, filtered: np.ndarray, image: np.ndar
     for key, cmap, label in (("weight bar", FILTER_CMAP, "filter weight (red +, blue -)"),
                              ("output bar", "gray", "filtered value (one scale for all 10)")):
         axes[key].axis("off")
-        bar = fig.colorbar(shown[cmap], cax=axes[key].inset_axes([0.05, 0.55, 0.9, 0.25]), orientation="horizontal")
+        bar = fig.colorbar(shown[cmap], cax=axes[key].inset_axes([0.05, 0.55, 0.9, 0.25]),
+                           orientation="horizontal")
         bar.set_label(label)
-    fig.suptitle(f"conv1 filters applied to {name}\n(correlation as OpenCV filter2D: reflected border, no bias)")
+    fig.suptitle(f"conv1 filters applied to {name}\n"
+                 "(correlation as OpenCV filter2D: reflected border, no bias)")
     return plotlib.save_figure(fig, path)
 
 
@@ -239,7 +239,8 @@ def truncated_outputs(model: netlib.MnistNet, x: torch.Tensor) -> dict[int, torc
         return {blocks: netlib.conv_blocks_net(model, blocks)(x)[0].cpu() for blocks in (1, 2)}
 
 
-def plot_channels(channels: torch.Tensor, titles: list[str], title: str, path: Path, ncols: int, cell: float) -> Path:
+def plot_channels(channels: torch.Tensor, titles: list[str], title: str, path: Path, ncols: int,
+                  cell: float) -> Path:
     """All channels of one activation map on one grey scale (0 is black: every value is post-ReLU)."""
     fig = plotlib.image_grid(channels, titles, ncols=ncols, cell=cell,
                              vmin=0, vmax=float(channels.max()) or 1.0, suptitle=title)
@@ -281,7 +282,8 @@ def pick_digit(mnist: datalib.Mnist, image_set: str, index: int) -> tuple[torch.
     images, labels = (mnist.train_images, mnist.train_labels) if image_set == "train" else \
                      (mnist.test_images, mnist.test_labels)
     if not 0 <= index < len(images):
-        raise SystemExit(f"--image-index {index} is outside the {image_set} set (0 to {len(images) - 1})")
+        raise cli.UserError(f"image {index} is outside the {image_set} set (0 to {len(images) - 1}); "
+                            "pick another --image-index or --compare-with SET:INDEX")
     return images[index], int(labels[index])
 
 
@@ -313,66 +315,85 @@ def examine_digit(model, filters: torch.Tensor, mnist, image_set: str, index: in
             "figures": {k: str(v) for k, v in figures.items()}}
 
 
-# --- main ------------------------------------------------------------------------------------
+# --- the steps -------------------------------------------------------------------------------
 
-def main(argv=None) -> dict:
-    args = parse_args(argv)
-    figs = args.figures_dir
-    clock = time.perf_counter()
-    timings = {}
+def describe_model(model: netlib.MnistNet, model_path: Path, meta: dict, figs: Path) -> dict:
+    """The network read back, its summary table, and the parameter count the table states."""
+    summary = netlib.summary_table(model)
+    print(f"The network read from {model_path}:\n{model}\n\n{summary}")
+    path = write_text(figs / "task2_summary.txt", f"{model}\n\n{summary}")
+    return {"model": str(model_path), "model_meta": meta, "parameters": netlib.count_parameters(model),
+            "summary_parameters": summary_parameter_count(summary), "figures": {"summary": str(path)}}
 
-    def lap(step: str) -> None:
-        timings[step] = time.perf_counter() - clock - sum(timings.values())
 
-    model, meta = netlib.load_checkpoint(args.model)
-    mnist = datalib.load_mnist(args.data_dir)
-    lap("load")
-
-    table = netlib.summary_table(model)
-    print(f"The network read from {args.model}:\n{model}\n\n{table}")
-    summary_path = write_text(figs / "task2_summary.txt", f"{model}\n\n{table}")
-    results = {"model": str(args.model), "model_meta": meta, "parameters": netlib.count_parameters(model),
-               "summary_parameters": summary_parameter_count(table), "timings_s": timings,
-               "figures": {"summary": str(summary_path)}}
-    lap("summary")
-
+def first_layer(model: netlib.MnistNet, figs: Path) -> dict:
+    """a) the conv1 weights and their figure; b) what each filter responds to."""
     filters = model.conv1.weight.detach().cpu()  # (10, 1, 5, 5)
     weights = filters[:, 0].numpy()  # one input channel: the filters as 5x5 arrays
     print(f"a) first-layer weights: shape {tuple(filters.shape)}")
     for i, w in enumerate(weights):
         rows = "\n".join("    " + " ".join(f"{v:5.2f}" for v in row) for row in w)
         print(f"  filter {i}:\n{rows}")
-    results["conv1_weight_shape"] = list(filters.shape)
-    results["conv1_weights"] = np.round(weights, 4).tolist()
-    results["figures"]["a_filters"] = str(plot_filters(weights, figs / "task2a_filters.png"))
-    lap("a_filters")
-
+    path = plot_filters(weights, figs / "task2a_filters.png")
     readings = [read_filter(w) for w in weights]
     print("b) what each filter responds to (computed from its weights):")
     for i, reading in enumerate(readings):
         print(f"  filter {i}: {reading['text']}")
-    results["filter_readings"] = [{"filter": i, **r} for i, r in enumerate(readings)]
-    results["filter_padding"] = ("reflect without repeating the edge pixel (OpenCV filter2D's default "
-                                 "BORDER_REFLECT_101), same 28x28 size, no bias, on the normalised image")
+    return {"conv1_weight_shape": list(filters.shape), "conv1_weights": np.round(weights, 4).tolist(),
+            "filter_readings": [{"filter": i, **r} for i, r in enumerate(readings)],
+            "filter_padding": ("reflect without repeating the edge pixel (OpenCV filter2D's default "
+                               "BORDER_REFLECT_101), same 28x28 size, no bias, on the normalised image"),
+            "figures": {"a_filters": str(path)}}
 
+
+def second_layer(model: netlib.MnistNet, figs: Path) -> dict:
     conv2 = model.conv2.weight.detach().cpu().numpy()
-    results["conv2_weight_shape"] = list(conv2.shape)
-    results["figures"]["c_conv2_filters"] = str(plot_conv2_filters(conv2, figs / "task2c_conv2_filters.png"))
-    lap("c_conv2_filters")
+    path = plot_conv2_filters(conv2, figs / "task2c_conv2_filters.png")
+    return {"conv2_weight_shape": list(conv2.shape), "figures": {"c_conv2_filters": str(path)}}
 
-    digits = list(dict.fromkeys([(args.image_set, args.image_index), *args.compare_with]))
-    results["images"] = []
-    for image_set, index in digits:
+
+def examine_digits(model: netlib.MnistNet, mnist: datalib.Mnist, digits: list[tuple[str, int]],
+                   figs: Path) -> dict:
+    """b, c) for each digit: its filtered images and its truncated-network outputs, timed."""
+    filters = model.conv1.weight.detach().cpu()
+    images, timings = [], {}
+    for image_set, index in dict.fromkeys(digits):  # each digit once, in order
+        start = time.perf_counter()
         digit = examine_digit(model, filters, mnist, image_set, index, figs)
-        results["images"].append(digit)
+        images.append(digit)
+        names = ", ".join(Path(p).name for p in digit["figures"].values())
         print(f"b, c) {image_set} image {index} (label {digit['label']}, predicted {digit['predicted']}): "
               f"conv layers only -> {digit['conv_output_shape']}, cut after block 1 -> "
-              f"{digit['block1_output_shape']}; figures: {', '.join(Path(p).name for p in digit['figures'].values())}")
-        lap(f"digit_{image_set}{index}")
+              f"{digit['block1_output_shape']}; figures: {names}")
+        timings[f"digit_{image_set}{index}"] = time.perf_counter() - start
+    return {"images": images, "timings_s": timings}
 
-    timings["total"] = time.perf_counter() - clock
-    write_json(figs / "task2_results.json", results)
-    print(f"results in {figs / 'task2_results.json'} ({timings['total']:.1f} s)")
+
+def timed(results: dict, name: str, step, *args) -> None:
+    """Run a step, merge its results (figures and timings join the run's) and record its time."""
+    start = time.perf_counter()
+    part = step(*args)
+    for key in ("figures", "timings_s"):
+        results.setdefault(key, {}).update(part.pop(key, {}))
+    results.update(part)
+    results["timings_s"][name] = time.perf_counter() - start
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    clock = time.perf_counter()
+    figs = writable_folder(args.figures_dir)
+    model, meta = netlib.load_checkpoint(args.model)
+    mnist = datalib.load_mnist(args.data_dir)
+    results = {"timings_s": {"load": time.perf_counter() - clock}}
+    timed(results, "summary", describe_model, model, args.model, meta, figs)
+    timed(results, "a_filters", first_layer, model, figs)
+    timed(results, "c_conv2_filters", second_layer, model, figs)
+    digits = [(args.image_set, args.image_index), *args.compare_with]
+    timed(results, "digits", examine_digits, model, mnist, digits, figs)
+    results["timings_s"]["total"] = time.perf_counter() - clock
+    path = write_json(figs / RESULTS_FILE, results)
+    print(f"results in {path} ({results['timings_s']['total']:.1f} s)")
     return results
 
 
@@ -387,7 +408,7 @@ def report_section(res: Results) -> str:
     if r is None:
         return out
     out += f"The summary table lists {r['summary_parameters']:,} parameters.\n\n"
-    summary = res.text("task2_summary.txt")
+    summary = res.text(Path(r["figures"]["summary"]).name)
     out += (code_block(summary) if summary else "")
     out += (f"\n### a) The first layer\n\nWeights of shape {tuple(r['conv1_weight_shape'])}.\n\n"
             + figure(r["figures"]["a_filters"], "The ten first-layer filters (red positive, blue negative)."))
@@ -400,18 +421,16 @@ def report_section(res: Results) -> str:
     out += "\n### c) Truncated networks\n\n"
     for img in r["images"]:
         name = f"{img['set']} image {img['index']}"
-        out += (f"\nOn {name}: the convolution layers give {'x'.join(map(str, img['conv_output_shape']))}, the first "
-                f"block alone {'x'.join(map(str, img['block1_output_shape']))}.\n\n"
-                + figure(img["figures"]["c_conv_blocks_output"], f"The 20 4x4 outputs of the convolution layers, {name}.")
-                + "\n" + figure(img["figures"]["c_block1_output"], f"The 10 12x12 outputs of the first block, {name}."))
+        conv, block1 = ("x".join(map(str, img[key])) for key in ("conv_output_shape", "block1_output_shape"))
+        out += (f"\nOn {name}: the convolution layers give {conv}, the first block alone {block1}.\n\n"
+                + figure(img["figures"]["c_conv_blocks_output"],
+                         f"The 20 4x4 outputs of the convolution layers, {name}.")
+                + "\n" + figure(img["figures"]["c_block1_output"],
+                                 f"The 10 12x12 outputs of the first block, {name}."))
     out += "\n" + figure(r["figures"]["c_conv2_filters"],
                          f"The second layer's filters, shape {tuple(r['conv2_weight_shape'])}.")
     return out
 
 
-
 if __name__ == "__main__":
-    try:
-        main()
-    except (netlib.CheckpointError, FileNotFoundError) as err:
-        sys.exit(f"error: {err}")
+    cli.run(main)

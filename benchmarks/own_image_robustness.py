@@ -17,14 +17,16 @@ import torch
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import datalib
+import cli  # noqa: E402
+import datalib  # noqa: E402
 import netlib  # noqa: E402
 import preprocess  # noqa: E402
 
 CONDITIONS = [(shadow, noise) for shadow in ("soft", "hard") for noise in (0.02, 0.035, 0.05)]
 
 
-def as_photo(digit: torch.Tensor, rng: np.random.Generator, shadow: str, noise: float, size: int = 500) -> Image.Image:
+def as_photo(digit: torch.Tensor, rng: np.random.Generator, shadow: str, noise: float,
+             size: int = 500) -> Image.Image:
     """A 28x28 MNIST digit as dark grey ink on grey paper, scaled up, shaded and noisy."""
     side = int(size * rng.uniform(0.4, 0.8))
     ink = np.asarray(Image.fromarray(digit.numpy()).resize((side, side), Image.BILINEAR), np.float32) / 255
@@ -59,7 +61,8 @@ def main(argv=None):
     model, _ = netlib.load_checkpoint(args.model)
     mnist = datalib.load_mnist(args.data_dir).subset(n_test=args.images)
     labels = mnist.test_labels.tolist()
-    print(f"original 28x28 digits:        {accuracy(model, list(mnist.test_images.float() / 255), labels):6.1%}")
+    original = accuracy(model, list(mnist.test_images.float() / 255), labels)
+    print(f"original 28x28 digits:        {original:6.1%}")
     rng = np.random.default_rng(args.seed)
     for shadow, noise in CONDITIONS:
         inputs, kept = [], []
@@ -67,7 +70,7 @@ def main(argv=None):
             try:
                 inputs.append(preprocess.preprocess_own_image(as_photo(digit, rng, shadow, noise)))
                 kept.append(label)
-            except datalib.UnreadableImage:
+            except preprocess.UnreadableImage:
                 continue
         right = accuracy(model, inputs, kept) * len(kept) if kept else 0
         print(f"{shadow} shadow, noise {noise:.3f}:   {right / len(labels):6.1%}"
@@ -75,4 +78,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    cli.run(main)

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import cli  # noqa: E402
 import datalib  # noqa: E402
 import netlib  # noqa: E402
 import trainlib  # noqa: E402
@@ -41,7 +42,8 @@ def matmul_gflops(n: int = 2048, repeats: int = 10) -> float:
 def in_memory_speed(mnist: datalib.Mnist, n: int, batch_size: int) -> float:
     netlib.seed_everything(0)
     model = netlib.MnistNet()
-    cfg = trainlib.TrainConfig(epochs=1, batch_size=batch_size, schedule="constant", lr=1e-3, eval_train=False)
+    cfg = trainlib.TrainConfig(epochs=1, batch_size=batch_size, schedule="constant", lr=1e-3,
+                               eval_train=False)
     x, y = datalib.to_model_input(mnist.train_images[:n]), mnist.train_labels[:n]
     hist = trainlib.train(model, x, y, x[:1], y[:1], cfg, progress=False)
     return n / hist.epoch_seconds[0]
@@ -50,8 +52,10 @@ def in_memory_speed(mnist: datalib.Mnist, n: int, batch_size: int) -> float:
 def dataloader_speed(data_dir: Path, n: int, batch_size: int) -> float:
     """The PyTorch tutorial's pipeline: PIL images, ToTensor + Normalize per image, a DataLoader."""
     from torchvision import datasets, transforms
-    tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize((datalib.MNIST_MEAN,), (datalib.MNIST_STD,))])
-    data = torch.utils.data.Subset(datasets.MNIST(str(data_dir), train=True, download=False, transform=tf), range(n))
+    tf = transforms.Compose([transforms.ToTensor(),
+                             transforms.Normalize((datalib.MNIST_MEAN,), (datalib.MNIST_STD,))])
+    mnist = datasets.MNIST(str(data_dir), train=True, download=False, transform=tf)
+    data = torch.utils.data.Subset(mnist, range(n))
     loader = torch.utils.data.DataLoader(data, batch_size=batch_size, shuffle=True)
     netlib.seed_everything(0)
     model = netlib.MnistNet()
@@ -69,8 +73,10 @@ def dataloader_speed(data_dir: Path, n: int, batch_size: int) -> float:
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--images", type=int, default=60000, help="training images per measurement (one pass)")
-    p.add_argument("--batch-size", type=int, default=64, help="batch size for both pipelines")
-    p.add_argument("--data-dir", type=Path, default=Path("data"), help="MNIST folder (converted on first use)")
+    p.add_argument("--batch-size", type=int, default=trainlib.TrainConfig().batch_size,
+                   help="batch size for both pipelines")
+    p.add_argument("--data-dir", type=Path, default=Path("data"),
+                   help="MNIST folder (converted on first use)")
     args = p.parse_args(argv)
 
     mnist = datalib.load_mnist(args.data_dir)
@@ -89,4 +95,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    cli.run(main)

@@ -32,9 +32,10 @@ import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 from PIL import Image  # noqa: E402
 
+import cli  # noqa: E402
 import datalib  # noqa: E402
 import plotlib  # noqa: E402
-from atomicio import write_json  # noqa: E402
+from atomicio import writable_folder, write_json  # noqa: E402
 from reportlib import Results, figure, opening, table  # noqa: E402
 
 MTCNN_ARCHS = ("mtcnn-pnet", "mtcnn-rnet", "mtcnn-onet")
@@ -117,14 +118,16 @@ def facenet_data_dir() -> Path | None:
 def _load_state_dict(model: nn.Module, path: Path) -> dict:
     """Strictly load a state dict file (plain, or under a 'state_dict' key); report the keys."""
     if not path.is_file():
-        raise WeightsUnavailable(f"no weights file at {path}; pass an existing state dict with --weights FILE")
+        raise WeightsUnavailable(
+            f"no weights file at {path}; pass an existing state dict with --weights FILE")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
         state = state.get("state_dict", state)
         result = model.load_state_dict(state, strict=True)
     except Exception as err:  # torch raises many types for a damaged or mismatched file
         raise WeightsUnavailable(f"{path} is not a state dict for this network "
-                                 f"({type(err).__name__}: {err}); pass the matching --arch or another file") from err
+                                 f"({type(err).__name__}: {err}); pass the matching --arch or another "
+                                 "file") from err
     return {"missing_keys": list(result.missing_keys), "unexpected_keys": list(result.unexpected_keys),
             "tensors": len(state)}
 
@@ -145,14 +148,16 @@ def load_mtcnn(arch: str, weights: Path | None = None) -> FirstLayers:
     report = _load_state_dict(model, weights)
     model.eval()
     # MTCNN's own input scaling, (x - 127.5) / 128, written as a mean and std on a 0..1 scale.
-    return FirstLayers(MTCNN_NAMES[net], source, model.conv1, model.stage1(), model.stage2(), ("conv1+PReLU", "pool1+conv2+PReLU"),
+    return FirstLayers(MTCNN_NAMES[net], source, model.conv1, model.stage1(), model.stage2(),
+                       ("conv1+PReLU", "pool1+conv2+PReLU"),
                        (0.5,) * 3, (128 / 255,) * 3, INPUT_SIDE[arch], report)
 
 
 # ---------------------------------------------------------------------------------------------
 # torchvision ImageNet models
 
-def _torchvision_stages(arch: str, model: nn.Module) -> tuple[nn.Conv2d, nn.Module, nn.Module, tuple[str, str]]:
+def _torchvision_stages(arch: str,
+                        model: nn.Module) -> tuple[nn.Conv2d, nn.Module, nn.Module, tuple[str, str]]:
     if arch == "resnet18":
         block = model.layer1[0]
         return (model.conv1, nn.Sequential(model.conv1, model.bn1, model.relu),
@@ -266,10 +271,10 @@ def filters_for_display(conv: nn.Conv2d) -> list[np.ndarray]:
 def plot_filters(net: FirstLayers, path: Path) -> Path:
     filters = filters_for_display(net.conv1)
     k = net.conv1.kernel_size
+    title = (f"{net.name} first layer: {len(filters)} RGB {k[0]}x{k[1]} filters, "
+             f"each normalised to its own range for display\nweights: {net.weights}")
     fig = plotlib.image_grid(filters, [f"{i}" for i in range(len(filters))], ncols=min(8, len(filters)),
-                             cell=1.3, suptitle=f"{net.name} first layer: {len(filters)} RGB {k[0]}x{k[1]} filters, "
-                                                f"each normalised to its own range for display\n"
-                                                f"weights: {net.weights}")
+                             cell=1.3, suptitle=title)
     return plotlib.save_figure(fig, path)
 
 
@@ -310,46 +315,52 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def choose_images(args: argparse.Namespace) -> list[tuple[str, Image.Image, str]]:
-    images = [] if args.no_default_images else default_images(args.data_dir)
-    for path in args.image:
+def choose_images(paths: list[Path], no_defaults: bool,
+                  data_dir: Path) -> list[tuple[str, Image.Image, str]]:
+    images = [] if no_defaults else default_images(data_dir)
+    for path in paths:
         images.append((path.stem, datalib.read_image(path), f"image {path}"))
     return images
 
 
+def image_maps(net: FirstLayers, key: str, image: Image.Image, description: str, channels: int,
+               out: Path) -> tuple[dict, list[str]]:
+    """Both layers' feature maps of one image: their statistics and figures."""
+    x, rgb = to_input(image, net)
+    stats, figures = {}, []
+    for index, (layer, layer_maps) in enumerate(zip(net.layer_names, feature_maps(net, x)), start=1):
+        figures.append(str(plot_maps(net, rgb, layer_maps, layer, description, channels,
+                                     out / f"ext_pretrained_{key}_layer{index}.png")))
+        stats[layer] = {"shape": list(layer_maps.shape[1:]), "mean": float(layer_maps.mean()),
+                        "active_fraction": float((layer_maps > 0).float().mean())}
+        print(f"  {key}: {layer} -> {tuple(layer_maps.shape[1:])}, "
+              f"{stats[layer]['active_fraction']:.0%} of activations positive")
+    return {"source": description, "layers": stats}, figures
+
+
 def main(argv: Sequence[str] | None = None) -> dict:
     args = parse_args(argv)
-    out = args.figures_dir
-    json_path = out / "ext_pretrained_results.json"
-    timings: dict[str, float] = {}
+    out = writable_folder(args.figures_dir)
+    json_path = out / RESULTS_FILE
     start = time.perf_counter()
     try:
         net = load_network(args.arch, args.weights)
     except WeightsUnavailable as err:
-        print(f"pretrained-layers extension skipped: {err}", file=sys.stderr)
         results = {"arch": args.arch, "skipped": str(err), "figures": []}
         write_json(json_path, results)
+        if args.weights is not None or args.arch not in MTCNN_ARCHS:  # asked for by name or file
+            raise cli.UserError(f"{err} (recorded in {json_path})") from err
+        print(f"pretrained-layers extension skipped: {err}", file=sys.stderr)  # the offline default
         return results
-    timings["load"] = time.perf_counter() - start
+    timings = {"load": time.perf_counter() - start}
     print(f"{net.name}: weights {net.weights}; strict load: {net.load_report}")
 
     start = time.perf_counter()
     figures = [str(plot_filters(net, out / "ext_pretrained_filters.png"))]
     per_image = {}
-    for key, image, description in choose_images(args):
-        x, rgb = to_input(image, net)
-        maps = feature_maps(net, x)
-        stats = {}
-        for layer, layer_maps in zip(net.layer_names, maps):
-            index = 1 + net.layer_names.index(layer)
-            figures.append(str(plot_maps(net, rgb, layer_maps, layer, description, args.channels,
-                                         out / f"ext_pretrained_{key}_layer{index}.png")))
-            stats[layer] = {"shape": list(layer_maps.shape[1:]),
-                            "mean": float(layer_maps.mean()),
-                            "active_fraction": float((layer_maps > 0).float().mean())}
-            print(f"  {key}: {layer} -> {tuple(layer_maps.shape[1:])}, "
-                  f"{stats[layer]['active_fraction']:.0%} of activations positive")
-        per_image[key] = {"source": description, "layers": stats}
+    for key, image, description in choose_images(args.image, args.no_default_images, args.data_dir):
+        per_image[key], image_figures = image_maps(net, key, image, description, args.channels, out)
+        figures += image_figures
     timings["figures"] = time.perf_counter() - start
     timings["total"] = timings["load"] + timings["figures"]
 
@@ -375,7 +386,8 @@ def report_section(res: Results) -> str:
     if r.get("skipped"):
         return out + f"**Skipped**: {r['skipped']}\n"
     load = r["load"]
-    out += (f"{r['network']} with weights {r['weights']} ({load['tensors']} tensors, {len(load['missing_keys'])} "
+    out += (f"{r['network']} with weights {r['weights']} ({load['tensors']} tensors, "
+            f"{len(load['missing_keys'])} "
             f"missing and {len(load['unexpected_keys'])} unexpected keys); first-layer filters of shape "
             f"{tuple(r['first_layer_filters'])}, inputs of {r['input_side']} px.\n\n")
     rows = [[name, layer, "x".join(map(str, v["shape"])), f"{v['active_fraction']:.2f}"]
@@ -386,13 +398,5 @@ def report_section(res: Results) -> str:
     return out
 
 
-
 if __name__ == "__main__":
-    try:
-        outcome = main()
-    except (FileNotFoundError, datalib.UnreadableImage) as err:
-        sys.exit(f"error: {err}")
-    # A missing default (offline, no facenet-pytorch) is recorded and skipped; weights the user
-    # asked for by name or file are an error.
-    if "skipped" in outcome and (outcome["arch"] not in MTCNN_ARCHS or "--weights" in sys.argv):
-        sys.exit(1)
+    cli.run(main)

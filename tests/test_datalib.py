@@ -25,7 +25,8 @@ def test_conversion_matches_canonical_mnist(mnist):
     assert mnist.train_images.dtype == torch.uint8
     assert mnist.train_labels[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
     assert mnist.test_labels[:10].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
-    assert mnist.train_labels.bincount().tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+    assert mnist.train_labels.bincount().tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851,
+                                                      5949]
     assert mnist.test_labels.bincount().tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
     assert mnist.train_images[0].sum().item() == 27525
     assert mnist.train_images[0, 14, 10:18].tolist() == [0, 0, 0, 81, 240, 253, 253, 119]
@@ -36,7 +37,8 @@ def test_torchvision_reads_the_converted_raw_files(mnist, tmp_path):
     datalib.write_raw_mnist({"train_images": mnist.train_images[:5].numpy(),
                              "train_labels": mnist.train_labels[:5].numpy().astype(np.uint8),
                              "test_images": mnist.test_images[:3].numpy(),
-                             "test_labels": mnist.test_labels[:3].numpy().astype(np.uint8)}, tmp_path / "MNIST" / "raw")
+                             "test_labels": mnist.test_labels[:3].numpy().astype(np.uint8)},
+                            tmp_path / "MNIST" / "raw")
     test = MNIST(str(tmp_path), train=False, download=False)
     assert torch.equal(test.data, mnist.test_images[:3]) and test.targets.tolist() == [7, 2, 1]
 
@@ -84,7 +86,8 @@ def ink_centre(a):
 def blur(a):
     kernel = torch.tensor([1.0, 2.0, 1.0])
     kernel = (kernel[:, None] * kernel[None]) / 16
-    return torch.nn.functional.conv2d(torch.from_numpy(a)[None, None], kernel[None, None], padding=1)[0, 0].numpy()
+    out = torch.nn.functional.conv2d(torch.from_numpy(a)[None, None], kernel[None, None], padding=1)
+    return out[0, 0].numpy()
 
 
 def assert_mnist_like_l(a):
@@ -122,11 +125,13 @@ def test_sensor_noise_and_a_soft_shadow_are_not_read_as_ink():
     photo += np.random.default_rng(0).normal(0, 0.05 * 255, photo.shape)
     out = preprocess.preprocess_own_image(Image.fromarray(photo.clip(0, 255).astype(np.uint8)))
     assert_mnist_like_l(out)
-    assert np.corrcoef(blur(out).ravel(), blur(preprocess.preprocess_own_image(draw_l_shape())).ravel())[0, 1] > 0.85
+    plain = preprocess.preprocess_own_image(draw_l_shape())
+    assert np.corrcoef(blur(out).ravel(), blur(plain).ravel())[0, 1] > 0.85
 
 
 def test_thin_pen_on_huge_photo_keeps_mnist_thick_strokes():
-    thin = preprocess.preprocess_own_image(draw_l_shape(size=(3000, 2200), box=(900, 300, 2000, 1900), width=5))
+    photo = draw_l_shape(size=(3000, 2200), box=(900, 300, 2000, 1900), width=5)
+    thin = preprocess.preprocess_own_image(photo)
     assert_mnist_like_l(thin)
     bright = (thin > 0.5).sum()
     assert bright >= 45  # a 2-px-wide L of ~37 px path length, not a 1-px hairline
@@ -134,7 +139,7 @@ def test_thin_pen_on_huge_photo_keeps_mnist_thick_strokes():
 
 def test_mnist_style_28x28_passes_through_unchanged():
     a = np.zeros((28, 28), np.uint8)
-    a[6:22, 12:15] = 255
+    a[4:24, 12:15] = 255  # 20 px long, centred, full brightness: what MNIST's makers made
     out = preprocess.preprocess_own_image(Image.fromarray(a))
     assert np.array_equal(out, a / 255.0)
 
@@ -189,7 +194,8 @@ def test_transparent_png_counts_as_white_paper(tmp_path):
     rgba = Image.new("RGBA", (140, 140), (0, 0, 0, 0))
     ImageDraw.Draw(rgba).line([(70, 20), (70, 120)], fill=(0, 0, 0, 255), width=10)
     img = datalib.read_image(save(tmp_path / "t.png", rgba))
-    assert img.mode == "RGB" and img.getpixel((5, 5)) == (255, 255, 255) and img.getpixel((70, 70)) == (0, 0, 0)
+    assert img.mode == "RGB"
+    assert img.getpixel((5, 5)) == (255, 255, 255) and img.getpixel((70, 70)) == (0, 0, 0)
 
 
 def test_huge_photo_is_shrunk_on_read(tmp_path):
@@ -202,3 +208,31 @@ def test_huge_photo_is_shrunk_on_read(tmp_path):
 def test_missing_folder_names_it(tmp_path):
     with pytest.raises(FileNotFoundError, match="nope"):
         datalib.load_image_set(tmp_path / "nope")
+
+
+def test_a_single_image_file_is_read_as_a_set_of_one(tmp_path):
+    path = save(tmp_path / "7_mine.png", draw_l_shape(size=(300, 200), box=(100, 40, 200, 160), width=12))
+    images = datalib.load_image_set(path, vocabulary=set("0123456789"))
+    assert images.paths == [path] and images.labels == ["7"] and images.images.shape == (1, 28, 28)
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(datalib.MissingData, match=r"notes.txt is a file but not an image \(.txt\); pass"):
+        datalib.load_image_set(tmp_path / "notes.txt")
+
+
+def l_shape_grey(dtype, ink, paper) -> np.ndarray:
+    """The L shape as a single-channel array of `dtype` with the given ink and paper values."""
+    a = np.asarray(draw_l_shape(size=(300, 200), box=(100, 40, 200, 160), width=12).convert("L"), np.float64)
+    return (paper + (ink - paper) * (1 - a / 255)).astype(dtype)
+
+
+@pytest.mark.parametrize("name, array", [
+    ("sixteen.png", l_shape_grey(np.uint16, ink=2000, paper=60000)),  # Pillow opens it as I;16
+    ("float.tif", l_shape_grey(np.float32, ink=0.1, paper=0.9)),       # mode F
+])
+def test_16_bit_and_float_images_are_scaled_by_their_range(tmp_path, name, array):
+    path = tmp_path / name
+    Image.fromarray(array).save(path)
+    img = datalib.read_image(path)
+    assert img.mode == "RGB" and img.getpixel((5, 5)) == (255, 255, 255)  # paper: the top of the range
+    assert img.getpixel((100, 100)) == (0, 0, 0)  # ink: the bottom, not clipped to white
+    assert_mnist_like_l(preprocess.preprocess_own_image(img))

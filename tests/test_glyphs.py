@@ -118,3 +118,50 @@ def test_command_line(tmp_path, capsys):
     assert "wrote 2 images" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         glyphs.main(["--kind", "digits", "--letters", "alpha", "--out", str(tmp_path)])
+
+
+# --- the own sets' allographs, writers' hands, hand-made crops and sheets ---------------------
+
+def test_own_forms_are_not_the_reference_forms():
+    import glyph_shapes
+    for name in glyphs.REFERENCE_LETTERS:
+        own = glyph_shapes.forms(name, own=True)
+        reference = glyph_shapes.forms(name, own=False)
+        assert len(own) >= 3
+        for strokes in own.values():
+            assert all(strokes is not ref for ref in reference.values())
+            assert not any(len(strokes) == len(ref) and all(np.array_equal(a.points, b.points)
+                                                          for a, b in zip(strokes, ref))
+                           for ref in reference.values())
+
+
+def test_each_writer_keeps_one_form_and_writers_cover_the_forms():
+    import glyph_shapes
+    writers = glyphs.writer_styles(glyphs.OWN_STYLE, 3, seed=5)
+    for name in ("alpha", "beta", "gamma", "lambda", "1", "7"):
+        chosen = [dict(w.hand)[name] for w in writers]
+        # dealt like pens: no form repeats before every form is used
+        assert len(set(chosen)) == min(3, len(glyph_shapes.OWN_FORMS[name]))
+        strokes = {id(glyphs.template(name, np.random.default_rng(i), writers[0])) for i in range(5)}
+        assert len(strokes) == 1  # the same writer always uses their form
+    assert glyphs.writer_styles(glyphs.OWN_STYLE, 3, seed=5) == writers  # repeatable
+
+
+def test_reference_set_keeps_its_single_forms():
+    rng = np.random.default_rng(0)
+    assert glyphs.template("alpha", rng, glyphs.COURSE_STYLE) is glyphs.TEMPLATES["alpha"][0]
+
+
+def test_hand_made_crops_are_28x28_and_look_like_their_kind(tmp_path):
+    import glyph_pages
+    paths = glyph_pages.write_crops_28(tmp_path, ("3", "7"), per_class=3, seed=1)
+    assert [p.name for p in paths[:3]] == ["3_0_faint.png", "3_1_blurred.png", "3_2_small.png"]
+    for path in paths:
+        a = np.asarray(Image.open(path))
+        assert a.shape == (28, 28) and a.max() > 20
+        if "faint" in path.name:
+            assert a.max() < 170
+        if "small" in path.name:
+            paper = np.median(a)
+            rows, cols = np.nonzero(a > paper + (a.max() - paper) / 2)
+            assert max(np.ptp(rows), np.ptp(cols)) < 18

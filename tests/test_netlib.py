@@ -76,5 +76,37 @@ def test_checkpoint_round_trip_and_errors(tmp_path):
         netlib.load_checkpoint(tmp_path / "missing.pt")
     corrupt = tmp_path / "corrupt.pt"
     corrupt.write_bytes(b"not a checkpoint")
-    with pytest.raises(netlib.CheckpointError, match="corrupt.pt"):
+    with pytest.raises(netlib.CheckpointError, match="corrupt.pt is not a readable checkpoint"):
         netlib.load_checkpoint(corrupt)
+
+
+def test_a_bare_state_dict_is_accepted_with_its_width_inferred(tmp_path, capsys):
+    model = netlib.MnistNet(hidden=30)
+    torch.save(model.state_dict(), tmp_path / "bare.pt")  # what most people save
+    loaded, meta = netlib.load_checkpoint(tmp_path / "bare.pt", hidden=30)
+    assert meta["hidden"] == 30 and "fc1.weight" in meta["note"] and "(30, 320)" in meta["note"]
+    assert all(torch.equal(v, loaded.state_dict()[k]) for k, v in model.state_dict().items())
+    assert "hidden width 30 inferred" in capsys.readouterr().out
+    torch.save({"state_dict": model.state_dict()}, tmp_path / "wrapped.pt")  # a wrapper without meta
+    assert netlib.load_checkpoint(tmp_path / "wrapped.pt")[1]["hidden"] == 30
+
+
+def test_weights_of_another_architecture_name_the_mismatched_keys(tmp_path):
+    other = torch.nn.Sequential(torch.nn.Linear(784, 10))
+    torch.save(other.state_dict(), tmp_path / "mlp.pt")
+    with pytest.raises(netlib.CheckpointError, match="another architecture") as err:
+        netlib.load_checkpoint(tmp_path / "mlp.pt")
+    assert "conv1.weight" in str(err.value) and "unexpected: 0.weight, 0.bias" in str(err.value)
+    assert "delete" not in str(err.value)
+    wider = netlib.MnistNet().state_dict()
+    wider["conv2.weight"] = torch.zeros(30, 10, 5, 5)
+    torch.save(wider, tmp_path / "wider.pt")
+    with pytest.raises(netlib.CheckpointError, match=r"other shape: conv2.weight \(30, 10, 5, 5\)"):
+        netlib.load_checkpoint(tmp_path / "wider.pt")
+
+
+def test_a_whole_pickled_model_is_refused_without_being_called_unreadable(tmp_path):
+    torch.save(netlib.MnistNet(), tmp_path / "whole.pt")
+    with pytest.raises(netlib.CheckpointError, match="save model.state_dict") as err:
+        netlib.load_checkpoint(tmp_path / "whole.pt")
+    assert "not a readable" not in str(err.value) and "delete" not in str(err.value)

@@ -7,10 +7,15 @@ import pytest
 import torch
 from PIL import Image
 
+import cli
 from atomicio import read_json
 from extensions import pretrained_layers as ext
 
+needs_facenet = pytest.mark.skipif(ext.facenet_data_dir() is None,
+                                   reason="needs facenet-pytorch's MTCNN weights (make venv installs it)")
 
+
+@needs_facenet
 @pytest.mark.parametrize("arch", ext.MTCNN_ARCHS)
 def test_offline_mtcnn_weights_load_with_every_key(arch):
     net = ext.load_mtcnn(arch)
@@ -20,12 +25,14 @@ def test_offline_mtcnn_weights_load_with_every_key(arch):
     assert "pretrained" in net.weights
 
 
+@needs_facenet
 def test_facenet_folder_is_found_without_importing_the_package():
     folder = ext.facenet_data_dir()
     assert (folder / "onet.pt").is_file()
     assert "facenet_pytorch" not in sys.modules
 
 
+@needs_facenet
 def test_onet_feature_maps_on_an_image():
     net = ext.load_mtcnn("mtcnn-onet")
     x, rgb = ext.to_input(Image.new("RGB", (30, 20), "white"), net)
@@ -55,21 +62,30 @@ def test_local_state_dict_for_a_torchvision_model(tmp_path):
     assert net.weights == str(path) and net.load_report["missing_keys"] == []
 
 
+@needs_facenet
 def test_filters_are_normalised_one_by_one():
     images = ext.filters_for_display(ext.load_mtcnn("mtcnn-pnet").conv1)
     assert len(images) == 10 and images[0].shape == (3, 3, 3)
     assert all(np.isclose(im.min(), 0) and np.isclose(im.max(), 1) for im in images)
 
 
-def test_missing_weights_file_is_a_clear_recorded_skip(tmp_path, capsys):
+def test_a_missing_weights_file_asked_for_is_a_recorded_error(tmp_path):
     missing = tmp_path / "nope.pt"
-    results = ext.main(["--weights", str(missing), "--figures-dir", str(tmp_path)])
-    assert str(missing) in results["skipped"] and "--weights" in results["skipped"]
-    assert read_json(tmp_path / "ext_pretrained_results.json")["skipped"] == results["skipped"]
-    assert "skipped" in capsys.readouterr().err
+    with pytest.raises(cli.UserError, match="nope.pt.*--weights"):
+        ext.main(["--weights", str(missing), "--figures-dir", str(tmp_path)])
+    assert str(missing) in read_json(tmp_path / "ext_pretrained_results.json")["skipped"]
     assert not list(tmp_path.glob("*.png"))
 
 
+def test_the_offline_default_without_weights_is_a_recorded_skip(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(ext, "facenet_data_dir", lambda: None)
+    results = ext.main(["--figures-dir", str(tmp_path)])
+    assert "facenet-pytorch" in results["skipped"] and "skipped" in capsys.readouterr().err
+    assert read_json(tmp_path / "ext_pretrained_results.json") == results
+    assert not list(tmp_path.glob("*.png"))
+
+
+@needs_facenet
 def test_weights_for_another_network_are_refused():
     with pytest.raises(ext.WeightsUnavailable, match="not a state dict for this network"):
         ext.load_mtcnn("mtcnn-onet", ext.facenet_data_dir() / "rnet.pt")
@@ -81,6 +97,7 @@ def test_no_facenet_package_means_no_pretend_weights(monkeypatch):
         ext.load_network("mtcnn-onet")
 
 
+@needs_facenet
 def test_main_writes_filters_and_maps_for_given_images(tmp_path):
     image = tmp_path / "scribble.png"
     Image.fromarray(np.tile(np.linspace(0, 255, 40, dtype=np.uint8), (40, 1))).save(image)

@@ -1,3 +1,5 @@
+"""Task 2: the filter readings, filtering, the steps and report section (fast), whole runs (slow)."""
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -7,17 +9,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-import datalib
+import cli
 import netlib
 import task2_examine as task2
-from atomicio import read_json
+from atomicio import read_json, write_json
+from reportlib import Results
 
 EDGE = np.tile([-1.0, -1.0, 0.0, 1.0, 1.0], (5, 1))  # dark left, bright right: a vertical edge
-
-
-@pytest.fixture(scope="module")
-def mnist():
-    return datalib.load_mnist("data")
 
 
 @pytest.fixture(scope="module")
@@ -31,23 +29,45 @@ def model(model_path):
     return netlib.load_checkpoint(model_path)[0]
 
 
-def test_end_to_end_writes_every_figure_and_the_results(tmp_path, model_path):
-    figs = tmp_path / "figures"
-    results = task2.main(["--model", str(model_path), "--figures-dir", str(figs), "--compare-with", "test:1"])
+@pytest.fixture(scope="module")
+def examined(tmp_path_factory, model, model_path, mnist):
+    """Every step on one digit, merged as main merges them."""
+    figs = tmp_path_factory.mktemp("figures")
+    results = {"timings_s": {}}
+    for name, step, args in [("summary", task2.describe_model, (model, model_path, {"hidden": 50}, figs)),
+                             ("a_filters", task2.first_layer, (model, figs)),
+                             ("c_conv2_filters", task2.second_layer, (model, figs)),
+                             ("digits", task2.examine_digits, (model, mnist, [("test", 1)] * 2, figs))]:
+        task2.timed(results, name, step, *args)
+    write_json(figs / task2.RESULTS_FILE, results)
+    return figs, results
+
+
+def test_the_steps_results_and_figures(examined):
+    figs, results = examined
     assert results["conv1_weight_shape"] == [10, 1, 5, 5] and results["conv2_weight_shape"] == [20, 10, 5, 5]
     assert results["summary_parameters"] == results["parameters"] == 21840
-    summary = (figs / "task2_summary.txt").read_text()
-    names = ["Conv2d-1", "MaxPool2d-2", "Conv2d-3", "Dropout2d-4", "MaxPool2d-5", "Linear-6", "Linear-7"]
-    assert [summary.index(n) for n in names] == sorted(summary.index(n) for n in names)
-    assert [(d["set"], d["index"], d["label"]) for d in results["images"]] == [("train", 0, 5), ("test", 1, 2)]
-    figures = [results["figures"]["a_filters"], results["figures"]["c_conv2_filters"]]
-    figures += [path for digit in results["images"] for path in digit["figures"].values()]
-    assert len(set(figures)) == 8  # the two digits' figures do not overwrite each other
-    for path in figures:
-        assert path.endswith(".png") and Path(path).stat().st_size > 0, path
+    assert [(d["set"], d["index"], d["label"]) for d in results["images"]] == [("test", 1, 2)]  # once
+    digit = results["images"][0]
+    assert digit["conv_output_shape"] == [20, 4, 4] and digit["block1_output_shape"] == [10, 12, 12]
+    figures = [*results["figures"].values(), *digit["figures"].values()]
+    written = sorted(p.name for p in figs.iterdir())
+    assert written == sorted([Path(p).name for p in figures] + [task2.RESULTS_FILE])
+    assert all(Path(p).stat().st_size > 0 for p in figures)
     assert [r["filter"] for r in results["filter_readings"]] == list(range(10))
-    assert read_json(figs / "task2_results.json")["filter_readings"] == results["filter_readings"]
-    assert {"load", "a_filters", "digit_train0", "digit_test1", "total"} <= set(results["timings_s"])
+    assert {"summary", "a_filters", "c_conv2_filters", "digit_test1", "digits"} <= set(results["timings_s"])
+
+
+def test_report_section_renders_every_step_and_figure(examined):
+    figs, results = examined
+    text = task2.report_section(Results(figs))
+    for heading in ["## Task 2", "### a) The first layer", "### b) What the filters do", "### c) Truncated"]:
+        assert heading in text
+    assert "Not run" not in text and "lists 21,840 parameters" in text
+    assert all(r["text"] in text for r in results["filter_readings"])
+    assert "On test image 1: the convolution layers give 20x4x4, the first block alone 10x12x12" in text
+    linked = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    assert sorted(linked) == sorted(p.name for p in figs.glob("*.png"))
 
 
 def test_filtered_images_are_the_correlation_with_each_filter(model):
@@ -69,21 +89,6 @@ def test_filtered_images_are_the_correlation_with_each_filter(model):
         assert np.allclose(out[i].numpy(), expected, atol=1e-5)
 
 
-def test_truncated_outputs_have_the_stated_shapes_and_equal_the_full_networks_activations(model, mnist):
-    x = datalib.to_model_input(mnist.test_images[:1])
-    acts = {}
-    hooks = [getattr(model, name).register_forward_hook(lambda m, i, o, name=name: acts.__setitem__(name, o))
-             for name in ("pool1", "pool2")]
-    with torch.no_grad():
-        model(x)
-    for hook in hooks:
-        hook.remove()
-    outputs = task2.truncated_outputs(model, x)
-    assert outputs[1].shape == (10, 12, 12) and outputs[2].shape == (20, 4, 4)
-    assert torch.equal(outputs[1], torch.relu(acts["pool1"])[0])
-    assert torch.equal(outputs[2], torch.relu(acts["pool2"])[0])
-
-
 V_PROFILE = np.abs(np.arange(5) - 2.0) - 1.2  # zero mean: high at both sides, low in the middle
 
 
@@ -92,7 +97,8 @@ V_PROFILE = np.abs(np.arange(5) - 2.0) - 1.2  # zero mean: high at both sides, l
     (-EDGE, "vertical edges, dark right / bright left"),
     (EDGE.T, "horizontal edges, dark above / bright below"),
     (-EDGE.T, "horizontal edges, dark below / bright above"),
-    (np.add.outer(np.arange(5), np.arange(5)) - 4.0, "diagonal (/) edges, dark upper left / bright lower right"),
+    (np.add.outer(np.arange(5), np.arange(5)) - 4.0,
+     "diagonal (/) edges, dark upper left / bright lower right"),
     (-np.tile(V_PROFILE[:, None], (1, 5)), "bright horizontal lines"),
     (np.tile(V_PROFILE, (5, 1)), "dark vertical lines"),
 ])
@@ -134,12 +140,8 @@ def test_an_edge_reading_points_to_the_edge_the_filter_answers_most():
         assert abs((best - reading["angle_deg"] + 180) % 360 - 180) <= 30, (angle, best, reading)
 
 
-def test_summary_parameter_count_is_read_from_the_table(model):
-    assert task2.summary_parameter_count(netlib.summary_table(model)) == 21840
-
-
 def test_a_digit_outside_the_set_is_a_clear_error(mnist):
-    with pytest.raises(SystemExit, match="outside the test set"):
+    with pytest.raises(cli.UserError, match="outside the test set"):
         task2.pick_digit(mnist, "test", 10_000)
     with pytest.raises(SystemExit):
         task2.parse_args(["--compare-with", "valid:3"])
@@ -148,5 +150,27 @@ def test_a_digit_outside_the_set_is_a_clear_error(mnist):
 def test_missing_model_says_to_run_task1_first(tmp_path):
     run = subprocess.run([sys.executable, "task2_examine.py", "--model", str(tmp_path / "none.pt"),
                           "--figures-dir", str(tmp_path)], capture_output=True, text=True)
-    assert run.returncode != 0
+    assert run.returncode == 1 and "Traceback" not in run.stderr
     assert "none.pt" in run.stderr and "task1_train_mnist.py" in run.stderr
+
+
+def test_an_unwritable_figures_folder_is_one_line_naming_it(tmp_path, model_path):
+    """As root a read-only folder can still be written, so the folder's parent is a regular file."""
+    (tmp_path / "file").write_text("a file, not a folder")
+    figs = tmp_path / "file" / "figs"
+    run = subprocess.run([sys.executable, "task2_examine.py", "--model", str(model_path),
+                          "--figures-dir", str(figs)], capture_output=True, text=True)
+    assert run.returncode == 1 and run.stderr.strip() == f"error: cannot use {figs}: Not a directory"
+
+
+@pytest.mark.slow
+def test_end_to_end_writes_every_figure_and_the_results(tmp_path, model_path):
+    figs = tmp_path / "figures"
+    results = task2.main(["--model", str(model_path), "--figures-dir", str(figs), "--compare-with", "test:1"])
+    digits = [(d["set"], d["index"], d["label"]) for d in results["images"]]
+    assert digits == [("train", 0, 5), ("test", 1, 2)]
+    figures = [*results["figures"].values()] + [p for d in results["images"] for p in d["figures"].values()]
+    assert len(set(figures)) == 9  # the two digits' figures do not overwrite each other
+    assert all(Path(p).stat().st_size > 0 for p in figures)
+    assert read_json(figs / "task2_results.json")["filter_readings"] == results["filter_readings"]
+    assert {"load", "a_filters", "digit_train0", "digit_test1", "total"} <= set(results["timings_s"])

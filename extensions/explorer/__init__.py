@@ -1,0 +1,1 @@
+"""The browser explorer: draw, upload or film a digit or Greek letter and watch the network read it."""

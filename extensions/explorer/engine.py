@@ -1,0 +1,173 @@
+"""What the explorer page shows for one 28x28 input: every network's answer, the conv blocks'
+feature maps, Captum's Saliency and Grad-CAM, and, for Greek letters, the nearest reference
+letters in the embedding space with the 1-NN, KNN and transfer-layer answers.
+
+Everything slow (checkpoints, the Greek reference set and its embeddings, the letter layer) is
+done once, when the `Explorer` is built at start-up.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+import cli
+import datalib
+import embedlib
+import greeksets
+import netlib
+from extensions import attributions
+
+DIGITS = [str(d) for d in range(10)]
+NEIGHBOURS = 5  # reference letters listed on the page
+DECIMALS = 3  # JSON numbers: enough for a picture, a quarter of the bytes
+ATTRIBUTIONS = {"saliency": attributions.saliency, "integrated_gradients": attributions.integrated_gradients,
+                "gradcam": attributions.grad_cam}
+
+
+def load_digit_networks(path: str | Path) -> dict[str, nn.Module]:
+    """Every digit network the page compares, by display name; the first one also gives the maps.
+
+    The one place the explorer reads checkpoints: when netlib loads every kind of network
+    through one function, only this changes.
+    """
+    model, _ = netlib.load_checkpoint(path)
+    return {"CNN": model}
+
+
+@dataclass
+class GreekReference:
+    """The labelled reference letters, embedded once, and the letter network trained on them."""
+
+    folder: Path
+    files: list[str]
+    labels: np.ndarray
+    images: np.ndarray  # (N, 28, 28) inputs, for the page's thumbnails
+    embeddings: np.ndarray  # (N, hidden)
+    letters: list[str]
+    letter_net: nn.Module  # the digit network with the transfer-learned letter layer
+    k: int
+
+
+def load_greek_reference(model: netlib.MnistNet, folder: Path | None) -> GreekReference:
+    """Task 3's reference letters with their embeddings: `folder` as it is, or without one the
+    built-in set (generated when missing, as Task 3 does)."""
+    if folder is None:
+        folder = greeksets.DEFAULT_GREEK
+        if not folder.exists():
+            greeksets.generate_letter_set(folder, all_letters=False, own=False, seed=netlib.DEFAULT_SEED)
+    elif not folder.is_dir():
+        raise cli.UserError(f"--greek-dir {folder} is not a folder: give one sub-folder per letter "
+                            f"(alpha/x.png, ...), leave out --greek-dir for the built-in set, or pass "
+                            f"--no-greek")
+    ref = greeksets.load_reference(folder, "mnist", None, quiet=True)
+    labels = np.asarray(ref.labels)
+    emb = embedlib.embed(model, ref.images)
+    net, letters = attributions.letter_network(model, emb, ref.labels)
+    return GreekReference(folder, [display(p, folder) for p in ref.paths], labels, ref.images.numpy(), emb,
+                          letters, net, embedlib.capped_k(embedlib.K, labels))
+
+
+def display(path: Path, root: Path) -> str:
+    return str(path.relative_to(root)) if path.is_relative_to(root) else path.name
+
+
+def rounded(a) -> list:
+    return np.round(np.asarray(a, dtype=np.float64), DECIMALS).tolist()
+
+
+class Explorer:
+    """Answers for one preprocessed 28x28 image; one request at a time (Captum hooks the model)."""
+
+    def __init__(self, networks: dict[str, nn.Module], greek: GreekReference | None):
+        self.networks = networks
+        self.cnn = next(iter(networks.values()))
+        self.blocks = [netlib.conv_blocks_net(self.cnn, b) for b in (1, 2)]
+        self.greek_reference = greek
+        self.lock = threading.Lock()
+
+    def info(self) -> dict:
+        g = self.greek_reference
+        return {
+            "networks": list(self.networks),
+            "letters": g.letters if g else [],
+            "reference": str(g.folder) if g else None,
+        }
+
+    def digits(self, image: np.ndarray) -> dict:
+        x = datalib.to_model_input(torch.from_numpy(image)[None])
+        with self.lock:
+            start = time.perf_counter()
+            answers = [self._answer(name, net, x, DIGITS) for name, net in self.networks.items()]
+            first = answers[0]
+            out = {
+                "prediction": int(first["prediction"]),
+                "probabilities": first["probabilities"],
+                "networks": answers,
+                **self._inside(self.cnn, x, DIGITS.index(first["prediction"])),
+            }
+            out["input"] = rounded(image)
+            out["compute_ms"] = round(1000 * (time.perf_counter() - start), 1)
+        return out
+
+    def greek(self, image: np.ndarray) -> dict:
+        g = self.greek_reference
+        x = datalib.to_model_input(torch.from_numpy(image)[None])
+        with self.lock:
+            start = time.perf_counter()
+            emb = embedlib.embed(self.cnn, torch.from_numpy(image)[None])
+            d = embedlib.ssd_matrix(emb, g.embeddings)
+            transfer = self._answer("transfer layer", g.letter_net, x, g.letters)
+            classifiers = {
+                "1-NN": str(embedlib.nearest_neighbour(d, g.labels)[0]),
+                f"KNN vote (k={g.k})": str(embedlib.knn_vote(d, g.labels, g.k)[0]),
+                f"KNN sum (k={g.k})": str(embedlib.knn_sum(d, g.labels, g.k)[0]),
+                "transfer layer": transfer["prediction"],
+            }
+            nearest = np.argsort(d[0], kind="stable")[:NEIGHBOURS]
+            out = {
+                "prediction": classifiers["1-NN"],
+                "classifiers": classifiers,
+                "transfer": transfer,
+                "neighbours": [
+                    {
+                        "file": g.files[i],
+                        "letter": str(g.labels[i]),
+                        "ssd": round(float(d[0, i]), 2),
+                        "input": rounded(g.images[i]),
+                    }
+                    for i in nearest
+                ],
+                **self._inside(g.letter_net, x, g.letters.index(transfer["prediction"])),
+            }
+            out["input"] = rounded(image)
+            out["compute_ms"] = round(1000 * (time.perf_counter() - start), 1)
+        return out
+
+    @staticmethod
+    def _answer(name: str, net: nn.Module, x: torch.Tensor, classes: list[str]) -> dict:
+        with torch.inference_mode():
+            p = net(x).exp()[0].numpy()
+        top = np.argsort(-p, kind="stable")[:3]
+        return {
+            "name": name,
+            "prediction": classes[top[0]],
+            "classes": classes,
+            "probabilities": rounded(p),
+            "top3": [{"class": classes[i], "probability": rounded(p[i])} for i in top],
+        }
+
+    def _inside(self, net: nn.Module, x: torch.Tensor, target: int) -> dict:
+        """The conv blocks' outputs (shared by digit and letter networks) and the attributions for
+        `target`, each scaled to [-1, 1] (saliency: [0, 1])."""
+        with torch.inference_mode():
+            maps = [b(x)[0].numpy() for b in self.blocks]
+        heat = {name: rounded(attributions.unit_scale(method(net, x, target)))
+                for name, method in ATTRIBUTIONS.items()}
+        return {"feature_maps": {"block1": rounded(maps[0]), "block2": rounded(maps[1])}, **heat}

@@ -1,0 +1,243 @@
+"""A photographed sheet of many digits -> one MNIST-style input per digit, in reading order.
+
+The assignment's "write the digits on white paper and take a picture", read as a whole page:
+the ink is found as in the one-symbol recipe (`preprocess.ink_map`: any ink colour, shadows and
+uneven light taken out), ruled lines are taken away (ink runs far longer than any digit), ink
+blobs are grouped into digits (pieces of one digit, such as a 5's flag or strokes a ruled line
+cut, overlap in x and lie close in y), specks are dropped, and the digits are ordered in rows,
+left to right. Each digit's own ink is cropped and put through the recipe.
+
+    python task1_train_mnist.py --no-train --own-digits-sheet sheet.jpg --labels 0123456789
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from scipy import ndimage
+
+import cli
+import datalib
+import glyph_pages
+import plotlib
+import preprocess
+from reportlib import figure, fraction, table
+
+INK_LEVEL = 0.3            # of the cleaned ink map: what counts as a stroke pixel
+LINE_OVER_PAGE = (0.2, 0.6)  # ruled lines: runs over 0.2 of the width (across) or 0.6 of the height (down)
+SPECK_OVER_TYPICAL = 0.12  # a blob with less ink than this share of a typical digit's is a speck
+MAX_DIGITS = 200
+BUILT_IN = "own_digit_sheets"  # DATA_DIR/own_digit_sheets: generated when missing and no sheet is given
+
+
+@dataclass
+class Sheet:
+    """The digits found on one sheet: boxes (x0, y0, x1, y1) in reading order and their inputs."""
+    path: Path
+    boxes: list[tuple[int, int, int, int]]
+    images: torch.Tensor                      # (N, 28, 28) in [0, 1]
+    labels: str | None = None                 # the digits written, in reading order, when known
+    predicted: list[int] = field(default_factory=list)
+
+
+def without_ruled_lines(mask: np.ndarray) -> np.ndarray:
+    """Take away long straight horizontal and vertical runs (ruled lines, a margin, a page edge)."""
+    h, w = mask.shape
+    across = ndimage.binary_opening(mask, structure=np.ones((1, max(3, int(w * LINE_OVER_PAGE[0])))))
+    down = ndimage.binary_opening(mask, structure=np.ones((max(3, int(h * LINE_OVER_PAGE[1])), 1)))
+    lines = ndimage.binary_dilation(across | down, structure=np.ones((3, 3)))
+    return mask & ~lines
+
+
+def _merge_boxes(boxes: list[list[int]]) -> list[list[int]]:
+    """Join boxes that are pieces of one digit: overlapping in x by half the narrower one and at
+    most a third of the taller one apart in y. Repeats until nothing joins."""
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(boxes)):
+            for j in range(i + 1, len(boxes)):
+                a, b = boxes[i], boxes[j]
+                overlap_x = min(a[2], b[2]) - max(a[0], b[0])
+                gap_y = max(a[1], b[1]) - min(a[3], b[3])
+                narrower = min(a[2] - a[0], b[2] - b[0])
+                taller = max(a[3] - a[1], b[3] - b[1])
+                if overlap_x >= 0.5 * narrower and gap_y <= taller / 3:
+                    boxes[i] = [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
+                    del boxes[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return boxes
+
+
+def reading_order(boxes: list[list[int]]) -> list[list[int]]:
+    """Rows top to bottom (a box whose middle lies below the row's by over half a digit starts a
+    new row), each row left to right."""
+    if not boxes:
+        return []
+    height = float(np.median([b[3] - b[1] for b in boxes]))
+    rows: list[list[list[int]]] = []
+    for box in sorted(boxes, key=lambda b: (b[1] + b[3]) / 2):
+        middle = (box[1] + box[3]) / 2
+        if rows and middle - np.mean([(b[1] + b[3]) / 2 for b in rows[-1]]) <= 0.5 * height:
+            rows[-1].append(box)
+        else:
+            rows.append([box])
+    return [box for row in rows for box in sorted(row, key=lambda b: b[0])]
+
+
+def find_digits(ink: np.ndarray) -> tuple[list[tuple[int, int, int, int]], np.ndarray]:
+    """Boxes of the digits on a sheet's ink map, in reading order, and the stroke mask they cover."""
+    mask = without_ruled_lines(ink > INK_LEVEL)
+    labelled, count = ndimage.label(mask, structure=np.ones((3, 3)))
+    if count == 0:
+        return [], mask
+    slices = ndimage.find_objects(labelled)
+    mass = ndimage.sum_labels(ink, labelled, index=np.arange(1, count + 1))
+    boxes = [[s[1].start, s[0].start, s[1].stop, s[0].stop, m] for s, m in zip(slices, mass)]
+    # pieces first, so that a digit's parts join before specks are judged by their ink
+    joined = _merge_boxes([b[:4] for b in boxes])
+    inside = [sum(m for x0, y0, x1, y1, m in boxes if x0 >= b[0] and y0 >= b[1] and x1 <= b[2] and y1 <= b[3])
+              for b in joined]
+    typical = float(np.median(sorted(inside)[len(inside) // 2:]))
+    kept = [b for b, m in zip(joined, inside) if m >= SPECK_OVER_TYPICAL * typical]
+    return [tuple(b) for b in reading_order(kept)][:MAX_DIGITS], mask
+
+
+def digit_input(ink: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """The box's own strokes (not a neighbour's, not a ruled line's) through the recipe."""
+    x0, y0, x1, y1 = box
+    own = ndimage.binary_dilation(mask[y0:y1, x0:x1], iterations=2)
+    crop = np.pad(ink[y0:y1, x0:x1] * own, max(4, (y1 - y0) // 4))
+    return preprocess.preprocess_own_image(Image.fromarray((crop * 255).astype(np.uint8)))
+
+
+def labels_from_name(path: Path) -> str | None:
+    """'sheet_1_7294058136.png' -> '7294058136': the digits written, when the name ends with them."""
+    match = re.search(r"(?:^|_)(\d+)$", path.stem)
+    return match.group(1) if match else None
+
+
+def read_sheet(path: Path, labels: str | None = None) -> Sheet:
+    """Find, crop and preprocess every digit on the sheet at `path`."""
+    rgb = np.asarray(datalib.read_image(path).convert("RGB"), np.float32) / 255
+    ink = preprocess.ink_map(rgb)
+    boxes, mask = find_digits(ink)
+    inputs = [digit_input(ink, mask, box) for box in boxes]
+    images = torch.from_numpy(np.stack(inputs)) if inputs else torch.zeros(0, 28, 28)
+    return Sheet(path, boxes, images, labels if labels is not None else labels_from_name(path))
+
+
+def sheet_paths(source: Path) -> list[Path]:
+    """The sheet itself, or every image in a folder of sheets (sorted)."""
+    if source.is_file():
+        return [source]
+    return datalib.scan_image_folder(source).paths
+
+
+def score(sheet: Sheet) -> tuple[int, int] | None:
+    """(right, total) against the labels in reading order; a digit not found, or one too many, is
+    wrong. None without labels."""
+    if not sheet.labels:
+        return None
+    right = sum(int(c) == p for c, p in zip(sheet.labels, sheet.predicted))
+    return right, max(len(sheet.labels), len(sheet.predicted))
+
+
+def plot_sheet(sheet: Sheet, path: Path) -> Path:
+    """The sheet with a numbered box round each digit found and its prediction (green right,
+    red wrong, blue when there is no label)."""
+    plt = plotlib.plt
+    photo = datalib.read_image(sheet.path).convert("RGB")
+    fig, ax = plt.subplots(figsize=(min(16, 3 + photo.width / 120), min(12, 1.5 + photo.height / 120)))
+    ax.imshow(photo)
+    for k, ((x0, y0, x1, y1), pred) in enumerate(zip(sheet.boxes, sheet.predicted)):
+        truth = sheet.labels[k] if sheet.labels and k < len(sheet.labels) else None
+        colour = "tab:blue" if truth is None else ("tab:green" if int(truth) == pred else "tab:red")
+        ax.add_patch(plt.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, lw=2, color=colour))
+        note = "" if truth is None or int(truth) == pred else f" (is {truth})"
+        ax.text(x0, y0 - 4, f"#{k + 1}: {pred}{note}", color="white", fontsize=11, va="bottom",
+                bbox=dict(fc=colour, ec="none", pad=1.5))
+    result = score(sheet)
+    ax.set_title(f"{sheet.path.name}: {len(sheet.boxes)} digits found"
+                 + (f", {result[0]}/{result[1]} read right" if result else ""))
+    ax.axis("off")
+    return plotlib.save_figure(fig, path)
+
+
+@torch.inference_mode()
+def classify_sheets(model, source: Path | None, labels: str | None, data_dir: Path, figs: Path,
+                    figure_name: str, seed: int) -> dict:
+    """Read every sheet of `source` (a photo or a folder; None: the built-in sheets in
+    DATA_DIR/own_digit_sheets, generated when missing), classify its digits, draw each sheet with
+    its boxes (figure_name has a {} for the sheet's number), and score against `labels` (else the
+    digits the file name ends with)."""
+    generated = source is None
+    if generated:
+        source = data_dir / BUILT_IN
+        if not source.exists():
+            print(f"{source} is missing: generating the built-in digit sheets there (seed {seed})")
+            glyph_pages.write_digit_sheets(source, seed)
+    if not source.exists():
+        raise cli.UserError(f"--own-digits-sheet {source} does not exist: give a photo of a sheet of digits "
+                            "or a folder of them")
+    if labels is not None and not labels.isdigit():
+        raise cli.UserError(f"--labels {labels!r} must be the digits written on the sheet in reading order, "
+                            "e.g. --labels 0123456789")
+    device = next(model.parameters()).device
+    out = {"source": str(source), "generated": generated, "sheets": [], "figures": []}
+    for k, path in enumerate(sheet_paths(source), start=1):
+        sheet = read_sheet(path, labels)
+        if len(sheet.boxes):
+            sheet.predicted = model(datalib.to_model_input(sheet.images).to(device)).argmax(1).tolist()
+        result = score(sheet)
+        out["sheets"].append({"file": str(path), "labels": sheet.labels, "found": len(sheet.boxes),
+                              "predicted": sheet.predicted, "boxes": [list(b) for b in sheet.boxes],
+                              "accuracy": list(result) if result else None})
+        out["figures"].append(str(plot_sheet(sheet, figs / figure_name.format(k))))
+        read = "".join(map(str, sheet.predicted))
+        print(f"  sheet {path.name}: {len(sheet.boxes)} digits found, read as {read or '(none)'}"
+              + (f"; {result[0]}/{result[1]} right" if result else ""))
+    scored = [s["accuracy"] for s in out["sheets"] if s["accuracy"]]
+    out["accuracy"] = [sum(a[0] for a in scored), sum(a[1] for a in scored)] if scored else None
+    if out["accuracy"]:
+        print(f"sheet-digit accuracy: {fraction(*out['accuracy'])}")
+    return out
+
+
+def sheets_step(model, source: Path | None, labels: str | None, data_dir: Path, figs: Path, figure_name: str,
+                seed: int, own_digits: dict) -> dict:
+    """Task 1g's sheets, as a step: its results, figures, and one accuracy over all own digits
+    (`own_digits`: step g's single-image results)."""
+    out = classify_sheets(model, source, labels, data_dir, figs, figure_name, seed)
+    single = own_digits["accuracy"]["overall"]
+    if out["accuracy"] and single:
+        out["all_own_digits"] = [single[0] + out["accuracy"][0], single[1] + out["accuracy"][1]]
+        print(f"own digits, single images and sheets together: {fraction(*out['all_own_digits'])}")
+    return {"g_sheets": out, "figures": {"g_sheets": list(out["figures"])}}
+
+
+def report_part(r: dict | None) -> str:
+    """Task 1g's paragraph on the sheets (nothing when the run read none)."""
+    if not r:
+        return ""
+    out = (f"\n#### Sheets of digits\n\n`{r['source']}`: each sheet's ink blobs grouped into digits, ordered "
+           "in rows, cropped and put through the same recipe (`sheets.py`).\n\n")
+    if r.get("generated"):
+        out += ("The built-in sheets, like the built-in own digits above, are **generated** (glyphs.py, "
+                "glyph_pages.py: varied digit shapes, one set of forms per writer), not real handwriting; "
+                "the table above gives each writer's number.\n\n")
+    rows = [[Path(s["file"]).name, s["found"], "".join(map(str, s["predicted"])),
+             fraction(*s["accuracy"]) if s["accuracy"] else "no labels"] for s in r["sheets"]]
+    out += table(["sheet", "digits found", "read as", "right"], rows) + "\n"
+    if r.get("all_own_digits"):
+        out += f"All own digits (single images and sheet crops): **{fraction(*r['all_own_digits'])}**.\n"
+    for path in r["figures"]:
+        out += "\n" + figure(path, "The sheet with a numbered box round each digit found and its prediction.")
+    return out

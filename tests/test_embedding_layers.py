@@ -1,0 +1,72 @@
+"""Which layer embeds letters best: the layers, the distances, the table and the choice."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import datalib
+import embedlib
+import glyphs
+import netlib
+from extensions import embedding_layers
+
+
+@pytest.fixture(scope="module")
+def model():
+    netlib.seed_everything(0)
+    return netlib.MnistNet().eval()
+
+
+def test_layers_have_their_widths_and_relu_links_them(model):
+    images = torch.rand(3, 28, 28)
+    widths = {layer: embedlib.embed(model, images, layer=layer).shape for layer in embedlib.LAYERS}
+    assert widths == {"pixels": (3, 784), "conv": (3, 320), "hidden_pre_relu": (3, 50), "hidden": (3, 50)}
+    pre, post = (embedlib.embed(model, images, layer=layer) for layer in ("hidden_pre_relu", "hidden"))
+    assert np.allclose(np.maximum(pre, 0), post, atol=1e-6)
+    assert np.array_equal(embedlib.embed(model, images), post)  # the default stays Task 3's layer
+    with pytest.raises(ValueError, match="layer must be one of"):
+        embedlib.embed(model, images, layer="fc2")
+
+
+def test_cosine_distance():
+    d = embedlib.cosine_matrix(np.array([[1.0, 0.0], [1.0, 1.0]]), np.array([[2.0, 0.0], [0.0, 3.0]]))
+    assert np.allclose(d, [[0.0, 1.0], [1 - 2 ** -0.5, 1 - 2 ** -0.5]])
+
+
+def test_best_layer_prefers_more_right_then_the_assignment_layer_and_ssd():
+    def row(layer, distance, right):
+        return {"layer": layer, "distance": distance, "reference_loo": [10, 10], "other_writers": [right, 12]}
+    rows = [row("conv", "cosine", 11), row("hidden", "SSD", 11), row("pixels", "SSD", 9)]
+    assert embedlib.best_layer(rows)["layer"] == "hidden"
+    rows.append(row("conv", "SSD", 12))
+    assert (embedlib.best_layer(rows)["layer"], embedlib.best_layer(rows)["distance"]) == ("conv", "SSD")
+
+
+def test_compare_counts_per_writer_and_ignores_other_letters(model, tmp_path):
+    glyphs.write_glyph_set(tmp_path / "ref", ("alpha", "beta"), 2, seed=0, style=glyphs.COURSE_STYLE)
+    glyphs.write_glyph_set(tmp_path / "own", ("alpha", "beta", "gamma"), per_class=1, seed=1,
+                           style=glyphs.OWN_STYLE, writers=2)
+    ref, own = datalib.load_image_set(tmp_path / "ref"), datalib.load_image_set(tmp_path / "own")
+    rows = embedlib.compare_layers(model, ref, own)
+    assert len(rows) == len(embedlib.LAYERS) * len(embedlib.DISTANCES)
+    for r in rows:
+        assert r["reference_loo"][1] == 4 and r["other_writers"][1] == 4  # gamma is not in the reference
+        assert sorted(r["per_writer"]) == ["writer_0", "writer_1"]
+        assert sum(v[0] for v in r["per_writer"].values()) == r["other_writers"][0]
+        assert sum(r["confused"].values()) == r["other_writers"][1] - r["other_writers"][0]
+
+
+@pytest.mark.slow
+def test_script_writes_its_table_and_section(model, tmp_path):
+    for name, style, writers in (("greek", glyphs.COURSE_STYLE, None), ("own", glyphs.OWN_STYLE, 2),
+                                 ("select", glyphs.OWN_STYLE, 2)):
+        glyphs.write_glyph_set(tmp_path / name, ("alpha", "beta"), per_class=2, seed=len(name), style=style,
+                               writers=writers)
+    path = netlib.save_checkpoint(model, tmp_path / "m.pt", seed=0, epochs=0)
+    out = embedding_layers.main(["--model", str(path), "--greek-dir", str(tmp_path / "greek"), "--own-dir",
+                                 str(tmp_path / "own"), "--select-dir", str(tmp_path / "select"),
+                                 "--figures-dir", str(tmp_path / "figs")])
+    assert out["best"] in out["rows"] and len(out["selection_rows"]) == len(out["rows"])
+    section = embedding_layers.report_section(embedding_layers.Results(tmp_path / "figs"))
+    assert "| 50-d layer after ReLU (Task 3) | SSD |" in section and "writer_1" in section

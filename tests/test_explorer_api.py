@@ -1,0 +1,211 @@
+"""The explorer's API through FastAPI's test client, and its server as a person starts it."""
+
+import socket
+import subprocess
+import sys
+
+import explorer_support as support
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+import cli
+from extensions.explorer import server
+
+
+@pytest.fixture(scope="module")
+def explorer(request):
+    return support.explorer(request.config.cache.mkdir("explorer"))
+
+
+@pytest.fixture(scope="module")
+def client(explorer):
+    return TestClient(server.create_app(explorer))
+
+
+def post(client, data: bytes | None, endpoint="/api/predict", name="image.png"):
+    files = None if data is None else {"image": (name, data, "application/octet-stream")}
+    return client.post(endpoint, files=files)
+
+
+@pytest.mark.parametrize("digit", list("0123456789"))
+def test_each_drawn_digit_comes_back_right(client, digit):
+    r = post(client, support.encode(support.drawing(digit)))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["prediction"] == int(digit)
+    assert abs(sum(body["probabilities"]) - 1) < 0.01 and len(body["probabilities"]) == 10
+    assert body["networks"][0]["top3"][0] == {"class": digit, "probability": max(body["probabilities"])}
+    x = np.array(body["input"])
+    assert x.shape == (28, 28) and 0 <= x.min() and x.max() <= 1 and x.max() > 0.9
+
+
+def test_a_photo_is_read_and_everything_the_page_draws_is_there(client):
+    r = post(client, support.encode(support.photo("4"), "JPEG", quality=90), name="photo.jpg")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["prediction"] == 4
+    assert np.array(body["feature_maps"]["block1"]).shape == (10, 12, 12)
+    assert np.array(body["feature_maps"]["block2"]).shape == (20, 4, 4)
+    for heat in ("saliency", "integrated_gradients", "gradcam"):
+        h = np.array(body[heat])
+        assert h.shape == (28, 28) and np.abs(h).max() == 1  # scaled for the page's colours
+    assert np.array(body["saliency"]).min() >= 0
+
+
+@pytest.mark.parametrize("digit", ["1", "7"])
+def test_saliency_gathers_around_the_ink(client, digit):
+    """The gradient is largest where the strokes are: the ink's box (2 px margin) holds a clearly
+    larger share of the saliency than of the image's area."""
+    body = post(client, support.encode(support.drawing(digit))).json()
+    x, s = np.array(body["input"]), np.array(body["saliency"])
+    ys, xs = np.nonzero(x > 0.1)
+    box = np.zeros((28, 28), bool)
+    box[max(ys.min() - 2, 0):ys.max() + 3, max(xs.min() - 2, 0):xs.max() + 3] = True
+    assert s[box].sum() / s.sum() > 1.3 * box.mean()
+
+
+def test_a_drawn_alpha_in_greek_mode(client, explorer):
+    r = post(client, support.encode(support.drawing("alpha")), "/api/greek")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    letters = explorer.greek_reference.letters
+    assert body["prediction"] == "alpha"
+    assert set(body["classifiers"].values()) <= set(letters) and len(body["classifiers"]) == 4
+    assert body["classifiers"]["transfer layer"] == body["transfer"]["prediction"]
+    ssd = [n["ssd"] for n in body["neighbours"]]
+    assert ssd == sorted(ssd) and len(ssd) == 5
+    first = body["neighbours"][0]
+    assert first["letter"] in letters and first["file"].startswith(first["letter"] + "/")
+    assert abs(sum(body["transfer"]["probabilities"]) - 1) < 0.01
+
+
+# --- bad input: a 4xx with a JSON detail, and the server keeps serving ---------------------
+
+
+def bomb() -> bytes:
+    """A small PNG whose header claims more pixels than Pillow's decompression-bomb limit."""
+    side = 10_000
+    return support.encode(Image.new("1", (side, Image.MAX_IMAGE_PIXELS // side + 1)), optimize=False)
+
+
+BAD = {
+    "no file": (None, 400, "no file"),
+    "empty file": (b"", 400, "empty file"),
+    "not an image": (b"%PDF-1.4 this is no picture", 400, "not an image"),
+    "truncated": (support.encode(support.drawing("3"))[:200], 400, "cannot decode"),
+    "blank": (support.encode(Image.new("RGB", (280, 280), "white")), 422, "no ink found"),
+    "over 10 MB": (b"\x89PNG" + bytes(server.MAX_UPLOAD_BYTES), 413, "file too large"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+@pytest.mark.parametrize("endpoint", ["/api/predict", "/api/greek"])
+def test_bad_input_gets_its_status_and_message(client, case, endpoint):
+    data, status, message = BAD[case]
+    r = post(client, data, endpoint)
+    assert r.status_code == status and message in r.json()["detail"], r.text
+    assert post(client, support.encode(support.drawing("7")), endpoint).status_code == 200
+
+
+def test_a_decompression_bomb_is_refused_before_decoding(client):
+    r = post(client, bomb())
+    assert r.status_code == 400 and "decompression bomb" in r.json()["detail"]
+
+
+def test_an_oversized_body_is_refused_from_its_header(client):
+    r = client.post(
+        "/api/predict",
+        content=b"x" * (server.MAX_UPLOAD_BYTES + server.MULTIPART_SLACK + 1),
+        headers={"content-type": "multipart/form-data; boundary=b"},
+    )
+    assert r.status_code == 413 and "file too large" in r.json()["detail"]
+
+
+def test_the_page_and_its_files_are_served(client):
+    page = client.get("/")
+    assert page.status_code == 200 and '<canvas id="pad"' in page.text
+    for name in ("app.js", "style.css"):
+        assert client.get(f"/static/{name}").status_code == 200
+    assert client.get("/api/info").json()["networks"] == ["CNN"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/%2e%2e/%2e%2e/etc/passwd",
+        "/static/..%2f..%2fREADME.md",
+        "/static/%2e%2e/server.py",
+        "/README.md",
+        "/static/",
+    ],
+)
+def test_nothing_outside_the_static_folder_is_served(client, path):
+    assert client.get(path).status_code == 404
+
+
+def raw_get(url: str, path: str) -> bytes:
+    """A GET with the path sent byte for byte (HTTP clients would tidy the dots away first)."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        return b"".join(iter(lambda: s.recv(65536), b""))
+
+
+def test_dot_dot_paths_on_the_wire_get_404(explorer):
+    with support.live_server(server.create_app(explorer)) as url:
+        for path in ("/../README.md", "/static/../../etc/passwd", "/static/../server.py"):
+            reply = raw_get(url, path)
+            assert reply.startswith(b"HTTP/1.1 404"), (path, reply[:200])
+        assert raw_get(url, "/static/app.js").startswith(b"HTTP/1.1 200")
+
+
+# --- starting it ---------------------------------------------------------------------------
+
+
+def test_a_missing_model_says_which_command_makes_one(tmp_path):
+    with pytest.raises(cli.UserError, match="task1_train_mnist.py"):
+        server.build_explorer(tmp_path / "none.pt", None)
+
+
+def test_a_busy_port_is_a_clear_error():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with pytest.raises(cli.UserError, match="--port"):
+            server.bind("127.0.0.1", taken.getsockname()[1])
+
+
+def test_it_binds_to_localhost_by_default():
+    args = server.parse_args([])
+    assert args.host == "127.0.0.1" and args.port == 8000
+
+
+@pytest.mark.slow
+def test_the_command_prints_its_address_and_serves(request):
+    cache = request.config.cache.mkdir("explorer")
+    model, greek = support.trained_model(cache), support.greek_reference(cache)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "extensions.explorer",
+            "--port",
+            "0",
+            "--model",
+            str(model),
+            "--greek-dir",
+            str(greek),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("explorer: http://127.0.0.1:"), line
+        url = line.split()[1]
+        assert raw_get(url, "/").startswith(b"HTTP/1.1 200")
+    finally:
+        proc.terminate()
+        proc.wait(30)

@@ -1,0 +1,104 @@
+"""Reading a photographed sheet of digits: finding, grouping, ordering, ruled lines, shadows."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+import glyph_pages
+import glyphs
+import netlib
+import sheets
+
+
+def page(draw_digits, size=(900, 500), ruled=False, shadow=False) -> np.ndarray:
+    """An RGB page in [0,1] with dark strokes; optionally ruled in light blue or half shadowed."""
+    img = Image.new("RGB", size, (235, 232, 225))
+    d = ImageDraw.Draw(img)
+    if ruled:
+        for y in range(40, size[1], 60):
+            d.line([(0, y), (size[0], y)], fill=(140, 170, 230), width=2)
+        d.line([(30, 0), (30, size[1])], fill=(230, 140, 140), width=2)
+    draw_digits(d)
+    a = np.asarray(img, np.float32) / 255
+    if shadow:
+        xs = np.indices(a.shape[:2])[1]
+        a = a * np.where(xs > size[0] * 0.55, 0.7, 1.0)[..., None]
+    return a
+
+
+def one_row(d):
+    """A '1', a broken '5' (flag apart from the body) and a '7' written across a ruled line."""
+    d.line([(150, 150), (150, 280)], fill=(20, 20, 30), width=9)
+    d.line([(330, 150), (400, 150)], fill=(20, 20, 30), width=9)           # the 5's flag ...
+    d.line([(330, 172), (330, 200)], fill=(20, 20, 30), width=9)           # ... apart from its body
+    d.arc([(320, 195), (410, 285)], start=200, end=160, fill=(20, 20, 30), width=9)
+    d.line([(560, 150), (650, 150), (590, 285)], fill=(20, 20, 30), width=9)
+
+
+def boxes_of(a: np.ndarray):
+    return sheets.find_digits(sheets.preprocess.ink_map(a))[0]
+
+
+@pytest.mark.parametrize("ruled, shadow", [(False, False), (True, False), (False, True), (True, True)])
+def test_three_digits_found_in_order_whatever_the_paper(ruled, shadow):
+    boxes = boxes_of(page(one_row, ruled=ruled, shadow=shadow))
+    assert len(boxes) == 3, boxes  # no digit invented from lines or the shadow's edge, the 5 in one piece
+    assert [b[0] < 250 for b in boxes] == [True, False, False]
+    assert boxes[1][0] < 340 < boxes[1][2] and boxes[1][1] <= 150 and boxes[1][3] >= 280  # flag and body
+    assert boxes[0][2] < boxes[1][0] < boxes[2][0]
+
+
+def test_reading_order_is_rows_then_left_to_right():
+    boxes = [[300, 210, 340, 260], [10, 200, 50, 250], [150, 10, 190, 60], [20, 20, 60, 70]]
+    assert sheets.reading_order(boxes) == [[20, 20, 60, 70], [150, 10, 190, 60], [10, 200, 50, 250],
+                                           [300, 210, 340, 260]]
+
+
+def test_blank_sheet_finds_nothing_and_speck_is_ignored():
+    specked = page(lambda d: (d.ellipse([(400, 200), (404, 204)], fill=(20, 20, 30)), one_row(d)))
+    assert len(boxes_of(specked)) == 3
+    with pytest.raises(sheets.preprocess.UnreadableImage):
+        boxes_of(page(lambda d: None))
+
+
+def test_labels_from_file_name():
+    assert sheets.labels_from_name(Path("sheet_2_9705184623.png")) == "9705184623"
+    assert sheets.labels_from_name(Path("0123456789.jpg")) == "0123456789"
+    assert sheets.labels_from_name(Path("my_sheet.png")) is None
+
+
+def test_score_counts_missing_and_extra_digits_as_wrong():
+    sheet = sheets.Sheet(Path("s.png"), [], None, labels="123", predicted=[1, 2])
+    assert sheets.score(sheet) == (2, 3)
+    sheet.predicted = [1, 2, 3, 4]
+    assert sheets.score(sheet) == (3, 4)
+    assert sheets.score(sheets.Sheet(Path("s.png"), [], None)) is None
+
+
+@pytest.mark.slow
+def test_generated_sheets_are_found_whole(tmp_path):
+    paths = glyph_pages.write_digit_sheets(tmp_path, seed=3)
+    assert [p.name.split("_")[1] for p in paths] == ["1", "2", "3"]
+    for path in paths:
+        sheet = sheets.read_sheet(path)
+        assert sorted(sheet.labels) == list(glyphs.DIGITS)
+        assert len(sheet.boxes) == 10 and sheet.images.shape == (10, 28, 28)
+
+
+def test_classify_sheets_checks_its_flags(tmp_path):
+    model = netlib.MnistNet()
+    with pytest.raises(sheets.cli.UserError, match="does not exist"):
+        sheets.classify_sheets(model, tmp_path / "none.png", None, tmp_path, tmp_path, "s{}.png", 0)
+    Image.fromarray((page(one_row) * 255).astype(np.uint8)).save(tmp_path / "s.png")
+    with pytest.raises(sheets.cli.UserError, match="--labels"):
+        sheets.classify_sheets(model, tmp_path / "s.png", "1x7", tmp_path, tmp_path, "s{}.png", 0)
+    step = sheets.sheets_step(model, tmp_path / "s.png", "157", tmp_path, tmp_path / "figs", "sheet_{}.png",
+                              0, {"accuracy": {"overall": [5, 6]}})
+    out = step["g_sheets"]
+    assert out["sheets"][0]["found"] == 3 and out["accuracy"][1] == 3 and out["all_own_digits"][1] == 9
+    assert step["figures"]["g_sheets"] == [str(tmp_path / "figs" / "sheet_1.png")]
+    assert Path(out["figures"][0]).is_file()
+    assert "| s.png | 3 |" in sheets.report_part(out)
