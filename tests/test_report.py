@@ -47,8 +47,8 @@ def run_small_pipeline(root):
     more_letters.main(["--model", model, "--greek-dir", str(greek), "--own-dir", str(own),
                        "--figures-dir", str(figs)])
     task4_experiments.main(["--batch-sizes", "64,128", "--dropouts", "0,0.5", "--max-epochs", "2",
-                            "--workers", "1", "--grids", "report", "--train-subset", "600", "--test-subset", "200",
-                            "--figures-dir", str(figs)])
+                            "--workers", "1", "--grids", "report", "--train-subset", "600",
+                            "--test-subset", "200", "--figures-dir", str(figs)])
     pretrained_layers.main(["--figures-dir", str(figs)])
     attributions.main(["--model", model, "--own-digits", str(digits), "--greek-dir", str(greek),
                        "--greek-own-dir", str(own), "--figures-dir", str(figs), "--test-images", "300"])
