@@ -40,7 +40,8 @@ STEPS = [task1_train_mnist, task2_examine, task3_greek_embedding, embedding_widt
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--figures-dir", type=Path, default=Path("figures"), help="where the results and figures are")
+    p.add_argument("--figures-dir", type=Path, default=Path("figures"),
+                   help="where the results and figures are")
     p.add_argument("--output", type=Path, default=None, help="report path (default FIGURES_DIR/REPORT.md)")
     p.add_argument("--command", default="make figures", help="how the results were made, for the header")
     return p.parse_args(argv)
