@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: figures test report sweep benchmark venv graphviz chromium demo clean
+.PHONY: figures test report sweep benchmark venv graphviz chromium demo task4-packages clean
 
 # Every figure and table of the report on the built-in defaults, offline, then figures/REPORT.md.
 figures: venv graphviz
@@ -19,6 +19,10 @@ figures: venv graphviz
 	$(PY) extensions/pretrained_layers.py
 	$(PY) extensions/embedding_layers.py
 	$(PY) extensions/attributions.py
+	$(PY) extensions/attention_maps.py
+	$(PY) extensions/gabor_layer.py
+	$(PY) extensions/course_transfer.py
+	$(PY) extensions/compare_networks.py
 	$(PY) report.py --command "make figures"
 
 # The explorer page at http://127.0.0.1:8000 (flags: make demo DEMO_FLAGS="--port 8080").
@@ -30,12 +34,14 @@ demo: venv
 report: venv
 	$(PY) report.py
 
-# The full Task 4 grid (30 trainings, 240 variants); resumable: rerun after an interruption.
-sweep: venv
+# Task 4's full grids (report: batch x dropout x epochs; broad: filters x kernel x hidden x dropout
+# x epochs, 3 seeds), then the broad grid on Fashion-MNIST; resumable: rerun after an interruption.
+sweep: venv task4-packages
 	$(PY) task4_experiments.py
+	$(PY) task4_experiments.py --grids broad --dataset fashion-mnist
 	$(PY) report.py
 
-test: venv graphviz chromium
+test: venv graphviz chromium task4-packages
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q tests
 
@@ -57,8 +63,15 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || sh scripts/install_chromium.sh || \
 	  echo "Chromium is missing: the explorer's browser tests will be skipped. Install it with your package manager (e.g. apt-get install chromium)."
 
+# Fashion-MNIST's files and PostgreSQL's binaries (the sweep test's throwaway server), where possible.
+task4-packages:
+	@{ test -d /usr/share/datasets/fashion-mnist && { command -v pg_ctl || ls /usr/lib/postgresql/*/bin/pg_ctl; }; } \
+	  >/dev/null 2>&1 || sh scripts/install_task4_packages.sh >/dev/null 2>&1 || \
+	  echo "Fashion-MNIST / PostgreSQL packages are missing: Task 4 --dataset fashion-mnist downloads with torchvision or says how to get the files, and the PostgreSQL sweep test is skipped (apt-get install dataset-fashion-mnist postgresql)."
+
 benchmark: venv
 	$(PY) benchmarks/training_speed.py
+	$(PY) benchmarks/grouped_training.py
 	$(PY) benchmarks/own_image_robustness.py
 	$(PY) benchmarks/augmentation.py
 	$(PY) benchmarks/explorer_latency.py

@@ -151,6 +151,41 @@ def write_raw_mnist(arrays: dict[str, np.ndarray], raw: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# Fashion-MNIST: the same four IDX files (torchvision's names), read by `read_raw_mnist`
+
+FASHION_SYSTEM_DIR = Path("/usr/share/datasets/fashion-mnist")  # Debian's dataset-fashion-mnist
+HOW_TO_GET_FASHION = (
+    "Fashion-MNIST is not available offline. Either install Debian's package (`sudo apt-get install "
+    "dataset-fashion-mnist`, which puts the four files in {system}), or put the four raw files ({files}, "
+    "optionally .gz) in {raw}, or run once with internet access so torchvision can download them.")
+
+
+def load_fashion_mnist(root: str | Path = "data", download: bool = True,
+                       system_dir: Path = FASHION_SYSTEM_DIR) -> Mnist:
+    """Fashion-MNIST from `root/FashionMNIST/raw`, else the Debian package's files (unpacked into
+    that folder once), else torchvision's download."""
+    raw = Path(root) / "FashionMNIST" / "raw"
+    if not all((raw / name).is_file() for name in RAW_FILES.values()):
+        for folder in (raw, system_dir):
+            if all((folder / f"{name}.gz").is_file() for name in RAW_FILES.values()):
+                for name in RAW_FILES.values():
+                    with gzip.open(folder / f"{name}.gz", "rb") as f, atomic_path(raw / name) as tmp:
+                        tmp.write_bytes(f.read())
+                break
+    if all((raw / name).is_file() for name in RAW_FILES.values()):
+        return Mnist(**read_raw_mnist(raw), source=f"raw files in {raw}")
+    how = HOW_TO_GET_FASHION.format(system=system_dir, files=", ".join(RAW_FILES.values()), raw=raw)
+    if not download:
+        raise FileNotFoundError(how)
+    from torchvision.datasets import FashionMNIST  # imported only here: it costs seconds
+    try:
+        train, test = (FashionMNIST(str(root), train=t, download=True) for t in (True, False))
+    except Exception as err:  # offline download failures surface as many exception types
+        raise FileNotFoundError(f"{how} (torchvision said: {err})") from err
+    return Mnist(train.data, train.targets, test.data, test.targets, "torchvision download")
+
+
+# ---------------------------------------------------------------------------------------------
 # Image folders
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}

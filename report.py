@@ -20,16 +20,28 @@ import task2_examine
 import task3_greek_embedding
 import task4_experiments
 from atomicio import write_text
-from extensions import attributions, embedding_layers, embedding_widths, more_letters, pretrained_layers
+from extensions import (
+    attention_maps,
+    attributions,
+    compare_networks,
+    course_transfer,
+    embedding_layers,
+    embedding_widths,
+    gabor_layer,
+    more_letters,
+    pretrained_layers,
+)
 from reportlib import Results, table
 
 STEPS = [task1_train_mnist, task2_examine, task3_greek_embedding, embedding_widths, more_letters,
-         embedding_layers, task4_experiments, pretrained_layers, attributions]
+         embedding_layers, task4_experiments, pretrained_layers, attributions, attention_maps, gabor_layer,
+         course_transfer, compare_networks]
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--figures-dir", type=Path, default=Path("figures"), help="where the results and figures are")
+    p.add_argument("--figures-dir", type=Path, default=Path("figures"),
+                   help="where the results and figures are")
     p.add_argument("--output", type=Path, default=None, help="report path (default FIGURES_DIR/REPORT.md)")
     p.add_argument("--command", default="make figures", help="how the results were made, for the header")
     return p.parse_args(argv)

@@ -58,5 +58,6 @@ class Results:
 def opening(res: Results, name: str, title: str, command: str) -> tuple[dict | None, str]:
     """A step's results and its section heading; without results, the heading says how to make them."""
     r = res.load(name)
-    missing = "" if r is not None else f"**Not run**: `{name}` is missing. Run `{command}` and then `python report.py`.\n"
+    missing = ("" if r is not None else
+               f"**Not run**: `{name}` is missing. Run `{command}` and then `python report.py`.\n")
     return r, f"## {title}\n\n{missing}"

@@ -40,12 +40,21 @@ CONFIG_FLAGS = {
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     defaults = trainlib.TrainConfig()
+    p.add_argument("--arch", choices=tuple(netlib.NETWORKS), default="cnn",
+                   help="cnn (the course network, default), gabor (its first layer a fixed Gabor bank) or "
+                        "transformer (image patches through a transformer encoder; see --preset)")
+    p.add_argument("--preset", choices=tuple(netlib.TRANSFORMER_PRESETS), default="cpu",
+                   help="a transformer's settings and training: cpu (default: 16 tokens, 5 epochs) or "
+                        "course (the course template: 169 tokens, 15 epochs); flags given win")
     for name, text in CONFIG_FLAGS.items():
         value = getattr(defaults, name)
-        p.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value,
-                       help=f"{text} (default {value})")
-    p.add_argument("--optimizer", choices=trainlib.OPTIMIZERS, default=defaults.optimizer,
-                   help=f"{defaults.optimizer} (default) or the tutorial's sgd")
+        p.add_argument(f"--{name.replace('_', '-')}", type=type(value),
+                       default=value if name == "seed" else None,  # None: the preset's or TrainConfig's
+                       help=f"{text} (default {value}; a transformer: its preset's)")
+    p.add_argument("--optimizer", choices=trainlib.OPTIMIZERS, default=None,
+                   help=f"{defaults.optimizer} (default), the tutorial's sgd, or adamw (the transformer "
+                        "presets)")
+    p.add_argument("--weight-decay", type=float, default=None, help="AdamW's weight decay (presets: 1e-4)")
     p.add_argument("--lr", type=float, default=None,
                    help="learning rate (peak rate for one-cycle); default "
                         + ", ".join(f"{v} for {k}" for k, v in trainlib.DEFAULT_LR.items()))
@@ -56,10 +65,12 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="train on the first N training images only (quick checks)")
     p.add_argument("--test-subset", type=int, default=None, help="evaluate on the first N test images only")
     p.add_argument("--data-dir", type=Path, default=Path("data"), help="where MNIST lives or is converted to")
-    p.add_argument("--figures-dir", type=Path, default=Path("figures"), help="where figures and results go")
+    p.add_argument("--figures-dir", type=Path, default=None,
+                   help="where figures and results go (default figures/; other kinds: figures/<model name>/)")
     p.add_argument("--models-dir", type=Path, default=Path("models"), help="where the trained model is saved")
     p.add_argument("--model", type=Path, default=None,
-                   help="checkpoint to save to / read from (default: MODELS_DIR/mnist_net.pt); with "
+                   help="checkpoint to save to / read from (default: MODELS_DIR/mnist_net.pt, or "
+                        "gabor_net.pt, transformer_PRESET.pt for the other kinds); with "
                         "--no-train also a bare torch.save(model.state_dict()) file")
     p.add_argument("--no-train", action="store_true",
                    help="skip training: read --model and run steps f and g with it, writing "
@@ -79,6 +90,18 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p.parse_args(argv)
+
+
+def train_config(preset: dict, optimizer: str | None, lr: float | None, schedule: str | None,
+                 **fields) -> trainlib.TrainConfig:
+    """Flags given (not None) win over a transformer preset's training, which wins over TrainConfig's
+    defaults; the preset's rate and schedule only go with its own optimizer."""
+    optimizer = optimizer or preset.get("optimizer", trainlib.TrainConfig.optimizer)
+    if optimizer == preset.get("optimizer"):
+        lr, schedule = (lr if lr is not None else preset.get("lr")), (schedule or preset.get("schedule"))
+    rest = {k: v for k, v in preset.items() if k not in ("optimizer", "lr", "schedule")}
+    given = {k: v for k, v in fields.items() if v is not None}
+    return trainlib.TrainConfig.for_optimizer(optimizer, lr, schedule, **{**rest, **given})
 
 
 def add(results: dict, part: dict) -> dict:
@@ -102,9 +125,10 @@ def show_data(mnist: datalib.Mnist, figs: Path, n: int = 6) -> dict:
 
 # --- b, c) seeding and the network -----------------------------------------------------------
 
-def describe_network(seed: int, device: torch.device, figs: Path) -> dict:
+def describe_network(seed: int, device: torch.device, figs: Path, arch: str = "cnn",
+                     network: dict | None = None) -> dict:
     netlib.seed_everything(seed)  # b) everything below is repeatable
-    model = netlib.MnistNet().to(device)
+    model = netlib.build_network(arch, **(network or {})).to(device)
     summary = netlib.summary_table(model)
     print("c) the network\n", model, "\n", summary, sep="")
     files = {"c_summary": str(write_text(figs / "task1c_summary.txt", f"{model}\n\n{summary}"))}
@@ -123,7 +147,7 @@ def save_network_diagram(model: netlib.MnistNet, path: Path) -> str | None:
     model.eval()
     out = model(torch.zeros(1, 1, 28, 28, device=next(model.parameters()).device))
     dot = make_dot(out, params=dict(model.named_parameters()))
-    dot.graph_attr.update(dpi="110", label="MnistNet: autograd graph of one forward pass",
+    dot.graph_attr.update(dpi="110", label=f"{type(model).__name__}: autograd graph of one forward pass",
                           labelloc="t", fontsize="16")
     try:
         png = dot.pipe(format="png")
@@ -138,10 +162,11 @@ def save_network_diagram(model: netlib.MnistNet, path: Path) -> str | None:
 # --- d, e) training and saving ---------------------------------------------------------------
 
 def train_and_save(mnist: datalib.Mnist, cfg: trainlib.TrainConfig, device: torch.device, model_path: Path,
-                   figs: Path, progress: bool) -> dict:
+                   figs: Path, progress: bool, arch: str = "cnn", network: dict | None = None) -> dict:
     print(f"d) training: {cfg}")
     start = time.perf_counter()
-    model, hist = trainlib.train_digit_network(mnist, cfg, device=device, progress=progress)
+    model, hist = trainlib.train_digit_network(mnist, cfg, device=device, progress=progress, arch=arch,
+                                               network=network or None)
     seconds = time.perf_counter() - start
     loss_path, acc_path = figs / "task1d_loss.png", figs / "task1d_accuracy.png"
     plot_training_curves(hist, loss_path, acc_path)
@@ -294,8 +319,11 @@ def plot_own_digits(images: datalib.ImageSet, predicted: list[int], figs: Path, 
 def main(argv=None) -> dict:
     args = parse_args(argv)
     clock = time.perf_counter()
-    figs = writable_folder(args.figures_dir)  # a read-only output folder fails now, not after training
-    model_path = args.model or args.models_dir / "mnist_net.pt"
+    model_path = args.model or args.models_dir / netlib.checkpoint_name(args.arch, args.preset)
+    # Another kind's figures go to their own folder, so the CNN's Task 1 results stay as they are.
+    figs = args.figures_dir or Path("figures") / ("" if args.arch == "cnn" else model_path.stem)
+    figs = writable_folder(figs)  # a read-only output folder fails now, not after training
+    network, preset = netlib.preset_settings(args.arch, args.preset)
     device = netlib.select_device(args.device)
     own_folder = own_digits_folder(args.own_digits, args.data_dir, args.generate_missing, args.seed)
     mnist = datalib.load_mnist(args.data_dir).subset(args.train_subset, args.test_subset)
@@ -305,11 +333,12 @@ def main(argv=None) -> dict:
     prefix = "task1_classify_" if args.no_train else "task1"
     if not args.no_train:
         writable_folder(model_path.parent)
-        cfg = trainlib.TrainConfig.for_optimizer(args.optimizer, args.lr, args.schedule,
-                                                 **{name: getattr(args, name) for name in CONFIG_FLAGS})
+        cfg = train_config(preset, args.optimizer, args.lr, args.schedule, weight_decay=args.weight_decay,
+                           **{name: getattr(args, name) for name in CONFIG_FLAGS})
         add(results, show_data(mnist, figs))
-        add(results, describe_network(args.seed, device, figs))
-        add(results, train_and_save(mnist, cfg, device, model_path, figs, progress=not args.no_progress))
+        add(results, describe_network(args.seed, device, figs, args.arch, network))
+        add(results, train_and_save(mnist, cfg, device, model_path, figs, not args.no_progress,
+                                    args.arch, network))
     model, results["model_meta"] = netlib.load_checkpoint(model_path, device)  # f) read it back
     add(results, first_test_digits(model, mnist, figs / f"{prefix}f_first_nine_predictions.png"))
     add(results, own_digits(model, own_folder, figs, prefix + "g_own_digits_{}.png"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import torch
@@ -19,12 +20,12 @@ import augment as augmentlib
 import datalib
 import netlib
 
-OPTIMIZERS = ("adam", "sgd")
+OPTIMIZERS = ("adam", "sgd", "adamw")
 SCHEDULES = ("onecycle", "constant")
 # What an optimizer gets when no rate or schedule is asked for: Adam with a one-cycle schedule
 # peaking at 5e-3, or the PyTorch tutorial's SGD at a constant 0.01.
-DEFAULT_LR = {"adam": 5e-3, "sgd": 0.01}
-DEFAULT_SCHEDULE = {"adam": "onecycle", "sgd": "constant"}
+DEFAULT_LR = {"adam": 5e-3, "sgd": 0.01, "adamw": 5e-3}
+DEFAULT_SCHEDULE = {"adam": "onecycle", "sgd": "constant", "adamw": "onecycle"}
 
 
 @dataclass
@@ -42,6 +43,7 @@ class TrainConfig:
     seed: int = netlib.DEFAULT_SEED
     log_interval: int = 10    # batches per point of the training-loss curve
     eval_train: bool = True   # evaluate the whole training set after each epoch (else: running)
+    weight_decay: float = 0.0  # AdamW's decoupled weight decay (the transformer presets)
     augment: str = "none"     # augment.AUGMENTATIONS: "handwriting" bends, shifts and re-pens each batch
 
     @classmethod
@@ -79,10 +81,13 @@ def config_from_meta(meta: dict) -> TrainConfig:
 
 
 def make_optimizer(model: nn.Module, cfg: TrainConfig, steps_per_epoch: int):
+    params = [p for p in model.parameters() if p.requires_grad]  # a fixed layer (Gabor) stays fixed
     if cfg.optimizer == "adam":
-        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+        opt = torch.optim.Adam(params, lr=cfg.lr)
+    elif cfg.optimizer == "adamw":
+        opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     elif cfg.optimizer == "sgd":
-        opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum)
+        opt = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum)
     else:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {cfg.optimizer!r}")
     if cfg.schedule == "onecycle":
@@ -180,11 +185,16 @@ def accuracy_line(name: str, correct: int, total: int) -> str:
 
 
 def train_digit_network(mnist: datalib.Mnist, cfg: TrainConfig, hidden: int = netlib.DEFAULT_HIDDEN,
-                        device: str | torch.device = "cpu",
-                        progress: bool = True) -> tuple[netlib.MnistNet, History]:
-    """The one way every digit network is made: seeded, built, trained on `mnist` with `cfg`."""
+                        device: str | torch.device = "cpu", progress: bool = True, arch: str = "cnn",
+                        network: dict | None = None) -> tuple[nn.Module, History]:
+    """The one way every digit network is made: seeded, built, trained on `mnist` with `cfg`.
+
+    `arch` and `network` pick the kind and its settings (`netlib.build_network`); without
+    `network`, the CNN kinds get `hidden`.
+    """
     netlib.seed_everything(cfg.seed)
-    model = netlib.MnistNet(hidden=hidden).to(device)
+    settings = network if network is not None else ({} if arch == "transformer" else {"hidden": hidden})
+    model = netlib.build_network(arch, **settings).to(device)
     hist = train(model, datalib.to_model_input(mnist.train_images), mnist.train_labels,
                  datalib.to_model_input(mnist.test_images), mnist.test_labels, cfg, progress=progress)
     return model, hist
@@ -193,4 +203,36 @@ def train_digit_network(mnist: datalib.Mnist, cfg: TrainConfig, hidden: int = ne
 def save_digit_network(model: netlib.MnistNet, path, cfg: TrainConfig, hist: History, train_images: int):
     """Checkpoint with the whole training config, so any later network can be made the same way."""
     return netlib.save_checkpoint(model, path, train_config=asdict(cfg), seed=cfg.seed, epochs=cfg.epochs,
-                                  test_accuracy=hist.test_acc[-1], train_images=train_images)
+                                  test_accuracy=hist.test_acc[-1], train_images=train_images,
+                                  epoch_seconds=hist.epoch_seconds)
+
+
+
+
+def load_or_train(models_dir, mnist: datalib.Mnist, arch: str = "cnn", preset: str | None = "cpu",
+                  seed: int = netlib.DEFAULT_SEED, device: str | torch.device = "cpu", progress: bool = False,
+                  cfg: TrainConfig | None = None) -> tuple[nn.Module, dict]:
+    """A network of kind `arch` (a transformer: of `preset`) from `models_dir/netlib.checkpoint_name(...)`.
+
+    Task 1's CNN (mnist_net.pt) is read as it is whenever it exists: the tasks use it, so it is
+    never replaced here. Another kind is read when its checkpoint was made exactly so (settings,
+    whole training config, number of training images), otherwise trained with `cfg` (default: the
+    preset's or the default recipe, with `seed`), saved there and read back.
+    """
+    network, train = netlib.preset_settings(arch, preset)
+    cfg = cfg or TrainConfig(**{**train, "seed": seed})
+    wanted = netlib.network_settings(netlib.build_network(arch, **network))
+    path = Path(models_dir) / netlib.checkpoint_name(arch, preset)
+    try:
+        model, meta = netlib.load_checkpoint(path, device)
+        saved = meta.get("network", {"hidden": meta.get("hidden"), "dropout": meta.get("dropout", 0.5)})
+        made = (meta.get("arch", "cnn"), saved, config_from_meta(meta), meta.get("train_images"))
+        if arch == "cnn" or made == (arch, wanted, cfg, len(mnist.train_images)):
+            return model, meta
+        print(f"{path} was trained otherwise (settings, recipe or data), so it is trained again")
+    except netlib.CheckpointError:
+        pass  # missing or unreadable: train it
+    print(f"training the {arch} network for {path} ({cfg.epochs} epochs on {len(mnist.train_images)} images)")
+    model, hist = train_digit_network(mnist, cfg, device=device, progress=progress, arch=arch, network=wanted)
+    save_digit_network(model, path, cfg, hist, train_images=len(mnist.train_images))
+    return netlib.load_checkpoint(path, device)

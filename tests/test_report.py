@@ -11,7 +11,16 @@ import task1_train_mnist
 import task2_examine
 import task3_greek_embedding
 import task4_experiments
-from extensions import attributions, embedding_widths, more_letters, pretrained_layers
+from extensions import (
+    attention_maps,
+    attributions,
+    compare_networks,
+    course_transfer,
+    embedding_widths,
+    gabor_layer,
+    more_letters,
+    pretrained_layers,
+)
 
 NUMBER = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?(?![\w])")
 PERCENT_OF = re.compile(r"(\d+)/(\d+) \((\d+\.\d)%\)")
@@ -38,11 +47,18 @@ def run_small_pipeline(root):
     more_letters.main(["--model", model, "--greek-dir", str(greek), "--own-dir", str(own),
                        "--figures-dir", str(figs)])
     task4_experiments.main(["--batch-sizes", "64,128", "--dropouts", "0,0.5", "--max-epochs", "2",
-                            "--workers", "1", "--train-subset", "600", "--test-subset", "200",
-                            "--figures-dir", str(figs)])
+                            "--workers", "1", "--grids", "report", "--train-subset", "600",
+                            "--test-subset", "200", "--figures-dir", str(figs)])
     pretrained_layers.main(["--figures-dir", str(figs)])
     attributions.main(["--model", model, "--own-digits", str(digits), "--greek-dir", str(greek),
                        "--greek-own-dir", str(own), "--figures-dir", str(figs), "--test-images", "300"])
+    small = ["--train-subset", "600", "--test-subset", "200", "--models-dir", str(models),
+             "--figures-dir", str(figs)]
+    attention_maps.main([*small, "--own-digits", str(digits)])
+    gabor_layer.main(small)
+    course_transfer.main(["--greek-dir", str(greek), "--own-dir", str(own), "--epochs", "5",
+                          "--model", str(models / "mnist_net.pt"), "--figures-dir", str(figs)])
+    compare_networks.main([*small, "--perturbed", "50", "--own-digits", str(digits)])
     return report.main(["--figures-dir", str(figs)]).read_text()
 
 
@@ -60,6 +76,8 @@ def test_every_section_and_linked_figure_is_there(two_runs):
                     "## Task 3", "### d) Sum-of-squared-difference", "### e) Own symbols", "### f, g) KNN",
                     "## Task 4", "## Extension: a pretrained network",
                     "## Extension: other embedding widths", "## Extension: more letters",
+                    "## Extension: the digit transformer", "## Extension: a fixed Gabor",
+                    "## Extension: the course's transfer", "## Extension: every digit",
                     "## Extension: why the network read"]:
         assert heading in text, heading
     assert "Not run" not in text

@@ -95,9 +95,10 @@ def test_the_checkpoint_holds_the_whole_training_config(training_run):
 
 def test_flag_defaults_come_from_the_training_config():
     args, defaults = task1.parse_args([]), trainlib.TrainConfig()
-    assert (args.seed, args.batch_size, args.epochs, args.momentum) == (42, 64, 5, 0.5)
-    assert all(getattr(args, name) == getattr(defaults, name) for name in task1.CONFIG_FLAGS)
-    assert trainlib.TrainConfig.for_optimizer(args.optimizer, args.lr, args.schedule) == defaults
+    fields = {name: getattr(args, name) for name in task1.CONFIG_FLAGS}  # None: not given
+    cfg = task1.train_config({}, args.optimizer, args.lr, args.schedule, weight_decay=args.weight_decay,
+                             **fields)
+    assert cfg == defaults and (cfg.seed, cfg.batch_size, cfg.epochs, cfg.momentum) == (42, 64, 5, 0.5)
     sgd = trainlib.TrainConfig.for_optimizer("sgd")
     assert (sgd.lr, sgd.schedule) == (0.01, "constant")
 

@@ -1,0 +1,80 @@
+"""Grouped training against one network at a time, in one run on the same data and threads.
+
+    python benchmarks/grouped_training.py [--images 6000] [--batch-sizes 16,64,256] [--threads 2]
+
+For each batch size, the report grid's six dropout rates (0 to 1.0) are trained for one epoch:
+first one at a time with the project's loop (trainlib.train, channels_last), then as one grouped
+network (grouped.py). Prints network-images per second of both and their ratio, and the ratio
+over all batch sizes together (the report grid spends its time in that mix).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import datalib  # noqa: E402
+import grouped  # noqa: E402
+import netlib  # noqa: E402
+import trainlib  # noqa: E402
+
+DROPOUTS = [0.0, 0.25, 0.5, 0.75, 0.9, 1.0]
+
+
+def one_at_a_time(x, y, tx, ty, batch_size: int, seed: int) -> float:
+    start = time.perf_counter()
+    for dropout in DROPOUTS:
+        netlib.seed_everything(seed)
+        cfg = trainlib.TrainConfig(epochs=1, batch_size=batch_size, lr=1e-3, schedule="constant", seed=seed,
+                                   eval_train=False)
+        trainlib.train(netlib.MnistNet(dropout=dropout), x, y, tx, ty, cfg, progress=False)
+    return time.perf_counter() - start
+
+
+def together(x, y, tx, ty, batch_size: int, seed: int) -> float:
+    start = time.perf_counter()
+    model = grouped.GroupedNet(grouped.Arch(), DROPOUTS, [seed] * len(DROPOUTS))
+    grouped.train_group(model, x, y, tx, ty, epochs=1, batch_size=batch_size)
+    return time.perf_counter() - start
+
+
+def main(argv=None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--images", type=int, default=6000, help="training images per epoch")
+    p.add_argument("--batch-sizes", default="16,64,256", help="comma-separated batch sizes, e.g. 16,64,256")
+    p.add_argument("--threads", type=int, default=os.cpu_count(), help="torch threads for both")
+    p.add_argument("--data-dir", type=Path, default=Path("data"), help="MNIST folder")
+    args = p.parse_args(argv)
+    try:
+        batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
+    except ValueError:
+        p.error(f"--batch-sizes {args.batch_sizes!r}: comma-separated integers, e.g. --batch-sizes 16,64,256")
+    torch.set_num_threads(args.threads)
+    mnist = datalib.load_mnist(args.data_dir).subset(args.images, 1000)
+    x, y = datalib.to_model_input(mnist.train_images), mnist.train_labels
+    tx, ty = datalib.to_model_input(mnist.test_images), mnist.test_labels
+    load = os.getloadavg()[0]
+    print(f"torch {torch.__version__}, {args.threads} thread(s), {len(DROPOUTS)} networks x {args.images} "
+          f"images per batch size; load average before: {load:.1f} on {os.cpu_count()} cores")
+    together(x[:512], y[:512], tx, ty, 64, 0)  # warm-up: one-off kernel set-up is billed to neither
+    totals = {"solo": 0.0, "grouped": 0.0}
+    work = len(DROPOUTS) * args.images
+    for b in batch_sizes:
+        solo, group = one_at_a_time(x, y, tx, ty, b, 1), together(x, y, tx, ty, b, 1)
+        totals["solo"] += solo
+        totals["grouped"] += group
+        print(f"batch {b:>3}: one at a time {work / solo:7.0f} network-images/s, grouped {work / group:7.0f}"
+              f" network-images/s: {solo / group:.2f}x")
+    ratio = totals["solo"] / totals["grouped"]
+    print(f"all batch sizes: one at a time {totals['solo']:.1f} s, grouped {totals['grouped']:.1f} s: "
+          f"{ratio:.2f}x; load average after: {os.getloadavg()[0]:.1f}")
+    return {**totals, "ratio": ratio}
+
+
+if __name__ == "__main__":
+    main()

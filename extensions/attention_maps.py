@@ -1,0 +1,224 @@
+"""Extension: the digit transformer (the course's Task 4) and where it looks.
+
+Trains (or reuses) the transformer of a preset through the one training function, reports its
+test accuracy, size and time, and draws its attention over the patches on a few test digits and
+own digits: attention rollout (every layer's head-averaged attention with the residual path,
+multiplied through the layers) and the last layer's attention from the image token. Each map sums
+to one over the patches; overlapping patches share their weight over the pixels they cover.
+
+    python extensions/attention_maps.py                    # the CPU preset (models/transformer_cpu.pt)
+    python extensions/attention_maps.py --preset course    # needs models/transformer_course.pt or trains it
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: the shared modules live one folder up
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import torch  # noqa: E402
+
+import cli  # noqa: E402
+import datalib  # noqa: E402
+import glyphs  # noqa: E402
+import netlib  # noqa: E402
+import plotlib  # noqa: E402
+import trainlib  # noqa: E402
+from atomicio import write_json  # noqa: E402
+from extensions import netflags  # noqa: E402
+from reportlib import Results, figure, opening, pct, table  # noqa: E402
+
+SHOWN = 6  # digits per figure row
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument(
+        "--preset",
+        choices=tuple(netlib.TRANSFORMER_PRESETS),
+        default="cpu",
+        help="which transformer: cpu (default) or course",
+    )
+    p.add_argument(
+        "--own-digits",
+        type=Path,
+        default=Path("data/own_digits"),
+        help="own digit images to draw the attention on (Task 1 generates the default folder)",
+    )
+    netflags.add_training_flags(p, "where transformer_PRESET.pt is read (trained and saved when missing)")
+    return p.parse_args(argv)
+
+
+def pick_own(folder: Path, n: int) -> tuple[torch.Tensor, list[str]]:
+    """Up to `n` own digits, each of another class, as [0,1] images, with their labels."""
+    if not folder.is_dir():
+        raise cli.UserError(
+            f"{folder} is not a folder of own digit images; run "
+            f"`python task1_train_mnist.py` once (it generates data/own_digits) or pass --own-digits"
+        )
+    own = datalib.load_image_set(folder, vocabulary=set(glyphs.DIGITS))
+    if len(own.paths) == 0:
+        raise cli.UserError(f"no readable images in {folder}: add PNG or JPEG images of single digits")
+    keep, seen = [], set()
+    for i, label in enumerate(own.labels):  # one image of each digit, in folder order
+        if label not in seen and len(keep) < n:
+            keep.append(i)
+            seen.add(label)
+    return own.images[keep], [own.labels[i] or "?" for i in keep]
+
+
+@torch.no_grad()
+def attention_rows(model: netlib.PatchTransformer, images: torch.Tensor, device) -> dict:
+    """Predictions and both kinds of map, spread to pixels, for [0,1] images (N, 28, 28)."""
+    x = datalib.to_model_input(images).to(device)
+    rollout, last = netlib.attention_rollout(model, x), netlib.last_layer_attention(model, x)
+    return {
+        "predicted": model(x).argmax(1).tolist(),
+        "rollout": netlib.attention_to_pixels(model, rollout).cpu(),
+        "last": netlib.attention_to_pixels(model, last).cpu(),
+        "sums": [float(s) for s in rollout.sum((1, 2))] + [float(s) for s in last.sum((1, 2))],
+    }
+
+
+def plot_attention(images: torch.Tensor, labels: list[str], rows: dict, title: str, path: Path) -> Path:
+    """Three rows: the digit with its prediction, the rollout over it, the last layer's attention over it."""
+    plt = plotlib.plt
+    n = len(images)
+    fig, axes = plt.subplots(3, n, figsize=(1.9 * n, 6.4), squeeze=False)
+    names = ("input", "attention rollout", "last layer, image token")
+    for i in range(n):
+        right = str(rows["predicted"][i]) == labels[i]
+        axes[0, i].imshow(images[i], cmap="gray", vmin=0, vmax=1)
+        axes[0, i].set_title(
+            f"true {labels[i]}, pred {rows['predicted'][i]}", fontsize=9, color="green" if right else "red"
+        )
+        for r, key in ((1, "rollout"), (2, "last")):
+            axes[r, i].imshow(images[i], cmap="gray", vmin=0, vmax=1)
+            axes[r, i].imshow(rows[key][i], cmap="inferno", alpha=0.6, interpolation="bilinear")
+    for r, ax_row in enumerate(axes):
+        for ax in ax_row:
+            ax.set_xticks([])
+            ax.set_yticks([])
+        ax_row[0].set_ylabel(names[r], fontsize=9)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return plotlib.save_figure(fig, path)
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    figs = args.figures_dir
+    figs.mkdir(parents=True, exist_ok=True)
+    device = netlib.select_device(args.device)
+    clock = time.perf_counter()
+    mnist = datalib.load_mnist(args.data_dir).subset(args.train_subset, args.test_subset)
+    model, meta = trainlib.load_or_train(
+        args.models_dir, mnist, "transformer", args.preset, seed=args.seed, device=device
+    )
+    x, y = datalib.to_model_input(mnist.test_images).to(device), mnist.test_labels.to(device)
+    accuracy = trainlib.evaluate(model, x, y)[1]
+    print(
+        f"transformer ({args.preset} preset, {model.tokens} patch tokens): "
+        + trainlib.accuracy_line("test", round(accuracy * len(y)), len(y))
+    )
+    test_images = mnist.test_images[:SHOWN].float() / 255.0
+    test_rows = attention_rows(model, test_images, device)
+    own_images, own_labels = pick_own(args.own_digits, SHOWN)
+    own_rows = attention_rows(model, own_images, device)
+    name = f"transformer ({args.preset} preset, {model.tokens} patches)"
+    pngs = [
+        plot_attention(
+            test_images,
+            [str(v) for v in mnist.test_labels[:SHOWN].tolist()],
+            test_rows,
+            f"Where the {name} looks: the first test digits",
+            figs / f"ext_attention_test_{args.preset}.png",
+        ),
+        plot_attention(
+            own_images,
+            own_labels,
+            own_rows,
+            f"Where the {name} looks: own digits",
+            figs / f"ext_attention_own_{args.preset}.png",
+        ),
+    ]
+    results = {
+        "seed": args.seed,
+        "device": str(device),
+        "preset": args.preset,
+        "settings": meta["network"],
+        "train_config": meta["train_config"],
+        "tokens": model.tokens,
+        "parameters": netlib.count_parameters(model),
+        "multiply_adds": netlib.multiply_adds(model),
+        "epoch_seconds": meta.get("epoch_seconds"),
+        "test_accuracy": accuracy,
+        "test_images": len(y),
+        "train_images": len(mnist.train_images),
+        "map_sums": test_rows["sums"] + own_rows["sums"],
+        "figures": [str(p) for p in pngs],
+        "timings_s": {"total": time.perf_counter() - clock},
+    }
+    write_json(figs / RESULTS_FILE, results)
+    return results
+
+
+RESULTS_FILE = "ext_attention_results.json"
+COMMAND = "python extensions/attention_maps.py"
+
+
+def report_section(res: Results) -> str:
+    r, out = opening(res, RESULTS_FILE, "Extension: the digit transformer and its attention maps", COMMAND)
+    if r is None:
+        return out
+    s, cfg = r["settings"], r["train_config"]
+    seconds = r["epoch_seconds"] or []
+    rows = [
+        [
+            "patches",
+            f"{s['patch']}x{s['patch']} every {s['stride']} px: {r['tokens']} tokens"
+            + (" + CLS" if s["pool"] == "cls" else " (mean)"),
+        ],
+        [
+            "encoder",
+            f"width {s['width']}, depth {s['depth']}, {s['heads']} heads, MLP {s['mlp']}, "
+            f"dropout {s['dropout']}",
+        ],
+        ["classifier", f"linear {s['width']} -> {s['hidden']}, ReLU, dropout, linear -> 10, log-softmax"],
+        [
+            "training",
+            f"{cfg['optimizer']} lr {cfg['lr']} ({cfg['schedule']}), weight decay "
+            f"{cfg['weight_decay']}, batch {cfg['batch_size']}, {cfg['epochs']} epochs, seed {r['seed']}",
+        ],
+        ["parameters / multiply-adds per image", f"{r['parameters']:,} / {r['multiply_adds']:,}"],
+        [
+            "training time",
+            f"{sum(seconds):.0f} s ({sum(seconds) / len(seconds):.1f} s per epoch) on {r['device']}"
+            if seconds
+            else "n/a",
+        ],
+        ["MNIST test accuracy", f"{pct(r['test_accuracy'])} on {r['test_images']:,} test digits"],
+    ]
+    out += (
+        f"The `{r['preset']}` preset, trained on {r['train_images']:,} MNIST images through Task 1's "
+        "training "
+        f"function (`python task1_train_mnist.py --arch transformer --preset {r['preset']}` makes the same "
+        "checkpoint).\n\n"
+        + table(["", "value"], rows)
+        + "\nAttention rollout multiplies every layer's head-averaged attention (with the residual path as "
+        "half an identity) through the layers; the second map is the last layer's attention from the image "
+        f"token alone. Each map sums to one over the patches (largest deviation "
+        f"{max(abs(v - 1) for v in r['map_sums']):.1e}).\n\n"
+        + figure(Path(r["figures"][0]).name, "Attention over the first test digits (bright: attended).")
+        + "\n"
+        + figure(Path(r["figures"][1]).name, "Attention over own digits (bright: attended).")
+    )
+    return out
+
+
+if __name__ == "__main__":
+    cli.run(main)

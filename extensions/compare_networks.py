@@ -1,0 +1,347 @@
+"""Extension: every digit network side by side.
+
+The learned CNN (Task 1), the CNN with a fixed Gabor first layer, the CPU-sized transformer and,
+when its checkpoint exists, the course-preset transformer; each trained with its default recipe,
+the same seed and the same data (reused from models/ when saved so). For each: parameters,
+multiply-adds per image, training time per epoch here, MNIST test accuracy, own-digit accuracy,
+and accuracy on test digits rotated by +-15 and +-30 degrees, shifted by 3 px, thickened and thinned.
+
+    python extensions/compare_networks.py
+    python task1_train_mnist.py --arch transformer --preset course   # adds the course preset's row
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: the shared modules live one folder up
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+import torchvision.transforms.functional as TF  # noqa: E402
+
+import cli  # noqa: E402
+import datalib  # noqa: E402
+import glyphs  # noqa: E402
+import netlib  # noqa: E402
+import plotlib  # noqa: E402
+import trainlib  # noqa: E402
+from atomicio import write_json  # noqa: E402
+from extensions import netflags  # noqa: E402
+from reportlib import Results, figure, opening, pct, table  # noqa: E402
+
+NETWORKS = {  # label: (kind, preset); trained here when missing, except the course preset
+    "learned CNN": ("cnn", None),
+    "Gabor CNN": ("gabor", None),
+    "transformer (cpu)": ("transformer", "cpu"),
+    "transformer (course)": ("transformer", "course"),
+}
+OPTIONAL = {"transformer (course)"}  # 15 epochs of 26 M multiply-adds per image: only when saved
+SHIFT = 3
+CONDITIONS = (
+    "test set",
+    "rotated -30",
+    "rotated -15",
+    "rotated +15",
+    "rotated +30",
+    f"shifted {SHIFT} px",
+    "thickened 1 px",
+    "thinned 1 px",
+)
+HYPOTHESIS = (
+    "Convolution and max pooling build in tolerance to small shifts and to stroke width, while the "
+    "transformer sees fixed patches at learned positions; so we expect the two CNNs to lose less accuracy "
+    "than the transformer when digits are shifted or thickened/thinned, all three to lose most on 30-degree "
+    "rotations (nothing in any of them is rotation-invariant), and the fixed Gabor layer to cost a few "
+    "tenths "
+    "of a point on clean digits while changing robustness little (its filters cover every orientation)."
+)
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument(
+        "--perturbed",
+        type=int,
+        default=2000,
+        help="how many test digits (the first N) are rotated, shifted, thickened and thinned",
+    )
+    p.add_argument(
+        "--own-digits",
+        type=Path,
+        default=Path("data/own_digits"),
+        help="labelled own digit images (3.png, 3/x.png, ...); generated when missing",
+    )
+    netflags.add_training_flags(p, "where the networks are read from (trained and saved when missing)")
+    return p.parse_args(argv)
+
+
+# --- the test conditions ---------------------------------------------------------------------
+
+
+def perturb(images: torch.Tensor, condition: str) -> torch.Tensor:
+    """uint8 test digits (N, 28, 28) -> float [0, 1] (N, 28, 28) under one of CONDITIONS."""
+    x = images.float().unsqueeze(1) / 255.0
+    if condition.startswith("rotated"):
+        x = TF.rotate(x, float(condition.split()[1]), interpolation=TF.InterpolationMode.BILINEAR)
+    elif condition.startswith("shifted"):  # right, left, down, up in turn
+        moves = [(SHIFT, 0), (-SHIFT, 0), (0, SHIFT), (0, -SHIFT)]
+        x = torch.cat([TF.affine(x[i : i + 1], 0.0, list(moves[i % 4]), 1.0, [0.0]) for i in range(len(x))])
+    elif condition.startswith("thickened"):  # grey dilation, 2x2
+        x = F.max_pool2d(F.pad(x, (0, 1, 0, 1)), 2, stride=1)
+    elif condition.startswith("thinned"):  # grey erosion, 2x2
+        x = -F.max_pool2d(F.pad(-x, (0, 1, 0, 1), value=-1.0), 2, stride=1)
+    elif condition != "test set":
+        raise ValueError(f"unknown condition {condition!r}")
+    return x[:, 0]
+
+
+def own_digits(folder: Path, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The labelled own digits as network inputs and labels (Task 1's default set when missing)."""
+    if not folder.exists():
+        print(f"{folder} is missing: generating the default own-digit images there (seed {seed})")
+        glyphs.write_glyph_set(
+            folder, glyphs.DIGITS, per_class=3, seed=seed, style=glyphs.OWN_STYLE, writers=3
+        )
+    own = datalib.load_image_set(folder, vocabulary=set(glyphs.DIGITS))
+    keep = [i for i, label in enumerate(own.labels) if label is not None]
+    if not keep:
+        raise cli.UserError(f"{folder} holds no labelled digit images; name them like 3.png or 3/x.png")
+    return datalib.to_model_input(own.images[keep]), torch.tensor([int(own.labels[i]) for i in keep])
+
+
+# --- the networks ----------------------------------------------------------------------------
+
+
+def networks(mnist: datalib.Mnist, models_dir: Path, seed: int, device) -> dict:
+    """label -> (model, checkpoint meta); the optional ones only when saved for this data and seed.
+    The Gabor CNN is trained with the learned CNN's own recipe (Task 1's checkpoint when it exists)."""
+    out, cnn_recipe = {}, None
+    for label, (arch, preset) in NETWORKS.items():
+        path = models_dir / netlib.checkpoint_name(arch, preset)
+        if label in OPTIONAL:
+            if not path.is_file():
+                print(
+                    f"{label}: no {path}, so it is left out (train it with "
+                    f"`python task1_train_mnist.py --arch {arch} --preset {preset}`)"
+                )
+                continue
+            model, meta = netlib.load_checkpoint(path, device)
+            if meta.get("seed") != seed or meta.get("train_images") != len(mnist.train_images):
+                print(f"{label}: {path} was trained with another seed or data, so it is left out")
+                continue
+        else:
+            model, meta = trainlib.load_or_train(models_dir, mnist, arch, preset, seed=seed, device=device,
+                                                 cfg=cnn_recipe if arch == "gabor" else None)
+            if arch == "cnn":
+                cnn_recipe = trainlib.config_from_meta(meta)
+        out[label] = (model, meta)
+    return out
+
+
+def measure(model, meta: dict, test: dict, own: tuple[torch.Tensor, torch.Tensor], device) -> dict:
+    """Size, cost, time per epoch and accuracy on every condition and the own digits."""
+    accuracy = {}
+    for condition, (x, y) in test.items():
+        accuracy[condition] = trainlib.evaluate(model, datalib.to_model_input(x).to(device), y.to(device))[1]
+    seconds = meta.get("epoch_seconds")
+    return {
+        "arch": netlib.network_arch(model),
+        "settings": netlib.network_settings(model),
+        "parameters": netlib.count_parameters(model),
+        "trainable": sum(p.numel() for p in model.parameters() if p.requires_grad),
+        "multiply_adds": netlib.multiply_adds(model),
+        "train_images": meta.get("train_images"),
+        "seed": meta.get("seed"),
+        "epochs": meta.get("epochs"),
+        "seconds_per_epoch": float(np.mean(seconds)) if seconds else None,
+        "accuracy": accuracy,
+        "own_digits": trainlib.evaluate(model, own[0].to(device), own[1].to(device))[1],
+    }
+
+
+def observations(rows: dict) -> list[str]:
+    """What the numbers say, computed from them: the drop of each network under each condition."""
+    lines = []
+    for condition in CONDITIONS[1:]:
+        drops = {label: r["accuracy"]["test set"] - r["accuracy"][condition] for label, r in rows.items()}
+        best, worst = min(drops, key=drops.get), max(drops, key=drops.get)
+        lines.append(
+            f"{condition}: the {best} loses least ({100 * drops[best]:.1f} points), "
+            f"the {worst} most ({100 * drops[worst]:.1f} points)"
+        )
+    mean_drop = {
+        label: np.mean([r["accuracy"]["test set"] - r["accuracy"][c] for c in CONDITIONS[1:]])
+        for label, r in rows.items()
+    }
+    ranked = sorted(mean_drop, key=mean_drop.get)
+    lines.append(
+        "mean drop over the perturbations: "
+        + ", ".join(f"{k} {100 * mean_drop[k]:.1f}" for k in ranked)
+        + " points"
+    )
+    clean = {label: r["accuracy"]["test set"] for label, r in rows.items()}
+    top = max(clean, key=clean.get)
+    lines.append(f"on clean test digits the {top} is best ({pct(clean[top])})")
+    if "learned CNN" in rows:
+        cnn = rows["learned CNN"]["multiply_adds"]
+        lines += [
+            f"the {label} needs {r['multiply_adds'] / cnn:.1f}x the learned CNN's multiply-adds per image"
+            for label, r in rows.items()
+            if r["arch"] == "transformer"
+        ]
+    return lines
+
+
+def plot_comparison(rows: dict, path: Path) -> Path:
+    plt = plotlib.plt
+    fig, ax = plt.subplots(figsize=(13, 4.8))
+    width = 0.8 / len(rows)
+    conditions = list(CONDITIONS) + ["own digits"]
+    for k, (label, r) in enumerate(rows.items()):
+        values = [100 * r["accuracy"][c] for c in CONDITIONS] + [100 * r["own_digits"]]
+        bars = ax.bar(
+            np.arange(len(conditions)) + (k - (len(rows) - 1) / 2) * width,
+            values,
+            width,
+            label=f"{label}: {r['parameters']:,} parameters, {r['multiply_adds'] / 1e6:.2f} M mult-adds",
+        )
+        ax.bar_label(bars, fmt="%.0f", fontsize=7, padding=1)
+    ax.set_xticks(np.arange(len(conditions)), conditions)
+    ax.set_ylabel("accuracy (%)")
+    ax.set_ylim(0, 105)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=len(rows), fontsize=8)
+    ax.set_title(
+        "Every digit network on clean, rotated, shifted, thickened and thinned test digits, and own digits"
+    )
+    fig.tight_layout()
+    return plotlib.save_figure(fig, path)
+
+
+def plot_conditions(test: dict, path: Path, n: int = 6) -> Path:
+    images = [test[c][0][i] for c in CONDITIONS for i in range(n)]
+    titles = [c if i == 0 else "" for c in CONDITIONS for i in range(n)]
+    fig = plotlib.image_grid(
+        images,
+        titles,
+        ncols=n,
+        cell=1.3,
+        vmin=0,
+        vmax=1,
+        suptitle="The test conditions (rows) on the first test digits",
+    )
+    return plotlib.save_figure(fig, path)
+
+
+# --- main ------------------------------------------------------------------------------------
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    figs = args.figures_dir
+    figs.mkdir(parents=True, exist_ok=True)
+    device = netlib.select_device(args.device)
+    clock = time.perf_counter()
+    print("Hypothesis:", HYPOTHESIS)
+    mnist = datalib.load_mnist(args.data_dir).subset(args.train_subset, args.test_subset)
+    n = min(args.perturbed, len(mnist.test_images))
+    test = {c: (perturb(mnist.test_images[:n], c), mnist.test_labels[:n]) for c in CONDITIONS[1:]}
+    test = {"test set": (mnist.test_images.float() / 255.0, mnist.test_labels), **test}
+    own = own_digits(args.own_digits, args.seed)
+    rows = {
+        label: measure(model, meta, test, own, device)
+        for label, (model, meta) in networks(mnist, args.models_dir, args.seed, device).items()
+    }
+    for label, r in rows.items():
+        print(
+            f"{label}: {r['parameters']:,} parameters, {r['multiply_adds']:,} multiply-adds, "
+            + ", ".join(f"{c} {pct(a)}" for c, a in r["accuracy"].items())
+            + f", own digits {pct(r['own_digits'])}"
+        )
+    found = observations(rows)
+    print("Observed:\n  " + "\n  ".join(found))
+    results = {
+        "seed": args.seed,
+        "device": str(device),
+        "hypothesis": HYPOTHESIS,
+        "observations": found,
+        "train_images": len(mnist.train_images),
+        "test_images": len(mnist.test_images),
+        "perturbed_images": n,
+        "own_images": len(own[1]),
+        "networks": rows,
+        "figures": [
+            str(plot_comparison(rows, figs / "ext_networks_compared.png")),
+            str(plot_conditions(test, figs / "ext_networks_conditions.png")),
+        ],
+        "timings_s": {"total": time.perf_counter() - clock},
+    }
+    write_json(figs / RESULTS_FILE, results)
+    return results
+
+
+# --- report section --------------------------------------------------------------------------
+
+RESULTS_FILE = "ext_networks_results.json"
+COMMAND = "python extensions/compare_networks.py"
+
+
+def report_section(res: Results) -> str:
+    r, out = opening(res, RESULTS_FILE, "Extension: every digit network compared", COMMAND)
+    if r is None:
+        return out
+    rows = {label: r["networks"][label] for label in NETWORKS if label in r["networks"]}  # JSON sorts keys
+    size = [
+        [
+            label,
+            f"{n['parameters']:,}",
+            f"{n['multiply_adds']:,}",
+            f"{n['seconds_per_epoch']:.1f} s" if n["seconds_per_epoch"] else "n/a",
+            n["epochs"],
+            f"{n['train_images']:,}",
+            pct(n["accuracy"]["test set"]),
+            pct(n["own_digits"], 1),
+        ]
+        for label, n in rows.items()
+    ]
+    robust = [[label] + [pct(n["accuracy"][c], 1) for c in CONDITIONS[1:]] for label, n in rows.items()]
+    out += (
+        f"Each network trained with seed {r['seed']} (the CNNs with Task 1's recipe, the transformers with "
+        f"their preset's); test accuracy on {r['test_images']:,} test digits, the perturbed conditions on "
+        f"the first {r['perturbed_images']:,}, own digits: {r['own_images']} images. Time per epoch is the "
+        f"training loop alone, measured here when the network was trained (on {r['device']}, a machine "
+        "shared with other jobs).\n\n"
+        f"**Hypothesis** (written before the measurement): {r['hypothesis']}\n\n"
+        + table(
+            [
+                "network",
+                "parameters",
+                "multiply-adds per image",
+                "time per epoch",
+                "epochs",
+                "training images",
+                "MNIST test accuracy",
+                "own digits",
+            ],
+            size,
+        )
+        + "\n"
+        + table(["network"] + list(CONDITIONS[1:]), robust)
+        + "\n**Observed** (computed from the numbers above):\n\n"
+        + "".join(f"- {o}\n" for o in r["observations"])
+        + "\n"
+        + figure("ext_networks_compared.png", "Accuracy of every network under every condition.")
+        + "\n"
+        + figure("ext_networks_conditions.png", "The perturbed test conditions on six test digits.")
+    )
+    return out
+
+
+if __name__ == "__main__":
+    cli.run(main)

@@ -1,0 +1,39 @@
+"""The transformer extension end to end: trained on a small subset, maps drawn, each summing to one."""
+
+import pytest
+
+import glyphs
+from extensions import attention_maps
+from reportlib import Results
+
+
+@pytest.mark.slow
+def test_end_to_end_on_a_small_subset(tmp_path):
+    own = tmp_path / "own"
+    glyphs.write_glyph_set(own, glyphs.DIGITS, per_class=1, seed=5, style=glyphs.OWN_STYLE)
+    figs = tmp_path / "figures"
+    results = attention_maps.main(
+        [
+            "--train-subset",
+            "300",
+            "--test-subset",
+            "100",
+            "--own-digits",
+            str(own),
+            "--models-dir",
+            str(tmp_path / "models"),
+            "--figures-dir",
+            str(figs),
+            "--device",
+            "cpu",
+        ]
+    )
+    assert results["tokens"] == 16 and results["settings"]["patch"] == 7
+    assert (
+        all(abs(s - 1) < 1e-5 for s in results["map_sums"])
+        and len(results["map_sums"]) == 4 * attention_maps.SHOWN
+    )
+    assert (tmp_path / "models" / "transformer_cpu.pt").is_file()
+    for name in ("ext_attention_test_cpu.png", "ext_attention_own_cpu.png", attention_maps.RESULTS_FILE):
+        assert (figs / name).stat().st_size > 0
+    assert "attention rollout" in attention_maps.report_section(Results(figs)).lower()

@@ -1,0 +1,88 @@
+"""The networks comparison: the perturbed test conditions, the computed observations, and the
+whole script on a small subset."""
+
+import pytest
+import torch
+
+import glyphs
+from extensions import compare_networks as cmp
+from reportlib import Results
+
+
+def digit_bar() -> torch.Tensor:
+    img = torch.zeros(1, 28, 28, dtype=torch.uint8)
+    img[0, 6:22, 13:15] = 255  # a vertical stroke, 2 px wide
+    return img
+
+
+@pytest.mark.parametrize("condition", cmp.CONDITIONS)
+def test_each_condition_keeps_shape_and_range(condition):
+    x = cmp.perturb(digit_bar().repeat(4, 1, 1), condition)
+    assert x.shape == (4, 28, 28) and x.min() >= 0 and x.max() <= 1
+
+
+def test_conditions_do_what_they_say():
+    bar = digit_bar()
+    clean = cmp.perturb(bar, "test set")
+    assert clean.sum() == 32
+    assert cmp.perturb(bar, "thickened 1 px").sum() > clean.sum() > cmp.perturb(bar, "thinned 1 px").sum() > 0
+    shifted = cmp.perturb(bar, f"shifted {cmp.SHIFT} px")  # the first image moves right
+    assert torch.equal(shifted[0, :, 13 + cmp.SHIFT : 15 + cmp.SHIFT], clean[0, :, 13:15])
+    rotated = cmp.perturb(bar, "rotated +30")
+    assert rotated[0, :, 13:15].sum() < clean[0, :, 13:15].sum()
+
+
+def test_observations_are_computed_from_the_numbers():
+    def row(arch, clean, worse, macs):
+        return {
+            "arch": arch,
+            "multiply_adds": macs,
+            "accuracy": {c: (clean if c == "test set" else worse) for c in cmp.CONDITIONS},
+        }
+
+    rows = {
+        "learned CNN": row("cnn", 0.99, 0.9, 100),
+        "transformer (cpu)": row("transformer", 0.98, 0.7, 300),
+    }
+    found = cmp.observations(rows)
+    assert found[0].startswith(
+        "rotated -30: the learned CNN loses least (9.0 points), the transformer (cpu) most"
+    )
+    assert any("3.0x the learned CNN" in line for line in found)
+
+
+@pytest.mark.slow
+def test_end_to_end_on_a_small_subset(tmp_path):
+    own = tmp_path / "own"
+    glyphs.write_glyph_set(own, glyphs.DIGITS, per_class=1, seed=5, style=glyphs.OWN_STYLE)
+    figs = tmp_path / "figures"
+    results = cmp.main(
+        [
+            "--train-subset",
+            "300",
+            "--test-subset",
+            "100",
+            "--perturbed",
+            "50",
+            "--own-digits",
+            str(own),
+            "--models-dir",
+            str(tmp_path / "models"),
+            "--figures-dir",
+            str(figs),
+            "--device",
+            "cpu",
+        ]
+    )
+    assert list(results["networks"]) == [
+        "learned CNN",
+        "Gabor CNN",
+        "transformer (cpu)",
+    ]  # no course checkpoint
+    for r in results["networks"].values():
+        assert set(r["accuracy"]) == set(cmp.CONDITIONS) and r["seconds_per_epoch"] > 0
+    assert results["own_images"] == 10 and results["perturbed_images"] == 50
+    for name in ("ext_networks_compared.png", "ext_networks_conditions.png", cmp.RESULTS_FILE):
+        assert (figs / name).stat().st_size > 0
+    section = cmp.report_section(Results(figs))
+    assert "**Hypothesis**" in section and "**Observed**" in section

@@ -1,0 +1,47 @@
+"""The Gabor-layer extension: it learns with the bank fixed, and its script runs end to end."""
+
+import pytest
+import torch
+
+import datalib
+import netlib
+import trainlib
+from atomicio import read_json
+from extensions import gabor_layer
+from reportlib import Results
+
+
+@pytest.mark.slow
+def test_one_epoch_on_the_full_set_learns_with_the_bank_fixed():
+    mnist = datalib.load_mnist("data")
+    cfg = trainlib.TrainConfig(epochs=1, eval_train=False)
+    model, hist = trainlib.train_digit_network(mnist, cfg, progress=False, arch="gabor")
+    assert hist.test_acc[-1] >= 0.95  # a peer's bug gave 11% (chance)
+    assert torch.equal(model.conv1.weight, netlib.gabor_bank()[0])
+
+
+@pytest.mark.slow
+def test_end_to_end_on_a_small_subset(tmp_path):
+    figs = tmp_path / "figures"
+    results = gabor_layer.main(
+        [
+            "--train-subset",
+            "600",
+            "--test-subset",
+            "200",
+            "--models-dir",
+            str(tmp_path / "models"),
+            "--figures-dir",
+            str(figs),
+            "--device",
+            "cpu",
+        ]
+    )
+    gabor = results["networks"]["gabor"]
+    assert gabor["layer_unchanged"] is True
+    assert gabor["trainable"] == results["networks"]["cnn"]["trainable"] - 260
+    assert 0.5 < gabor["test_accuracy"] <= 1  # 600 images, 5 epochs: far above chance
+    for name in ("ext_gabor_bank.png", "ext_gabor_effect.png", gabor_layer.RESULTS_FILE):
+        assert (figs / name).stat().st_size > 0
+    assert read_json(figs / gabor_layer.RESULTS_FILE)["networks"]["gabor"]["layer_unchanged"] is True
+    assert "bit for bit" in gabor_layer.report_section(Results(figs))

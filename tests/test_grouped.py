@@ -1,0 +1,73 @@
+"""Grouped training: each member of a group is the network its solo training makes."""
+
+import pytest
+import torch
+
+import grouped
+import netlib
+import trainlib
+
+
+def tiny_data(n_train=96, n_test=32):
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(n_train + n_test, 1, 28, 28, generator=gen)
+    y = torch.randint(0, 10, (n_train + n_test,), generator=gen)
+    return x[:n_train], y[:n_train], x[n_train:], y[n_train:]
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_each_member_equals_its_solo_training(optimizer):
+    """Same initial weights, batch order, dropout masks and optimizer steps as trainlib.train of a
+    MnistNet seeded with the member's seed: the weights and accuracies agree."""
+    x, y, tx, ty = tiny_data()
+    dropouts, seeds = [0.0, 0.5, 0.9], [3, 4, 5]
+    group = grouped.GroupedNet(grouped.Arch(), dropouts, seeds)
+    hists = grouped.train_group(group, x, y, tx, ty, epochs=2, batch_size=32, optimizer=optimizer, lr=1e-3)
+    for i, (dropout, seed) in enumerate(zip(dropouts, seeds)):
+        netlib.seed_everything(seed)
+        solo = netlib.MnistNet(dropout=dropout)
+        cfg = trainlib.TrainConfig(
+            epochs=2,
+            batch_size=32,
+            optimizer=optimizer,
+            lr=1e-3,
+            schedule="constant",
+            seed=seed,
+            eval_train=False,
+        )
+        hist = trainlib.train(solo, x, y, tx, ty, cfg, progress=False)
+        member = group.member_state(i)
+        for name, weight in solo.state_dict().items():
+            assert torch.allclose(member[name], weight, atol=2e-5, rtol=1e-4), (dropout, name)
+        assert hists[i].test_acc == pytest.approx(hist.test_acc, abs=1 / len(tx))
+        assert hists[i].train_acc == pytest.approx(hist.train_acc, abs=1 / len(x))
+
+
+def test_members_differ_and_use_their_own_dropout():
+    x, y, tx, ty = tiny_data(64, 16)
+    group = grouped.GroupedNet(grouped.Arch(kernel=3, activation="tanh"), [0.0, 1.0], [1, 1])
+    grouped.train_group(group, x, y, tx, ty, epochs=1, batch_size=32)
+    kept, dropped = group.member_state(0), group.member_state(1)
+    # Dropout 1.0 zeroes conv2's output, so fc1 receives no gradient; dropout 0 trains it.
+    assert torch.equal(dropped["fc1.weight"], grouped.solo_layers(group.arch, 1)[2].weight)
+    assert not torch.equal(kept["fc1.weight"], dropped["fc1.weight"])
+
+
+def test_arch_counts():
+    course = grouped.Arch()
+    assert course.parameters() == netlib.count_parameters(netlib.MnistNet())
+    assert course.multiply_adds() == 24 * 24 * 10 * 25 + 8 * 8 * 20 * 250 + 320 * 50 + 50 * 10
+    wide = grouped.Arch(16, 32, 3, 128)
+    layers = grouped.solo_layers(wide, 0)
+    assert wide.parameters() == sum(p.numel() for layer in layers for p in layer.parameters())
+    assert wide.flat() == 32 * 5 * 5
+    assert grouped.Arch(kernel=11).problem() and grouped.Arch(activation="swish").problem()
+    assert grouped.Arch(kernel=3).problem() is None
+
+
+def test_course_arch_starts_from_mnistnet_weights():
+    torch.manual_seed(7)
+    net = netlib.MnistNet()
+    group = grouped.GroupedNet(grouped.Arch(), [0.5], [7])
+    for name, weight in net.state_dict().items():
+        assert torch.equal(group.member_state(0)[name], weight)
