@@ -77,4 +77,4 @@ benchmark: venv
 	$(PY) benchmarks/explorer_latency.py
 
 clean:
-	rm -rf figures/* models/* data/own_digits data/own_digit_sheets data/greek data/greek_own data/greek_all data/greek_own_all
+	rm -rf figures/* models/* data/own_digits data/own_digit_sheets data/greek data/greek_own data/greek_all data/greek_own_all data/greek_select data/greek_select_all
