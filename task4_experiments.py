@@ -333,6 +333,7 @@ def print_observations(name: str, result: dict) -> None:
 
 def main(argv: Sequence[str] | None = None, callbacks: Sequence[Callable] = ()) -> dict | None:
     args = parse_args(argv)
+    clock = time.perf_counter()
     grids = chosen_grids(
         args.grids,
         args.quick,
@@ -351,6 +352,7 @@ def main(argv: Sequence[str] | None = None, callbacks: Sequence[Callable] = ()) 
             return None  # another worker finishes the grid and writes the results
         results["grids"][name] = result
         print_observations(name, result)
+    results["timings_s"] = {"total": time.perf_counter() - clock}
     stem = RESULTS_FILE if args.dataset == "mnist" else RESULTS_FILE.replace("task4", f"task4_{args.dataset}")
     write_json(args.figures_dir / stem, results)
     print(f"wrote {args.figures_dir / stem}")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 from typing import Sequence
 
@@ -79,6 +80,7 @@ def print_table(result: dict) -> None:
 
 def main(argv: Sequence[str] | None = None) -> dict:
     args = parse_args(argv)
+    clock = time.perf_counter()
     model, _ = netlib.load_checkpoint(args.model)
     ref, other, select = load_sets(args.greek_dir, args.own_dir, args.select_dir, args.seed)
     print(f"reference {len(ref.labels)} images ({args.greek_dir}), other writers {len(other.labels)} "
@@ -89,7 +91,8 @@ def main(argv: Sequence[str] | None = None) -> dict:
     best = next(r for r in rows if (r["layer"], r["distance"]) == (chosen["layer"], chosen["distance"]))
     result = {"classes": sorted({label for label in ref.labels if label is not None}), "rows": rows,
               "selection_rows": selection_rows, "best": best, "greek_dir": str(args.greek_dir),
-              "own_dir": str(args.own_dir), "select_dir": str(args.select_dir), "model": str(args.model)}
+              "own_dir": str(args.own_dir), "select_dir": str(args.select_dir), "model": str(args.model),
+              "timings_s": {"total": time.perf_counter() - clock}}
     print_table(result)
     write_json(args.figures_dir / RESULTS_FILE, result)
     return result
