@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 import cli
+import netlib
 from extensions.explorer import server
 
 
@@ -209,3 +210,14 @@ def test_the_command_prints_its_address_and_serves(request):
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def test_the_page_compares_every_saved_digit_network(tmp_path):
+    from extensions.explorer import engine
+
+    netlib.save_checkpoint(netlib.MnistNet(), tmp_path / "mnist_net.pt")
+    assert list(engine.load_digit_networks(tmp_path / "mnist_net.pt")) == ["CNN"]
+    netlib.save_checkpoint(netlib.build_network("transformer"), tmp_path / "transformer_cpu.pt")
+    networks = engine.load_digit_networks(tmp_path / "mnist_net.pt")
+    assert list(networks) == ["CNN", "transformer (cpu)"]
+    assert isinstance(networks["transformer (cpu)"], netlib.PatchTransformer)

@@ -34,11 +34,16 @@ ATTRIBUTIONS = {"saliency": attributions.saliency, "integrated_gradients": attri
 def load_digit_networks(path: str | Path) -> dict[str, nn.Module]:
     """Every digit network the page compares, by display name; the first one also gives the maps.
 
-    The one place the explorer reads checkpoints: when netlib loads every kind of network
-    through one function, only this changes.
+    The CNN at `path` comes first (its conv blocks give the maps); the transformers that
+    `task1_train_mnist.py --arch transformer` saves beside it join when they are there.
     """
     model, _ = netlib.load_checkpoint(path)
-    return {"CNN": model}
+    networks = {"CNN": model}
+    for preset in ("cpu", "course"):
+        other = Path(path).parent / f"transformer_{preset}.pt"
+        if other.is_file():
+            networks[f"transformer ({preset})"], _ = netlib.load_checkpoint(other)
+    return networks
 
 
 @dataclass
