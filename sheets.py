@@ -197,11 +197,12 @@ def classify_sheets(model, source: Path | None, labels: str | None, data_dir: Pa
         if len(sheet.boxes):
             sheet.predicted = model(datalib.to_model_input(sheet.images).to(device)).argmax(1).tolist()
         result = score(sheet)
+        read = "".join(map(str, sheet.predicted))  # saved as shown, so the report prints what is stored
         out["sheets"].append({"file": str(path), "labels": sheet.labels, "found": len(sheet.boxes),
-                              "predicted": sheet.predicted, "boxes": [list(b) for b in sheet.boxes],
+                              "predicted": sheet.predicted, "read": read,
+                              "boxes": [list(b) for b in sheet.boxes],
                               "accuracy": list(result) if result else None})
         out["figures"].append(str(plot_sheet(sheet, figs / figure_name.format(k))))
-        read = "".join(map(str, sheet.predicted))
         print(f"  sheet {path.name}: {len(sheet.boxes)} digits found, read as {read or '(none)'}"
               + (f"; {result[0]}/{result[1]} right" if result else ""))
     scored = [s["accuracy"] for s in out["sheets"] if s["accuracy"]]
@@ -233,7 +234,7 @@ def report_part(r: dict | None) -> str:
         out += ("The built-in sheets, like the built-in own digits above, are **generated** (glyphs.py, "
                 "glyph_pages.py: varied digit shapes, one set of forms per writer), not real handwriting; "
                 "the table above gives each writer's number.\n\n")
-    rows = [[Path(s["file"]).name, s["found"], "".join(map(str, s["predicted"])),
+    rows = [[Path(s["file"]).name, s["found"], s["read"],
              fraction(*s["accuracy"]) if s["accuracy"] else "no labels"] for s in r["sheets"]]
     out += table(["sheet", "digits found", "read as", "right"], rows) + "\n"
     if r.get("all_own_digits"):

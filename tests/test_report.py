@@ -16,6 +16,7 @@ from extensions import (
     attributions,
     compare_networks,
     course_transfer,
+    embedding_layers,
     embedding_widths,
     gabor_layer,
     more_letters,
@@ -46,6 +47,8 @@ def run_small_pipeline(root):
                            "--widths", "50", "--figures-dir", str(figs)])
     more_letters.main(["--model", model, "--greek-dir", str(greek), "--own-dir", str(own),
                        "--figures-dir", str(figs)])
+    embedding_layers.main(["--model", model, "--greek-dir", str(greek), "--own-dir", str(own),
+                           "--select-dir", str(root / "select"), "--figures-dir", str(figs)])
     task4_experiments.main(["--batch-sizes", "64,128", "--dropouts", "0,0.5", "--max-epochs", "2",
                             "--workers", "1", "--grids", "report", "--train-subset", "600",
                             "--test-subset", "200", "--figures-dir", str(figs)])
