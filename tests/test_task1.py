@@ -161,6 +161,7 @@ def run_script(*args):
                           capture_output=True, text=True)
 
 
+@pytest.mark.slow  # runs the script in a new interpreter
 def test_missing_model_says_to_train_first(tmp_path, own_folder):
     run = run_script("--no-train", "--model", tmp_path / "none.pt", "--figures-dir", tmp_path,
                      "--own-digits", own_folder)
@@ -168,6 +169,7 @@ def test_missing_model_says_to_train_first(tmp_path, own_folder):
     assert "none.pt" in run.stderr and "task1_train_mnist.py" in run.stderr
 
 
+@pytest.mark.slow  # runs the script in a new interpreter
 def test_an_unwritable_figures_folder_is_one_line_naming_it(tmp_path):
     """As root a read-only folder can still be written, so the folder's parent is a regular file."""
     (tmp_path / "file").write_text("a file, not a folder")

@@ -147,6 +147,7 @@ def test_a_digit_outside_the_set_is_a_clear_error(mnist):
         task2.parse_args(["--compare-with", "valid:3"])
 
 
+@pytest.mark.slow  # runs the script in a new interpreter
 def test_missing_model_says_to_run_task1_first(tmp_path):
     run = subprocess.run([sys.executable, "task2_examine.py", "--model", str(tmp_path / "none.pt"),
                           "--figures-dir", str(tmp_path)], capture_output=True, text=True)
@@ -154,6 +155,7 @@ def test_missing_model_says_to_run_task1_first(tmp_path):
     assert "none.pt" in run.stderr and "task1_train_mnist.py" in run.stderr
 
 
+@pytest.mark.slow  # runs the script in a new interpreter
 def test_an_unwritable_figures_folder_is_one_line_naming_it(tmp_path, model_path):
     """As root a read-only folder can still be written, so the folder's parent is a regular file."""
     (tmp_path / "file").write_text("a file, not a folder")
