@@ -77,9 +77,15 @@ def load_mnist(root: str | Path = "data", download: bool = True) -> Mnist:
     how = HOW_TO_GET_MNIST.format(files=", ".join(RAW_FILES.values()), raw=raw)
     if not download:
         raise MissingData(how)
-    from torchvision.datasets import MNIST  # imported only here: it costs seconds
+    return download_with_torchvision("MNIST", root, how)
+
+
+def download_with_torchvision(name: str, root: str | Path, how: str) -> Mnist:
+    """Online users' last resort: torchvision's `name` data set downloaded under `root`."""
+    import torchvision.datasets  # imported only here: it costs seconds
+    dataset = getattr(torchvision.datasets, name)
     try:
-        train, test = (MNIST(str(root), train=t, download=True) for t in (True, False))
+        train, test = (dataset(str(root), train=t, download=True) for t in (True, False))
     except Exception as err:  # offline download failures surface as many exception types
         raise MissingData(f"{how} (torchvision said: {err})") from err
     return Mnist(train.data, train.targets, test.data, test.targets, "torchvision download")
@@ -176,13 +182,8 @@ def load_fashion_mnist(root: str | Path = "data", download: bool = True,
         return Mnist(**read_raw_mnist(raw), source=f"raw files in {raw}")
     how = HOW_TO_GET_FASHION.format(system=system_dir, files=", ".join(RAW_FILES.values()), raw=raw)
     if not download:
-        raise FileNotFoundError(how)
-    from torchvision.datasets import FashionMNIST  # imported only here: it costs seconds
-    try:
-        train, test = (FashionMNIST(str(root), train=t, download=True) for t in (True, False))
-    except Exception as err:  # offline download failures surface as many exception types
-        raise FileNotFoundError(f"{how} (torchvision said: {err})") from err
-    return Mnist(train.data, train.targets, test.data, test.targets, "torchvision download")
+        raise MissingData(how)
+    return download_with_torchvision("FashionMNIST", root, how)
 
 
 # ---------------------------------------------------------------------------------------------
