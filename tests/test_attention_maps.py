@@ -2,15 +2,13 @@
 
 import pytest
 
-import glyphs
 from extensions import attention_maps
 from reportlib import Results
 
 
 @pytest.mark.slow
-def test_end_to_end_on_a_small_subset(tmp_path):
-    own = tmp_path / "own"
-    glyphs.write_glyph_set(own, glyphs.DIGITS, per_class=1, seed=5, style=glyphs.OWN_STYLE)
+def test_end_to_end_on_a_small_subset(tmp_path, own_digits):
+    own = own_digits
     figs = tmp_path / "figures"
     results = attention_maps.main(
         [

@@ -4,7 +4,6 @@ whole script on a small subset."""
 import pytest
 import torch
 
-import glyphs
 from extensions import compare_networks as cmp
 from reportlib import Results
 
@@ -52,9 +51,8 @@ def test_observations_are_computed_from_the_numbers():
 
 
 @pytest.mark.slow
-def test_end_to_end_on_a_small_subset(tmp_path):
-    own = tmp_path / "own"
-    glyphs.write_glyph_set(own, glyphs.DIGITS, per_class=1, seed=5, style=glyphs.OWN_STYLE)
+def test_end_to_end_on_a_small_subset(tmp_path, own_digits):
+    own = own_digits
     figs = tmp_path / "figures"
     results = cmp.main(
         [

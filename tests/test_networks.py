@@ -184,10 +184,8 @@ def test_task1_training_config_takes_the_preset_and_explicit_flags_win():
 
 
 @pytest.mark.slow
-def test_task1_trains_saves_and_reads_back_a_transformer(tmp_path):
-    import glyphs
-    own = tmp_path / "own"
-    glyphs.write_glyph_set(own, glyphs.DIGITS, per_class=1, seed=5, style=glyphs.OWN_STYLE)
+def test_task1_trains_saves_and_reads_back_a_transformer(tmp_path, own_digits):
+    own = own_digits
     results = task1.main(["--arch", "transformer", "--train-subset", "300", "--test-subset", "100",
                           "--epochs", "1", "--models-dir", str(tmp_path / "models"), "--own-digits", str(own),
                           "--figures-dir", str(tmp_path / "figures"), "--no-progress"])
