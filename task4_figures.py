@@ -145,10 +145,12 @@ def pareto_figure(summary: analysis.Summary, path: Path) -> Path:
             label="variant (mean, 95% CI)",
         )
         ax.plot([xs[i] for i in front], [acc[i] for i in front], "-o", color="tab:red", label="Pareto front")
-        for i in front[-4:]:  # the best few of the front, named
-            ax.annotate(
-                found["labels"][i], (xs[i], acc[i]), fontsize=8, xytext=(4, -12), textcoords="offset points"
-            )
+        named = []
+        for i in reversed(front[-4:]):  # the best few of the front, named; none on top of another
+            if all(abs(acc[i] - acc[j]) >= 1.0 for j in named):
+                named.append(i)
+                ax.annotate(found["labels"][i], (xs[i], acc[i]), fontsize=8, xytext=(4, -12),
+                            textcoords="offset points")
         if log:
             ax.set_xscale("log")
         # Variants that collapsed towards chance would squeeze the rest into a line: show the top 15 points.
