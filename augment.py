@@ -1,11 +1,14 @@
 """Handwriting-like augmentation of whole training batches, on tensors, seeded and repeatable.
 
 Each image of a batch gets its own small rotation, scale, shear and shift, a smooth elastic
-bend (random displacements smoothed with torchvision's v2 Gaussian blur), and sometimes a
-thicker or thinner pen (grey dilation or erosion). All of it is one `grid_sample` and one
-pooling per batch, so a 5-epoch training costs well under 1.5 times as much (see
-benchmarks/augmentation.py). The random numbers come from the augmenter's own generator, so
-the batch order and the weights' initialisation are the same with and without it.
+bend, and sometimes a thicker or thinner pen (grey dilation or erosion). The whole batch is
+warped by one `grid_sample`: the affine part of its sampling grid is three multiply-adds per
+pixel, and the bend is coarse white noise taken through one fixed smoothing-and-upsampling
+matrix on each axis (two small matrix products), since a full-size Gaussian blur and
+`affine_grid`'s batched matrix product cost as much as the network's own training step on a CPU.
+A 5-epoch training costs at most 1.5 times as much (benchmarks/augmentation.py). The random
+numbers come from the augmenter's own generator, so the batch order and the weights'
+initialisation are the same with and without it.
 """
 from __future__ import annotations
 
@@ -14,7 +17,6 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from torchvision.transforms.v2 import functional as TF
 
 AUGMENTATIONS = ("none", "handwriting")
 
@@ -32,12 +34,25 @@ class Ranges:
     pen: float = 0.3              # share of images drawn thicker, and again thinner
 
 
+def smoothing_matrix(side: int, sigma: float) -> torch.Tensor:
+    """(side, coarse) matrix that takes noise on a grid `sigma` px apart to a field over `side`
+    pixels: a Gaussian blur of one grid step on the coarse grid, then linear interpolation."""
+    step = max(1, round(sigma))
+    coarse = -(-side // step)
+    taps = torch.arange(coarse, dtype=torch.float32)
+    blur = torch.exp(-((taps[:, None] - taps[None, :]) ** 2) / 2)  # sigma of one coarse step
+    blur = blur / blur.sum(1, keepdim=True)
+    upsample = F.interpolate(torch.eye(coarse)[None], size=side, mode="linear", align_corners=False)[0].T
+    return upsample @ blur
+
+
 class Augmenter:
     """Call it on a normalised (B, 1, 28, 28) batch; returns a changed copy."""
 
     def __init__(self, seed: int, ranges: Ranges = Ranges()):
         self.ranges = ranges
         self.generator = torch.Generator().manual_seed(seed)
+        self._smoothing: dict[int, torch.Tensor] = {}
 
     def _uniform(self, n: int, half_width: float) -> torch.Tensor:
         return (torch.rand(n, generator=self.generator) * 2 - 1) * half_width
@@ -53,17 +68,21 @@ class Augmenter:
         # output -> input coordinates in [-1, 1]: rotate and scale, shear, then shift
         theta = torch.stack([torch.stack([cos, -sin + shear * cos, -shift[:, 0] * 2 / w], 1),
                              torch.stack([sin, cos + shear * sin, -shift[:, 1] * 2 / h], 1)], 1)
-        grid = F.affine_grid(theta.to(x.dtype), (b, 1, h, w), align_corners=False)
-        bend = torch.randn(b, 2, h, w, generator=self.generator)
-        size = 2 * math.ceil(2 * r.elastic_sigma) + 1
-        bend = TF.gaussian_blur(bend, [size, size], [r.elastic_sigma, r.elastic_sigma])
-        spread = bend.flatten(1).std(1).clamp(min=1e-6)
-        to_grid = torch.tensor([2 / w, 2 / h])[None, :, None, None]  # px -> [-1, 1] units
-        bend = bend * (r.elastic * on / spread)[:, None, None, None] * to_grid
-        grid = (grid + bend.permute(0, 2, 3, 1).to(x.dtype)).to(x.device)
+        bend = self._bend(b, h, w) * (r.elastic * on)[:, None, None, None]
+        grid = (affine_grid(theta, h, w) + bend).to(x.dtype).to(x.device)
         background = x.amin(dim=(1, 2, 3), keepdim=True)  # MNIST's black, after normalisation
         out = F.grid_sample(x - background, grid, align_corners=False, padding_mode="zeros") + background
         return self._pen(out, on)
+
+    def _bend(self, b: int, h: int, w: int) -> torch.Tensor:
+        """Smooth random displacements (b, h, w, 2) in grid units, each image's of 1 px rms."""
+        rows, cols = (self._smoothing.setdefault(side, smoothing_matrix(side, self.ranges.elastic_sigma))
+                      for side in (h, w))
+        noise = torch.randn(b * 2, rows.shape[1], cols.shape[1], generator=self.generator)
+        field = (rows @ (noise @ cols.T)).view(b, 2, h, w)  # (b, x|y, h, w) in px
+        rms = torch.linalg.vector_norm(field.flatten(1), dim=1) / math.sqrt(2 * h * w)
+        to_grid = torch.tensor([2 / w, 2 / h])  # px -> [-1, 1] units
+        return field.permute(0, 2, 3, 1) / rms.clamp(min=1e-6)[:, None, None, None] * to_grid
 
     def _pen(self, x: torch.Tensor, on: torch.Tensor) -> torch.Tensor:
         """Thicker (2x2 grey dilation) or thinner (2x2 grey erosion) strokes for some images."""
@@ -72,9 +91,19 @@ class Augmenter:
         thicker = ((pick < self.ranges.pen) & (on > 0)).to(x.device)[:, None, None, None]
         thinner = ((pick > 1 - self.ranges.pen) & (on > 0)).to(x.device)[:, None, None, None]
         padded = F.pad(x, (0, 1, 0, 1), mode="replicate")
-        dilated = F.max_pool2d(padded, 2, stride=1)
-        eroded = -F.max_pool2d(-padded, 2, stride=1)
+        corners = (padded[..., :-1, :-1], padded[..., 1:, :-1], padded[..., :-1, 1:], padded[..., 1:, 1:])
+        dilated = torch.maximum(torch.maximum(corners[0], corners[1]), torch.maximum(corners[2], corners[3]))
+        eroded = torch.minimum(torch.minimum(corners[0], corners[1]), torch.minimum(corners[2], corners[3]))
         return torch.where(thicker, dilated, torch.where(thinner, eroded, x))
+
+
+def affine_grid(theta: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """F.affine_grid(theta, (b, 1, h, w), align_corners=False), as broadcast multiply-adds:
+    the library's batched 3x2 matrix product is slower than the network on a CPU."""
+    xs = (torch.arange(w, dtype=theta.dtype) * 2 + 1) / w - 1
+    ys = ((torch.arange(h, dtype=theta.dtype) * 2 + 1) / h - 1)[:, None]
+    t = theta[:, :, :, None, None]  # (b, 2, 3, 1, 1)
+    return (t[:, :, 0] * xs + t[:, :, 1] * ys + t[:, :, 2]).permute(0, 2, 3, 1)
 
 
 def make_augmenter(name: str, seed: int) -> Augmenter | None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+import augment
 import cli
 import datalib
 import glyph_pages
@@ -55,6 +56,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help=f"{defaults.optimizer} (default), the tutorial's sgd, or adamw (the transformer "
                         "presets)")
     p.add_argument("--weight-decay", type=float, default=None, help="AdamW's weight decay (presets: 1e-4)")
+    p.add_argument("--augment", choices=augment.AUGMENTATIONS, default=None,
+                   help=f"training augmentation: {defaults.augment} (default: each batch rotated, scaled, "
+                        "sheared, shifted, bent and re-penned; augment.py) or none (the assignment's recipe)")
     p.add_argument("--lr", type=float, default=None,
                    help="learning rate (peak rate for one-cycle); default "
                         + ", ".join(f"{v} for {k}" for k, v in trainlib.DEFAULT_LR.items()))
@@ -334,7 +338,7 @@ def main(argv=None) -> dict:
     if not args.no_train:
         writable_folder(model_path.parent)
         cfg = train_config(preset, args.optimizer, args.lr, args.schedule, weight_decay=args.weight_decay,
-                           **{name: getattr(args, name) for name in CONFIG_FLAGS})
+                           augment=args.augment, **{name: getattr(args, name) for name in CONFIG_FLAGS})
         add(results, show_data(mnist, figs))
         add(results, describe_network(args.seed, device, figs, args.arch, network))
         add(results, train_and_save(mnist, cfg, device, model_path, figs, not args.no_progress,
@@ -391,7 +395,8 @@ def training_section(r: dict) -> str:
             for e, loss, acc, test_loss, test_acc, s in columns]
     return (f"\n### d) Training\n\n{cfg['optimizer']} (learning rate {cfg['lr']}, {cfg['schedule']} "
             "schedule), "
-            f"batch {cfg['batch_size']}, {cfg['epochs']} epochs, on {r['device']}; training took "
+            f"batch {cfg['batch_size']}, {cfg['epochs']} epochs, {augmentation_text(cfg)}, on {r['device']}; "
+            "training took "
             f"{r['timings_s']['training']:.1f} s.\n\n"
             + table(["epoch", "train loss", "train accuracy", "test loss", "test accuracy", "time"], rows)
             + "\n" + figure(r["figures"]["d_loss"],
@@ -399,6 +404,14 @@ def training_section(r: dict) -> str:
             + "\n" + figure(r["figures"]["d_accuracy"], "Training and test accuracy after each epoch.")
             + "\n### e) Saved\n\nThe model was saved with its metadata and whole training config; final test "
             f"accuracy {pct(r['model_meta']['test_accuracy'])}.\n")
+
+
+def augmentation_text(cfg: dict) -> str:
+    """What the report says of a training config's augmentation (configs from before it: none)."""
+    if cfg.get("augment", "none") == "none":
+        return "no augmentation (the assignment's recipe)"
+    return (f"augmentation `{cfg['augment']}` (each batch rotated, scaled, sheared, shifted, bent and "
+            "re-penned; `--augment none` is the assignment's recipe)")
 
 
 def first_ten_section(r: dict) -> str:

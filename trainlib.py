@@ -44,7 +44,9 @@ class TrainConfig:
     log_interval: int = 10    # batches per point of the training-loss curve
     eval_train: bool = True   # evaluate the whole training set after each epoch (else: running)
     weight_decay: float = 0.0  # AdamW's decoupled weight decay (the transformer presets)
-    augment: str = "none"     # augment.AUGMENTATIONS: "handwriting" bends, shifts and re-pens each batch
+    # augment.AUGMENTATIONS: "handwriting" bends, shifts and re-pens each batch (benchmarks/augmentation.py:
+    # as accurate on MNIST, far more robust to changed digits); "none" is the assignment's recipe
+    augment: str = "handwriting"
 
     @classmethod
     def for_optimizer(cls, optimizer: str, lr: float | None = None, schedule: str | None = None,
@@ -75,7 +77,8 @@ class History:
 
 def config_from_meta(meta: dict) -> TrainConfig:
     """The training config a checkpoint was made with (its `train_config`), defaults for the rest."""
-    saved = meta.get("train_config", {})
+    # A saved config without `augment` predates it: that network was trained without augmentation.
+    saved = {"augment": "none", **meta["train_config"]} if "train_config" in meta else {}
     known = {f for f in TrainConfig.__dataclass_fields__}
     return TrainConfig(**{k: v for k, v in saved.items() if k in known})
 

@@ -31,7 +31,7 @@ def one_at_a_time(x, y, tx, ty, batch_size: int, seed: int) -> float:
     for dropout in DROPOUTS:
         netlib.seed_everything(seed)
         cfg = trainlib.TrainConfig(epochs=1, batch_size=batch_size, lr=1e-3, schedule="constant", seed=seed,
-                                   eval_train=False)
+                                   eval_train=False, augment="none")
         trainlib.train(netlib.MnistNet(dropout=dropout), x, y, tx, ty, cfg, progress=False)
     return time.perf_counter() - start
 

@@ -42,7 +42,7 @@ def matmul_gflops(n: int = 2048, repeats: int = 10) -> float:
 def in_memory_speed(mnist: datalib.Mnist, n: int, batch_size: int) -> float:
     netlib.seed_everything(0)
     model = netlib.MnistNet()
-    cfg = trainlib.TrainConfig(epochs=1, batch_size=batch_size, schedule="constant", lr=1e-3,
+    cfg = trainlib.TrainConfig(epochs=1, batch_size=batch_size, schedule="constant", lr=1e-3, augment="none",
                                eval_train=False)
     x, y = datalib.to_model_input(mnist.train_images[:n]), mnist.train_labels[:n]
     hist = trainlib.train(model, x, y, x[:1], y[:1], cfg, progress=False)

@@ -57,8 +57,11 @@ def test_training_with_augmentation_is_repeatable_and_recorded():
     a, hist = trainlib.train_digit_network(mnist, cfg, progress=False)
     b, _ = trainlib.train_digit_network(mnist, cfg, progress=False)
     assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
-    plain_cfg = trainlib.TrainConfig(epochs=1, eval_train=False)
+    plain_cfg = trainlib.TrainConfig(epochs=1, eval_train=False, augment="none")
     plain, _ = trainlib.train_digit_network(mnist, plain_cfg, progress=False)
     assert not torch.equal(a.fc2.weight, plain.fc2.weight)
     assert trainlib.config_from_meta({"train_config": {"augment": "handwriting"}}).augment == "handwriting"
+    # a checkpoint from before augmentation existed was trained without it
+    assert trainlib.config_from_meta({"train_config": {"epochs": 5}}).augment == "none"
+    assert trainlib.config_from_meta({}).augment == trainlib.TrainConfig().augment == "handwriting"
     assert isinstance(a, netlib.MnistNet) and len(hist.test_acc) == 1

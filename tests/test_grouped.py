@@ -34,6 +34,7 @@ def test_each_member_equals_its_solo_training(optimizer):
             schedule="constant",
             seed=seed,
             eval_train=False,
+            augment="none",
         )
         hist = trainlib.train(solo, x, y, tx, ty, cfg, progress=False)
         member = group.member_state(i)

@@ -1,0 +1,63 @@
+"""Write every built-in generated data set that is missing (the stand-ins for people's own writing).
+
+    python builtin_data.py [--data-dir data] [--seed 42]
+
+Each task and extension generates the sets it reads when they are missing; this writes them all
+at once, with the same seeds, so that `make figures` can run its steps two at a time without
+two of them writing the same folder. A folder that exists is left as it is. data/README.md says
+what each set holds.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import cli
+import glyph_pages
+import greeksets
+import netlib
+import sheets
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data-dir", type=Path, default=Path("data"), help="where the sets go")
+    p.add_argument("--seed", type=int, default=netlib.DEFAULT_SEED, help="the scripts' default seed")
+    return p.parse_args(argv)
+
+
+def digit_sets(data_dir: Path, seed: int) -> list[str]:
+    """Task 1's own digits (photos and 28x28 crops) and its photographed sheets."""
+    made = []
+    writers = {data_dir / "own_digits": glyph_pages.write_own_digits,
+               data_dir / sheets.BUILT_IN: glyph_pages.write_digit_sheets}
+    for folder, write in writers.items():
+        if not folder.exists():
+            write(folder, seed)
+            made.append(str(folder))
+    return made
+
+
+def letter_sets(seed: int) -> list[str]:
+    """Task 3's reference, other-writers and selection sets (four letters), and the 24-letter sets.
+
+    greeksets' default folders are relative to the working directory, as the scripts read them."""
+    made = [folder for all_letters in (False, True)
+            for folder in greeksets.letter_folders(None, None, all_letters, seed)[2]]
+    select = greeksets.DEFAULT_SELECT
+    if not select.exists():
+        greeksets.generate_letter_set(select, False, True, seed + greeksets.SELECT_SEED_OFFSET)
+        made.append(str(select))
+    return made
+
+
+def main(argv=None) -> list[str]:
+    args = parse_args(argv)
+    made = digit_sets(args.data_dir, args.seed) + letter_sets(args.seed)
+    print(f"generated {len(made)} built-in set(s): {', '.join(made)}" if made
+          else "every built-in set is already there")
+    return made
+
+
+if __name__ == "__main__":
+    cli.run(main)
