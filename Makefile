@@ -44,7 +44,7 @@ fig-attributions: fig-task1
 	$(FIG) extensions/attributions.py
 fig-attention: fig-data
 	$(FIG) extensions/attention_maps.py
-fig-gabor:
+fig-gabor: fig-task1
 	$(FIG) extensions/gabor_layer.py
 fig-course: fig-task1
 	$(FIG) extensions/course_transfer.py

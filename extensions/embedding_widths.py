@@ -80,7 +80,7 @@ def width_checkpoint(width: int, main_path: Path, main_hidden: int) -> Path:
 def made_like(meta: dict, width: int, cfg: trainlib.TrainConfig, train_images: int | None) -> bool:
     """Whether a saved network has this width and was trained with this config on as many images
     (when the main network's checkpoint says how many)."""
-    return (meta.get("hidden"), meta.get("train_config")) == (width, asdict(cfg)) and \
+    return meta.get("hidden") == width and trainlib.same_recipe(trainlib.config_from_meta(meta), cfg) and \
         train_images in (None, meta.get("train_images"))
 
 
@@ -95,6 +95,7 @@ def width_model(width: int, path: Path, cfg: trainlib.TrainConfig, train_images:
               f"images, config {meta.get('train_config')}): retraining")
     mnist = datalib.load_mnist(data_dir).subset(n_train=train_images)
     print(f"  training a width-{width} digit network like the main one ({cfg}) -> {path}")
+    cfg = trainlib.without_train_pass(cfg)  # the same weights; only the main network's curves are shown
     model, hist = trainlib.train_digit_network(mnist, cfg, hidden=width, device=device, progress=progress)
     trainlib.save_digit_network(model, path, cfg, hist, len(mnist.train_images))
     return model.cpu().eval(), (f"trained in {sum(hist.epoch_seconds):.0f} s, test accuracy "

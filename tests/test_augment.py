@@ -65,3 +65,13 @@ def test_training_with_augmentation_is_repeatable_and_recorded():
     assert trainlib.config_from_meta({"train_config": {"epochs": 5}}).augment == "none"
     assert trainlib.config_from_meta({}).augment == trainlib.TrainConfig().augment == "handwriting"
     assert isinstance(a, netlib.MnistNet) and len(hist.test_acc) == 1
+
+
+def test_the_training_set_pass_changes_no_weight():
+    mnist = datalib.load_mnist("data").subset(128, 32)
+    cfg = trainlib.TrainConfig(epochs=1, batch_size=32)
+    lean = trainlib.without_train_pass(cfg)
+    a, _ = trainlib.train_digit_network(mnist, cfg, progress=False)
+    b, _ = trainlib.train_digit_network(mnist, lean, progress=False)
+    assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
+    assert trainlib.same_recipe(cfg, lean) and not trainlib.same_recipe(cfg, trainlib.TrainConfig(epochs=2))
