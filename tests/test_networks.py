@@ -37,7 +37,7 @@ def test_parameter_counts_and_tokens():
     assert netlib.count_parameters(course) == 104_842  # the peer's count: CLS token, classifier 48->128->10
     cpu = transformer("cpu")
     assert cpu.tokens == 16  # 7x7 patches side by side: 4 x 4
-    width, mlp, tokens = 64, 128, 16 + 1
+    width, mlp, tokens = 48, 96, 16 + 1
     block = (3 * width * width + 3 * width) + (width * width + width) + 2 * 2 * width \
         + (width * mlp + mlp) + (mlp * width + width)
     head = (width * 128 + 128) + (128 * 10 + 10)
