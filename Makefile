@@ -8,48 +8,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: figures test report sweep benchmark venv graphviz chromium demo task4-packages clean
 
-# Every figure and table of the report on the built-in defaults, offline, then figures/REPORT.md.
-# The steps run two at a time, each on one thread (their order below is the critical path first);
-# `make -j1 figures-steps` runs them one after another.
+# Every figure and table of the report on the built-in defaults, offline, then figures/REPORT.md:
+# make_figures.py runs the steps two at a time, each on one thread (STEPS there lists them).
 figures: venv graphviz
-	$(MAKE) --no-print-directory -j2 --output-sync=target figures-steps
-
-FIG := OMP_NUM_THREADS=1 $(PY)
-FIGURE_STEPS := fig-task4 fig-data fig-task1 fig-attention fig-gabor fig-task3 fig-widths fig-task2 \
-	fig-more fig-layers fig-attributions fig-course fig-pretrained fig-compare
-.PHONY: figures-steps $(FIGURE_STEPS)
-
-figures-steps: $(FIGURE_STEPS)
-	$(PY) report.py --command "make figures"
-
-fig-data:
-	$(FIG) builtin_data.py
-fig-task1: fig-data
-	$(FIG) task1_train_mnist.py --no-progress
-fig-task2: fig-task1
-	$(FIG) task2_examine.py
-fig-task3: fig-task1
-	$(FIG) task3_greek_embedding.py
-fig-widths: fig-task1
-	$(FIG) extensions/embedding_widths.py --no-progress
-fig-more: fig-task1
-	$(FIG) extensions/more_letters.py
-fig-task4:
-	$(FIG) task4_experiments.py --quick --workers 1 --threads 1
-fig-pretrained: fig-data
-	$(FIG) extensions/pretrained_layers.py
-fig-layers: fig-task1
-	$(FIG) extensions/embedding_layers.py
-fig-attributions: fig-task1
-	$(FIG) extensions/attributions.py
-fig-attention: fig-data
-	$(FIG) extensions/attention_maps.py
-fig-gabor: fig-task1
-	$(FIG) extensions/gabor_layer.py
-fig-course: fig-task1
-	$(FIG) extensions/course_transfer.py
-fig-compare: fig-task1 fig-attention fig-gabor
-	$(FIG) extensions/compare_networks.py
+	$(PY) make_figures.py
 
 # The explorer page at http://127.0.0.1:8000 (flags: make demo DEMO_FLAGS="--port 8080").
 demo: venv
