@@ -88,28 +88,15 @@ def solo_layers(arch: Arch, seed: int) -> list[nn.Module]:
     ]
 
 
-def input_streams(seeds: Sequence[int]) -> list[int]:
-    """The seeds whose batch orders a group's input carries, one image channel each.
-
-    Members of one seed draw the same batches, so when each seed's members sit side by side and
-    every seed has as many, the input holds one channel per seed and the first convolution reads
-    each channel for all of that seed's members (a third fewer convolution costs than one channel
-    per member); otherwise one channel per member."""
-    distinct = list(dict.fromkeys(seeds))
-    per = len(seeds) // len(distinct)
-    return distinct if list(seeds) == [s for s in distinct for _ in range(per)] else list(seeds)
-
-
 class GroupedNet(nn.Module):
-    """N networks of one architecture as one module; input (B, S, 28, 28) with one channel per
-    input stream (`input_streams`), output (N, B, 10)."""
+    """N networks of one architecture as one module; input (B, N, 28, 28), output (N, B, 10)."""
 
     def __init__(self, arch: Arch, dropouts: Sequence[float], seeds: Sequence[int]):
         super().__init__()
         if len(dropouts) != len(seeds) or not seeds:
             raise ValueError(f"need one dropout per seed, got {len(dropouts)} and {len(seeds)}")
         self.arch, self.dropouts, self.seeds = arch, [float(d) for d in dropouts], [int(s) for s in seeds]
-        self.n, self.streams = len(seeds), input_streams(self.seeds)
+        self.n = len(seeds)
         # Each member's dropout stream starts where a solo run's global generator stands right
         # after building its network: the same masks, drawn in the same order.
         members, self.generators = [], []
@@ -147,7 +134,7 @@ class GroupedNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         act, batch = ACTIVATIONS[self.arch.activation], x.shape[0]
         x = x.contiguous(memory_format=torch.channels_last)  # ~2x faster grouped convs on CPU
-        x = act(F.max_pool2d(F.conv2d(x, self.conv1_w, self.conv1_b, groups=len(self.streams)), 2))
+        x = act(F.max_pool2d(F.conv2d(x, self.conv1_w, self.conv1_b, groups=self.n), 2))
         x = F.conv2d(x, self.conv2_w, self.conv2_b, groups=self.n)
         x = act(F.max_pool2d(self.feature_dropout(x), 2))
         x = x.reshape(batch, self.n, -1).transpose(0, 1)  # (N, B, flat)
@@ -189,7 +176,7 @@ def evaluate_group(
     model.eval()
     correct = torch.zeros(model.n, dtype=torch.long)
     for i in range(0, len(x), batch_size):
-        out = model(x[i : i + batch_size].expand(-1, len(model.streams), -1, -1))
+        out = model(x[i : i + batch_size].expand(-1, model.n, -1, -1))
         correct += (out.argmax(2) == y[i : i + batch_size]).sum(1)
     model.train(was_training)
     return (correct.double() / len(x)).tolist()
@@ -223,21 +210,19 @@ def train_group(
     """
     n, steps = model.n, -(-len(train_x) // batch_size)
     opt = make_optimizer(model.parameters(), optimizer, lr, momentum)
-    shuffles = [torch.Generator().manual_seed(s) for s in model.streams]
-    per_stream = n // len(model.streams)
+    shuffles = [torch.Generator().manual_seed(s) for s in model.seeds]
     hists = [MemberHistory(d, s, [], [], []) for d, s in zip(model.dropouts, model.seeds)]
     images = train_x[:, 0]
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
         model.train()
-        orders = torch.stack([torch.randperm(len(train_x), generator=g) for g in shuffles])  # (S, len)
+        orders = torch.stack([torch.randperm(len(train_x), generator=g) for g in shuffles])  # (N, len)
         correct = torch.zeros(n, dtype=torch.long)
         for step in range(steps):
-            idx = orders[:, step * batch_size : (step + 1) * batch_size]  # (S, B)
-            x = images[idx].transpose(0, 1)  # (B, S, 28, 28)
-            y = train_y[idx].repeat_interleave(per_stream, dim=0)  # (N, B)
+            idx = orders[:, step * batch_size : (step + 1) * batch_size]  # (N, B)
+            x, y = images[idx].transpose(0, 1), train_y[idx]  # (B, N, 28, 28), (N, B)
             out = model(x)
-            loss = F.nll_loss(out.reshape(-1, CLASSES), y.reshape(-1), reduction="sum") / y.shape[1]
+            loss = F.nll_loss(out.reshape(-1, CLASSES), y.reshape(-1), reduction="sum") / idx.shape[1]
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

@@ -141,7 +141,7 @@ def train_point(point: dict, trial: optuna.Trial, grid: dict, data: Data, traini
     Up to batch GROUP_UP_TO_BATCH the members train as one grouped network; above it the
     grouped convolutions are slower than separate ones here (benchmarks/grouped_training.py),
     so each member trains alone (a group of one); the numbers are the same either way."""
-    members = [(d, s) for s in grid["seed"] for d in grid["dropout"]]  # a seed's side by side: grouped.py
+    members = [(d, s) for d in grid["dropout"] for s in grid["seed"]]
     size = len(members) if point["batch_size"] <= GROUP_UP_TO_BATCH else 1
     done: list[grouped.MemberHistory] = []
 
