@@ -59,6 +59,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--grids", default="report,broad", help="grids to run, of: " + ", ".join(task4_grids.GRIDS)
     )
     p.add_argument(
+        "--grid-file", type=Path,
+        help="a JSON grid of your own instead of --grids, e.g. " + task4_grids.GRID_FILE_EXAMPLE,
+    )
+    p.add_argument(
         "--quick", action="store_true", help="small grids on a subset (`make figures`); flags still win"
     )
     p.add_argument("--dataset", choices=sorted(DATASETS), default="mnist", help="data set (default mnist)")
@@ -277,7 +281,7 @@ def grid_results(name: str, grid: dict, rows: list[dict], out: Path, prefix: str
         "observations": found,
         "figures": [str(f) for f in figures],
         "csv": str(write_rows_csv(rows, out / f"{prefix}_{name}_variants.csv")),
-        "pareto": analysis.pareto(summary) if name == "broad" else None,
+        "pareto": analysis.pareto(summary) if name != "report" else None,
         "best": max(rows, key=lambda r: r["test_acc"]),
     }
 
@@ -339,6 +343,7 @@ def main(argv: Sequence[str] | None = None, callbacks: Sequence[Callable] = ()) 
         args.quick,
         {flag: getattr(args, flag) for flag in LIST_FLAGS},
         {k: getattr(args, k) for k in ("max_epochs", "train_subset", "test_subset")},
+        args.grid_file,
     )
     results = {
         "dataset": args.dataset,

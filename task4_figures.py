@@ -168,7 +168,8 @@ def pareto_figure(summary: analysis.Summary, path: Path) -> Path:
 
 
 def dimensions_figure(summary: analysis.Summary, path: Path) -> Path:
-    dims = [d for d in ("filters1", "filters2", "kernel", "hidden", "dropout") if len(summary.grid[d]) > 1]
+    dims = [d for d in ("batch_size", "filters1", "filters2", "kernel", "hidden", "activation", "dropout")
+            if len(summary.grid[d]) > 1]
     fig, axes = plt.subplots(1, len(dims), figsize=(3.2 * len(dims), 4), sharey=True, squeeze=False)
     for ax, dim in zip(axes[0], dims):
         values = summary.grid[dim]

@@ -3,7 +3,10 @@ study is touched (a bad value is one line naming its flag, with an example)."""
 
 from __future__ import annotations
 
+import json
 import math
+import re
+from pathlib import Path
 
 import cli
 import grouped
@@ -88,10 +91,17 @@ def parse_list(flag: str, text: str) -> list:
         raise cli.UserError(
             f"{name} {text!r}: not a comma-separated list of {kind.__name__}s, e.g. {name} {example}"
         )
+    return checked_values(dim, values, name, f"{name} {example}")
+
+
+def checked_values(dim: str, values: list, name: str, example: str) -> list:
+    """The values of one dimension, sorted and unique, or a UserError naming `name` and `example`."""
+    kind = DIM_KINDS[dim]
     if not values:
-        raise cli.UserError(f"{name} is empty; give values, e.g. {name} {example}")
+        raise cli.UserError(f"{name} is empty; give values, e.g. {example}")
+
     def allowed(v) -> bool:
-        if kind is float and not math.isfinite(v):
+        if isinstance(v, float) and not math.isfinite(v):
             return False
         if dim == "dropout":
             return 0 <= v <= 1
@@ -99,12 +109,50 @@ def parse_list(flag: str, text: str) -> list:
             return v in grouped.ACTIVATIONS
         return v >= (0 if dim == "seed" else 1)
 
-    bad = [v for v in values if not allowed(v)]
+    bad = [v for v in values if not isinstance(v, kind) or isinstance(v, bool) or not allowed(v)]
     if bad:
         raise cli.UserError(
-            f"{name}: {', '.join(map(str, bad))} not allowed ({describe(dim)}), e.g. {name} {example}"
+            f"{name}: {', '.join(map(repr, bad))} not allowed ({describe(dim)}), e.g. {example}"
         )
     return sorted(set(values), key=lambda v: (str(type(v)), v))
+
+
+DIM_KINDS = {dim: kind for dim, kind, _ in LIST_FLAGS.values()}
+DIM_KINDS["dropout"] = (int, float)  # a grid file may write 0 for 0.0
+SCALARS = ("max_epochs", "train_subset", "test_subset")
+GRID_FILE_EXAMPLE = ('{"name": "mine", "batch_size": [32, 64], "hidden": [32, 64], "dropout": [0, 0.5], '
+                     '"max_epochs": 3}')
+
+
+def read_grid_file(path: Path) -> tuple[str, dict]:
+    """A grid from a small JSON file: a name, any dimensions (the others are the course network's),
+    and optionally max_epochs, train_subset and test_subset; every value checked as the flags are."""
+    try:
+        spec = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise cli.UserError(f"--grid-file {path}: not a readable JSON file ({err}); e.g. {GRID_FILE_EXAMPLE}")
+    if not isinstance(spec, dict):
+        raise cli.UserError(f"--grid-file {path}: a JSON object is needed, e.g. {GRID_FILE_EXAMPLE}")
+    name = spec.pop("name", None)
+    if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,30}", name) or name in GRIDS:
+        raise cli.UserError(f"--grid-file {path}: \"name\" must be a short lower-case name (letters, digits, "
+                            f"- and _) other than {', '.join(GRIDS)}, e.g. {GRID_FILE_EXAMPLE}")
+    unknown = sorted(set(spec) - set(DIMS) - set(SCALARS))
+    if unknown:
+        raise cli.UserError(f"--grid-file {path}: unknown key(s) {', '.join(unknown)}; use name, "
+                            f"{', '.join(DIMS)}, {', '.join(SCALARS)}")
+    grid = {**COURSE, "max_epochs": 5, "train_subset": None, "test_subset": None}
+    for key, value in spec.items():
+        where = f"--grid-file {path}: {key!r}"
+        if key in SCALARS:
+            least = 1 if key == "max_epochs" else 0
+            if not isinstance(value, int) or isinstance(value, bool) or value < least:
+                raise cli.UserError(f"{where} must be a whole number of at least {least} (subsets: 0 = all)")
+            grid[key] = value or None
+        else:
+            values = value if isinstance(value, list) else [value]
+            grid[key] = checked_values(key, values, where, GRID_FILE_EXAMPLE)
+    return name, grid
 
 
 def describe(dim: str) -> str:
@@ -116,18 +164,21 @@ def describe(dim: str) -> str:
 
 
 def chosen_grids(
-    names_text: str, quick: bool, lists: dict[str, str | None], scalars: dict[str, int | None]
+    names_text: str, quick: bool, lists: dict[str, str | None], scalars: dict[str, int | None],
+    grid_file: Path | None = None,
 ) -> dict[str, dict]:
-    """Each chosen grid with the flags applied: every value is checked before anything is written."""
+    """Each chosen grid (or the grid file's alone) with the flags applied: every value is checked
+    before anything is written."""
     names = [n.strip() for n in names_text.split(",") if n.strip()]
     unknown = [n for n in names if n not in GRIDS]
     if unknown or not names:
         raise cli.UserError(
             f"--grids {names_text!r}: unknown grid(s) {unknown}; choose from {', '.join(GRIDS)}"
         )
+    chosen = dict([read_grid_file(grid_file)]) if grid_file is not None else {
+        name: {**GRIDS[name], **(QUICK[name] if quick else {})} for name in names}
     grids = {}
-    for name in names:
-        grid = {**GRIDS[name], **(QUICK[name] if quick else {})}
+    for name, grid in chosen.items():
         for flag, (dim, _, _) in LIST_FLAGS.items():
             if lists[flag] is not None:
                 grid[dim] = parse_list(flag, lists[flag])

@@ -320,3 +320,39 @@ def test_two_workers_popping_the_same_trial_is_harmless(tmp_path):
     assert sweeplib.run_worker(study, points, train_while_another_finishes, wait=False, log=said.append)
     assert "another worker finished" in said[0]
     assert [t.state for t in study.trials] == [TrialState.COMPLETE]
+
+
+def grid_file_args(tmp_path, spec) -> list[str]:
+    path = tmp_path / "grid.json"
+    path.write_text(json.dumps(spec) if not isinstance(spec, str) else spec)
+    return ["--grid-file", str(path), "--workers", "1", "--threads", "1",
+            "--figures-dir", str(tmp_path / "out")]
+
+
+@pytest.mark.slow
+def test_a_grid_file_is_its_own_grid_with_every_varying_dimension_observed(tmp_path):
+    spec = {"name": "act", "activation": ["relu", "tanh"], "hidden": [16, 32], "dropout": 0.5,
+            "seed": [1, 2], "max_epochs": 1, "train_subset": 128, "test_subset": 64}
+    results = task4.main(grid_file_args(tmp_path, spec))
+    grid = results["grids"]["act"]
+    assert list(results["grids"]) == ["act"] and grid["variants"] == 4 and grid["trainings"] == 8
+    assert grid["grid"]["batch_size"] == [64] and grid["grid"]["filters1"] == [10]  # the course's
+    assert set(grid["observations"]) == {"activation", "hidden"}
+    assert grid["pareto"] and all((tmp_path / "out").joinpath(p).exists() for p in grid["figures"])
+    assert "Grid `act`" in task4_report.report_section(Results(tmp_path / "out"))
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("{not json", "not a readable JSON file"),
+    ([1, 2], "a JSON object is needed"),
+    ({"hidden": [32]}, '"name" must be'),
+    ({"name": "report"}, '"name" must be'),
+    ({"name": "x", "widths": [3]}, "unknown key"),
+    ({"name": "x", "dropout": [0.5, float("nan")]}, "'dropout'"),
+    ({"name": "x", "hidden": ["64"]}, "'hidden'"),
+    ({"name": "x", "max_epochs": 0}, "max_epochs"),
+])
+def test_a_bad_grid_file_is_one_line_and_writes_nothing(tmp_path, spec, message):
+    with pytest.raises(cli.UserError, match=message):
+        task4.main(grid_file_args(tmp_path, spec))
+    assert not (tmp_path / "out").exists()
