@@ -23,7 +23,6 @@ if __package__ in (None, ""):  # run as a script: the shared modules live one fo
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
-import torchvision.transforms.functional as TF  # noqa: E402
 
 import cli  # noqa: E402
 import datalib  # noqa: E402
@@ -86,6 +85,7 @@ def parse_args(argv=None):
 
 def perturb(images: torch.Tensor, condition: str) -> torch.Tensor:
     """uint8 test digits (N, 28, 28) -> float [0, 1] (N, 28, 28) under one of CONDITIONS."""
+    import torchvision.transforms.functional as TF  # here: importing torchvision takes seconds
     x = images.float().unsqueeze(1) / 255.0
     if condition.startswith("rotated"):
         x = TF.rotate(x, float(condition.split()[1]), interpolation=TF.InterpolationMode.BILINEAR)
