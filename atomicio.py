@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -24,6 +25,27 @@ def atomic_path(path: str | Path):
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+@contextlib.contextmanager
+def atomic_folder(path: str | Path):
+    """Yield a temporary folder beside `path`; rename it to `path` if the block succeeds.
+
+    A run interrupted while writing a whole data set leaves no half set behind for later runs to
+    take as complete. `path` must not exist yet."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        yield tmp
+        os.rename(tmp, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def moved(paths: list[Path], old: Path, new: Path) -> list[Path]:
+    """`paths` under `old`, as they are named once `old` is renamed to `new`."""
+    return [Path(new) / p.relative_to(old) for p in paths]
 
 
 def write_text(path: str | Path, text: str) -> Path:

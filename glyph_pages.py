@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 import glyphs
-from atomicio import atomic_path
+from atomicio import atomic_folder, atomic_path, moved
 
 CROP_KINDS = ("faint", "blurred", "small")
 SHEET_KINDS = ("plain", "ruled", "shadow")
@@ -110,16 +110,16 @@ def write_digit_sheets(folder: str | Path, seed: int, style: glyphs.Style = glyp
     """One sheet of the ten digits, shuffled, per kind (plain, ruled, shadow), each by its own
     writer: folder/sheet_<k>_<digits>.png."""
     written = []
-    for k, kind in enumerate(SHEET_KINDS, start=1):
-        rng = np.random.default_rng([seed, 200, k])
-        writer = _writer(style, seed, salt=200 + k)
-        writer = dataclasses.replace(writer, gradient=(0.0, 0.1), rotation=4.0)
-        digits = "".join(rng.permutation(list(glyphs.DIGITS)))
-        path = Path(folder) / f"sheet_{k}_{digits}.png"
-        with atomic_path(path) as tmp:
-            render_sheet(digits, writer, kind, rng).save(tmp, format="PNG")
-        written.append(path)
-    return written
+    with atomic_folder(folder) as out:  # an interrupted run leaves no half set behind
+        for k, kind in enumerate(SHEET_KINDS, start=1):
+            rng = np.random.default_rng([seed, 200, k])
+            writer = _writer(style, seed, salt=200 + k)
+            writer = dataclasses.replace(writer, gradient=(0.0, 0.1), rotation=4.0)
+            digits = "".join(rng.permutation(list(glyphs.DIGITS)))
+            path = out / f"sheet_{k}_{digits}.png"
+            render_sheet(digits, writer, kind, rng).save(path, format="PNG")
+            written.append(path)
+    return moved(written, out, folder)
 
 
 OWN_DIGIT_WRITERS, OWN_DIGITS_PER_CLASS, CROPS_PER_CLASS = 3, 3, 3
@@ -128,8 +128,9 @@ OWN_DIGIT_WRITERS, OWN_DIGITS_PER_CLASS, CROPS_PER_CLASS = 3, 3, 3
 def write_own_digits(folder: str | Path, seed: int) -> list[Path]:
     """The built-in own-digit set: three writers' photos (writer_<k>/), and a fourth writer's
     hand-made 28x28 crops (writer_3_28x28/: faint, blurred, small), all in the own forms."""
-    folder = Path(folder)
-    paths = glyphs.write_glyph_set(folder, glyphs.DIGITS, per_class=OWN_DIGITS_PER_CLASS, seed=seed,
-                                   style=glyphs.OWN_STYLE, writers=OWN_DIGIT_WRITERS)
-    crops = folder / f"writer_{OWN_DIGIT_WRITERS}_28x28"
-    return paths + write_crops_28(crops, glyphs.DIGITS, CROPS_PER_CLASS, seed)
+    with atomic_folder(folder) as out:  # an interrupted run leaves no half set behind
+        paths = glyphs.write_glyph_set(out, glyphs.DIGITS, per_class=OWN_DIGITS_PER_CLASS, seed=seed,
+                                       style=glyphs.OWN_STYLE, writers=OWN_DIGIT_WRITERS)
+        crops = out / f"writer_{OWN_DIGIT_WRITERS}_28x28"
+        paths += write_crops_28(crops, glyphs.DIGITS, CROPS_PER_CLASS, seed)
+    return moved(paths, out, folder)

@@ -17,6 +17,7 @@ import cli
 import datalib
 import glyphs
 import preprocess
+from atomicio import atomic_folder, moved
 
 DEFAULT_GREEK, DEFAULT_OWN = Path("data/greek"), Path("data/greek_own")
 DEFAULT_GREEK_ALL, DEFAULT_OWN_ALL = Path("data/greek_all"), Path("data/greek_own_all")
@@ -46,12 +47,14 @@ def needs_all_letters(letters: Sequence[str] | None) -> bool:
 def generate_letter_set(folder: Path, all_letters: bool, own: bool, seed: int) -> list[Path]:
     """Write the built-in reference set (course-style scans) or own set (3 writers' phone photos)."""
     letters = glyphs.GREEK_LETTERS if all_letters else glyphs.REFERENCE_LETTERS
-    if own:  # other hands than the reference set's: a different seed, phone-photo style
-        paths = glyphs.write_glyph_set(folder, letters, per_class=OWN_PER_LETTER[all_letters], seed=seed + 1,
-                                       style=glyphs.OWN_STYLE, writers=OWN_WRITERS)
-    else:
-        paths = glyphs.write_glyph_set(folder, letters, per_class=REFERENCE_PER_LETTER, seed=seed,
-                                       style=glyphs.COURSE_STYLE)
+    with atomic_folder(folder) as tmp:  # an interrupted run leaves no half set behind
+        if own:  # other hands than the reference set's: a different seed, phone-photo style
+            paths = glyphs.write_glyph_set(tmp, letters, per_class=OWN_PER_LETTER[all_letters], seed=seed + 1,
+                                           style=glyphs.OWN_STYLE, writers=OWN_WRITERS)
+        else:
+            paths = glyphs.write_glyph_set(tmp, letters, per_class=REFERENCE_PER_LETTER, seed=seed,
+                                           style=glyphs.COURSE_STYLE)
+    paths = moved(paths, tmp, folder)
     print(f"{folder} was missing: generated {len(paths)} {'own-style' if own else 'course-style'} images "
           f"of {len(letters)} letters there (glyphs.py, seed {seed + own})")
     return paths

@@ -165,3 +165,23 @@ def test_hand_made_crops_are_28x28_and_look_like_their_kind(tmp_path):
             paper = np.median(a)
             rows, cols = np.nonzero(a > paper + (a.max() - paper) / 2)
             assert max(np.ptp(rows), np.ptp(cols)) < 18
+
+
+def test_an_interrupted_set_leaves_no_half_folder(tmp_path, monkeypatch):
+    """A generated set appears whole or not at all: later runs take an existing folder as complete."""
+    import glyph_pages
+
+    def fail_at_the_crops(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(glyph_pages, "write_crops_28", fail_at_the_crops)
+    with pytest.raises(KeyboardInterrupt):
+        glyph_pages.write_own_digits(tmp_path / "own", seed=1)
+    assert list(tmp_path.iterdir()) == []  # neither the folder nor its temporary sibling
+
+
+def test_a_written_set_names_its_files_where_they_are(tmp_path):
+    import greeksets
+
+    paths = greeksets.generate_letter_set(tmp_path / "greek", all_letters=False, own=False, seed=2)
+    assert paths and all(p.is_file() and p.parent.parent == tmp_path / "greek" for p in paths)

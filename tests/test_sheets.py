@@ -80,7 +80,7 @@ def test_score_counts_missing_and_extra_digits_as_wrong():
 
 @pytest.mark.slow
 def test_generated_sheets_are_found_whole(tmp_path):
-    paths = glyph_pages.write_digit_sheets(tmp_path, seed=3)
+    paths = glyph_pages.write_digit_sheets(tmp_path / "sheets", seed=3)
     assert [p.name.split("_")[1] for p in paths] == ["1", "2", "3"]
     for path in paths:
         sheet = sheets.read_sheet(path)
