@@ -2,6 +2,9 @@
 # Each first builds .venv from requirements.txt (once; later runs reuse it) and installs
 # Graphviz's `dot` with the system package manager when it is missing and that is possible.
 PYTHON ?= python3
+# Python's own default: cache compiled modules. With PYTHONDONTWRITEBYTECODE set (as on some CI
+# machines) every process recompiles the torch modules it imports: 14 s to start instead of 7 here.
+unexport PYTHONDONTWRITEBYTECODE
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
