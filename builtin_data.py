@@ -44,11 +44,8 @@ def letter_sets(seed: int) -> list[str]:
     greeksets' default folders are relative to the working directory, as the scripts read them."""
     made = [folder for all_letters in (False, True)
             for folder in greeksets.letter_folders(None, None, all_letters, seed)[2]]
-    select = greeksets.DEFAULT_SELECT
-    if not select.exists():
-        greeksets.generate_letter_set(select, False, True, seed + greeksets.SELECT_SEED_OFFSET)
-        made.append(str(select))
-    return made
+    select, generated = greeksets.builtin_selection(False, seed)
+    return made + [str(select)] * generated
 
 
 def main(argv=None) -> list[str]:

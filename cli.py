@@ -21,12 +21,19 @@ def describe_os_error(err: OSError) -> str:
     return f"cannot use {path}: {err.strerror or err}"
 
 
+def error_line(err: Exception) -> str | None:
+    """The one line a user's mistake (or an OSError naming a path) is shown as; None for a bug."""
+    if isinstance(err, UserError):
+        return f"error: {err}"
+    if isinstance(err, OSError):  # read-only or full output folder, missing input file, ...
+        return f"error: {describe_os_error(err)}"
+    return None
+
+
 def run(main: Callable[[], object]) -> None:
     try:
         main()
-    except UserError as err:
-        sys.exit(f"error: {err}")
-    except OSError as err:  # read-only or full output folder, missing input file, ...
-        sys.exit(f"error: {describe_os_error(err)}")
+    except (UserError, OSError) as err:
+        sys.exit(error_line(err))
     except KeyboardInterrupt:
         sys.exit("interrupted: finished outputs are kept; rerun to continue")

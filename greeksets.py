@@ -138,6 +138,15 @@ def load_own(folder: Path, transform: str, classes, quiet: bool = False) -> data
     return images
 
 
+def builtin_selection(all_letters: bool, seed: int) -> tuple[Path, bool]:
+    """The built-in selection writers' folder, and whether it was generated now (its own seed)."""
+    folder = DEFAULT_SELECT_ALL if all_letters else DEFAULT_SELECT
+    made = not folder.exists()
+    if made:
+        generate_letter_set(folder, all_letters, True, seed + SELECT_SEED_OFFSET)
+    return folder, made
+
+
 def load_selection(select_dir: Path | None, all_letters: bool, transform: str, classes,
                    seed: int) -> tuple[Path, datalib.ImageSet]:
     """Yet other writers' letters, only to choose an embedding layer and distance (never scored):
@@ -145,9 +154,7 @@ def load_selection(select_dir: Path | None, all_letters: bool, transform: str, c
     if select_dir is not None and not select_dir.is_dir():
         raise cli.UserError(f"--select-dir {select_dir} is not a folder: give a folder of letter images "
                             "(alpha/x.png, ...), or leave out --select-dir to use the built-in set")
-    folder = select_dir if select_dir is not None else DEFAULT_SELECT_ALL if all_letters else DEFAULT_SELECT
-    if select_dir is None and not folder.exists():
-        generate_letter_set(folder, all_letters, True, seed + SELECT_SEED_OFFSET)
+    folder = select_dir if select_dir is not None else builtin_selection(all_letters, seed)[0]
     return folder, load_own(folder, transform, classes, quiet=True)
 
 

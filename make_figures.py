@@ -67,15 +67,12 @@ def run_step(module: str, argv: list[str]) -> tuple[bool, str, float]:
         try:
             importlib.import_module(module).main(argv)
             ok = True
-        except cli.UserError as err:
-            print(f"error: {err}")
+        except Exception as err:  # a user's mistake is one line; a bug shows where it happened
             ok = False
-        except OSError as err:
-            print(f"error: {cli.describe_os_error(err)}")
-            ok = False
-        except Exception:  # a bug: show where, and stop the run
-            traceback.print_exc()
-            ok = False
+            if (line := cli.error_line(err)) is not None:
+                print(line)
+            else:
+                traceback.print_exc()
     return ok, out.getvalue(), time.perf_counter() - start
 
 
