@@ -115,14 +115,14 @@ class GroupedNet(nn.Module):
         self.fc2_w = nn.Parameter(torch.stack([m[3].weight.detach().t() for m in members]).contiguous())
         self.fc2_b = nn.Parameter(torch.stack([m[3].bias.detach() for m in members]).unsqueeze(1))
 
-    def feature_dropout(self, x: torch.Tensor) -> torch.Tensor:
+    def feature_dropout(self, x: torch.Tensor, dropouts: list[float], generators: list) -> torch.Tensor:
         """Dropout2d per member, with its own rate and generator, as torch's kernel draws it:
         one Bernoulli(1-p) per (image, channel), scaled by 1/(1-p); p=0 and p=1 draw nothing."""
         if not self.training:
             return x
         batch, f2 = x.shape[0], self.arch.filters2
         masks = []
-        for p, gen in zip(self.dropouts, self.generators):
+        for p, gen in zip(dropouts, generators):
             if p == 0.0:
                 masks.append(torch.ones(batch, f2, 1, 1))
             elif p == 1.0:
@@ -132,14 +132,44 @@ class GroupedNet(nn.Module):
         return x * torch.cat(masks, dim=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        act, batch = ACTIVATIONS[self.arch.activation], x.shape[0]
-        x = x.contiguous(memory_format=torch.channels_last)  # ~2x faster grouped convs on CPU
-        x = act(F.max_pool2d(F.conv2d(x, self.conv1_w, self.conv1_b, groups=self.n), 2))
-        x = F.conv2d(x, self.conv2_w, self.conv2_b, groups=self.n)
-        x = act(F.max_pool2d(self.feature_dropout(x), 2))
-        x = x.reshape(batch, self.n, -1).transpose(0, 1)  # (N, B, flat)
-        x = act(torch.baddbmm(self.fc1_b, x, self.fc1_w))
+        act = ACTIVATIONS[self.arch.activation]
+        x = act(torch.baddbmm(self.fc1_b, self.features(x), self.fc1_w))
         return F.log_softmax(torch.baddbmm(self.fc2_b, x, self.fc2_w), dim=2)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The conv blocks' output, (N, B, flat). In training, a member with dropout 1.0 gets zeros
+        without running its convolutions: its dropout zeroes every map and every activation maps 0
+        to 0, so its solo training computes the same zeros and gives its convolutions no gradient
+        (their weights never move under Adam or SGD, as here where they get none)."""
+        live = [i for i, p in enumerate(self.dropouts) if p < 1.0 or not self.training]
+        if len(live) == self.n:
+            return self.conv_blocks(x, self.conv1_w, self.conv1_b, self.conv2_w, self.conv2_b, self.dropouts,
+                                    self.generators)
+        if not live:
+            return x.new_zeros(self.n, x.shape[0], self.arch.flat())
+        # The grids list dropout 1.0 last, so the live members are a slice (views, ~3% faster
+        # at batch 16-32 than gathering them); any other order gathers them by index.
+        f1, f2 = self.arch.filters1, self.arch.filters2
+        rows = slice(0, len(live)) if live[-1] == len(live) - 1 else torch.tensor(live)
+
+        def members(weight: torch.Tensor, per: int) -> torch.Tensor:
+            return weight.unflatten(0, (self.n, per))[rows].flatten(0, 1)
+
+        part = self.conv_blocks(
+            x[:, rows], members(self.conv1_w, f1), members(self.conv1_b, f1), members(self.conv2_w, f2),
+            members(self.conv2_b, f2), [self.dropouts[i] for i in live], [self.generators[i] for i in live],
+        )
+        if isinstance(rows, slice):
+            return torch.cat([part, part.new_zeros(self.n - len(live), *part.shape[1:])])
+        return part.new_zeros(self.n, *part.shape[1:]).index_copy(0, rows, part)
+
+    def conv_blocks(self, x, conv1_w, conv1_b, conv2_w, conv2_b, dropouts, generators) -> torch.Tensor:
+        act, (batch, n) = ACTIVATIONS[self.arch.activation], x.shape[:2]
+        x = x.contiguous(memory_format=torch.channels_last)  # ~2x faster grouped convs on CPU
+        x = act(F.max_pool2d(F.conv2d(x, conv1_w, conv1_b, groups=n), 2))
+        x = F.conv2d(x, conv2_w, conv2_b, groups=n)
+        x = act(F.max_pool2d(self.feature_dropout(x, dropouts, generators), 2))
+        return x.reshape(batch, n, -1).transpose(0, 1)
 
     def member_state(self, i: int) -> dict[str, torch.Tensor]:
         """Member i's weights under netlib.MnistNet's state-dict names."""
@@ -169,9 +199,10 @@ class MemberHistory:
 
 @torch.inference_mode()
 def evaluate_group(
-    model: GroupedNet, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000
+    model: GroupedNet, x: torch.Tensor, y: torch.Tensor, batch_size: int = 250
 ) -> list[float]:
-    """Test accuracy (0..1) of every member, in eval mode (no dropout)."""
+    """Test accuracy (0..1) of every member, in eval mode (no dropout). Batches of 250 keep six
+    members' activations in cache: 10,000 images in 1.9 s instead of 3.3 s at 1,000."""
     was_training = model.training
     model.eval()
     correct = torch.zeros(model.n, dtype=torch.long)
@@ -184,9 +215,9 @@ def evaluate_group(
 
 def make_optimizer(params, optimizer: str, lr: float, momentum: float) -> torch.optim.Optimizer:
     if optimizer == "adam":
-        return torch.optim.Adam(params, lr=lr)
+        return torch.optim.Adam(params, lr=lr, fused=True)
     if optimizer == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=momentum)
+        return torch.optim.SGD(params, lr=lr, momentum=momentum, fused=True)
     raise ValueError(f"optimizer must be adam or sgd, got {optimizer!r}")
 
 
@@ -212,7 +243,7 @@ def train_group(
     opt = make_optimizer(model.parameters(), optimizer, lr, momentum)
     shuffles = [torch.Generator().manual_seed(s) for s in model.seeds]
     hists = [MemberHistory(d, s, [], [], []) for d, s in zip(model.dropouts, model.seeds)]
-    images = train_x[:, 0]
+    images, one_order = train_x[:, 0], len(set(model.seeds)) == 1  # one seed: one batch order to gather
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
         model.train()
@@ -220,7 +251,8 @@ def train_group(
         correct = torch.zeros(n, dtype=torch.long)
         for step in range(steps):
             idx = orders[:, step * batch_size : (step + 1) * batch_size]  # (N, B)
-            x, y = images[idx].transpose(0, 1), train_y[idx]  # (B, N, 28, 28), (N, B)
+            x = images[idx[0]][:, None].expand(-1, n, -1, -1) if one_order else images[idx].transpose(0, 1)
+            y = train_y[idx]  # x: (B, N, 28, 28), y: (N, B)
             out = model(x)
             loss = F.nll_loss(out.reshape(-1, CLASSES), y.reshape(-1), reduction="sum") / idx.shape[1]
             opt.zero_grad(set_to_none=True)

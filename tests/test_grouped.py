@@ -18,6 +18,9 @@ def tiny_data(n_train=96, n_test=32):
 LAYOUTS = {  # members of different seeds, and members sharing seeds (and so their batches)
     "seeds differ": ([0.0, 0.5, 0.9], [3, 4, 5]),
     "seeds shared": ([0.0, 0.5, 0.0, 0.9], [3, 3, 4, 4]),
+    "dropout 1.0 skips its convolutions": ([1.0, 0.5, 1.0], [3, 4, 4]),
+    "dropout 1.0 last, as the grids order it": ([0.0, 0.5, 1.0], [3, 4, 4]),
+    "every member drops everything": ([1.0, 1.0], [3, 4]),
 }
 
 
