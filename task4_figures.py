@@ -106,7 +106,8 @@ def time_vs_batch(summary: analysis.Summary, path: Path) -> Path:
     batches = summary.grid["batch_size"]
     seconds = [[summary.info[c]["epoch_seconds"] for c in summary.configs if c[0] == b] for b in batches]
     mean = np.array([np.mean(s) for s in seconds])
-    spread = np.array([[m - min(s), max(s) - m] for m, s in zip(mean, seconds)]).T
+    # clipped: the mean of equal times (one group's networks) can round a hair above their minimum
+    spread = np.clip(np.array([[m - min(s), max(s) - m] for m, s in zip(mean, seconds)]).T, 0, None)
     fig, ax = plt.subplots(figsize=(7, 4.5))
     ax.errorbar(batches, mean, yerr=spread, marker="o", capsize=4)
     ax.set_xscale("log", base=2)
