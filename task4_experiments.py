@@ -4,8 +4,9 @@ Two grids, each a set of named dimensions. `report`: batch size x dropout x epoc
 experiment. `broad`: filters in each conv layer x kernel size x hidden units x dropout x epochs,
 every variant with three seeds. The test set is scored after every epoch, so one training gives
 every epoch count. Variants that differ only in dropout and seed train together as one grouped
-network (grouped.py); each (architecture, batch size) is one point of an Optuna study (sweeplib.py)
-that resumes after an interruption and that several processes or machines can share.
+network (grouped.py), in groups sized for this CPU's caches (task4_grids.trainings); each group is
+one trial of an Optuna study (sweeplib.py) that resumes after an interruption and that several
+processes or machines can share.
 
     python task4_experiments.py                  # both full grids (`make sweep`)
     python task4_experiments.py --quick          # small versions on a training subset (`make figures`)
@@ -37,10 +38,9 @@ import task4_analysis as analysis
 import task4_figures
 import task4_grids
 from atomicio import write_json, write_text
-from task4_grids import DIMS, LIST_FLAGS, arch_of, chosen_grids, group_points
+from task4_grids import DIMS, LIST_FLAGS, arch_of, chosen_grids, part_members, point_of, trainings
 from task4_report import COMMAND, RESULTS_FILE, report_section  # noqa: F401  (report.py reads them here)
 
-GROUP_UP_TO_BATCH = 64  # larger batches train their variants one at a time (see train_point)
 DATASETS = {"mnist": datalib.load_mnist, "fashion-mnist": datalib.load_fashion_mnist}
 
 
@@ -139,28 +139,23 @@ def load_data(data_dir: Path, dataset: str, train_subset: int | None, test_subse
     )
 
 
-def train_point(point: dict, trial: optuna.Trial, grid: dict, data: Data, training: Training) -> float:
-    """Train every (dropout, seed) member of one (batch, architecture) point; store each epoch.
-
-    Up to batch GROUP_UP_TO_BATCH the members train as one grouped network; above it the
-    grouped convolutions are slower than separate ones here (benchmarks/grouped_training.py),
-    so each member trains alone (a group of one); the numbers are the same either way."""
-    members = [(d, s) for d in grid["dropout"] for s in grid["seed"]]
-    size = len(members) if point["batch_size"] <= GROUP_UP_TO_BATCH else 1
-    done: list[grouped.MemberHistory] = []
+def train_part(unit: dict, trial: optuna.Trial, grid: dict, data: Data, training: Training) -> float:
+    """Train one part of a (batch, architecture) point's (dropout, seed) members as one grouped
+    network (task4_grids.trainings); store every epoch of every member in the trial."""
+    members = part_members(grid, unit)
+    model = grouped.GroupedNet(arch_of(unit), [d for d, _ in members], [s for _, s in members])
 
     def record(epoch: int, hists: list[grouped.MemberHistory]) -> None:
-        trial.set_user_attr("members", [asdict(h) for h in done + hists])
+        trial.set_user_attr("members", [asdict(h) for h in hists])
 
     start = time.perf_counter()
-    for first in range(0, len(members), size):
-        chunk = members[first:first + size]
-        model = grouped.GroupedNet(arch_of(point), [d for d, _ in chunk], [s for _, s in chunk])
-        done += grouped.train_group(model, data.train_x, data.train_y, data.test_x, data.test_y,
-                                    grid["max_epochs"], point["batch_size"], training.optimizer, training.lr,
-                                    training.momentum, record)
-    best = max(h.test_acc[-1] for h in done)
-    print(f"  {sweeplib.this_worker()}: {analysis.label_point(point)}: {len(members)} variants in "
+    hists = grouped.train_group(
+        model, data.train_x, data.train_y, data.test_x, data.test_y, grid["max_epochs"], unit["batch_size"],
+        training.optimizer, training.lr, training.momentum, record,
+    )
+    best = max(h.test_acc[-1] for h in hists)
+    print(f"  {sweeplib.this_worker()}: {analysis.label_point(unit)}, dropout/seed "
+          f"{', '.join(f'{d}/{s}' for d, s in members)}: {len(members)} networks in "
           f"{time.perf_counter() - start:.1f} s, best test {best:.2%}", flush=True)
     return best
 
@@ -184,13 +179,13 @@ class Job:
 def run_worker(job: Job, threads: int, callbacks: Sequence[Callable] = ()) -> bool:
     torch.set_num_threads(threads)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    points = group_points(job.grid)
+    points = trainings(job.grid)
     study = sweeplib.open_study(job.storage, job.name, job.identity, points, job.heartbeat, job.grace)
     data = load_data(job.data_dir, job.dataset, job.grid["train_subset"], job.grid["test_subset"])
     return sweeplib.run_worker(
         study,
         points,
-        lambda p, t: train_point(p, t, job.grid, data, job.training),
+        lambda p, t: train_part(p, t, job.grid, data, job.training),
         wait=job.wait,
         callbacks=callbacks,
     )
@@ -203,9 +198,9 @@ def _worker_process(job: Job, threads: int) -> None:
 def run_sweep(job: Job, workers: int, threads: int, callbacks: Sequence[Callable] = ()) -> bool:
     """Open (create and enqueue) the study here, then train with `workers` processes."""
     study = sweeplib.open_study(
-        job.storage, job.name, job.identity, group_points(job.grid), job.heartbeat, job.grace
+        job.storage, job.name, job.identity, trainings(job.grid), job.heartbeat, job.grace
     )
-    keys = {sweeplib.point_key(p) for p in group_points(job.grid)}
+    keys = {sweeplib.point_key(p) for p in trainings(job.grid)}
     if len(sweeplib.completed(study, keys)) == len(keys):
         return True
     DATASETS[job.dataset](job.data_dir)  # fetch or unpack the data once, before workers race for it
@@ -232,11 +227,11 @@ def run_sweep(job: Job, workers: int, threads: int, callbacks: Sequence[Callable
 
 
 def variant_rows(study: optuna.Study, grid: dict) -> list[dict]:
-    """One row per (point, dropout, seed, epoch), from each point's first COMPLETE trial."""
+    """One row per (point, dropout, seed, epoch), from each part's first COMPLETE trial."""
     rows = []
-    points = {sweeplib.point_key(p): p for p in group_points(grid)}
-    for key, trial in sweeplib.completed(study, set(points)).items():
-        arch = arch_of(points[key])
+    units = {sweeplib.point_key(u): u for u in trainings(grid)}
+    for key, trial in sweeplib.completed(study, set(units)).items():
+        arch = arch_of(units[key])
         for member in trial.user_attrs["members"]:
             seconds = 0.0
             for epoch, (train, test, secs) in enumerate(
@@ -245,7 +240,7 @@ def variant_rows(study: optuna.Study, grid: dict) -> list[dict]:
                 seconds += secs
                 rows.append(
                     {
-                        **points[key],
+                        **point_of(units[key]),
                         "dropout": member["dropout"],
                         "seed": member["seed"],
                         "epochs": epoch,
@@ -277,7 +272,7 @@ def grid_results(name: str, grid: dict, rows: list[dict], out: Path, prefix: str
         "grid": grid,
         "variants": len(rows) // len(grid["seed"]),
         "trainings": len(rows) // grid["max_epochs"],
-        "points": len(group_points(grid)),
+        "groups": len(trainings(grid)),
         "observations": found,
         "figures": [str(f) for f in figures],
         "csv": str(write_rows_csv(rows, out / f"{prefix}_{name}_variants.csv")),
@@ -286,9 +281,16 @@ def grid_results(name: str, grid: dict, rows: list[dict], out: Path, prefix: str
     }
 
 
+def study_identity(grid: dict, training: Training, dataset: str) -> dict:
+    """Everything a study's results depend on; how the networks are split into groups changes their
+    last bits, so it is part of it too."""
+    grouping = {"group_images": task4_grids.GROUP_IMAGES, "smallest_group": task4_grids.SMALLEST_GROUP}
+    return {"grid": grid, "training": asdict(training), "dataset": dataset, "grouping": grouping}
+
+
 def run_grid(name: str, grid: dict, args: argparse.Namespace, callbacks: Sequence[Callable]) -> dict | None:
     training = Training(args.optimizer, args.lr, args.momentum)
-    identity = {"grid": grid, "training": asdict(training), "dataset": args.dataset}
+    identity = study_identity(grid, training, args.dataset)
     storage = args.storage or f"sqlite:///{(args.figures_dir / 'task4_study.db').resolve()}"
     job = Job(
         storage,
@@ -303,8 +305,9 @@ def run_grid(name: str, grid: dict, args: argparse.Namespace, callbacks: Sequenc
         not args.no_wait,
     )
     print(
-        f"grid {name} on {args.dataset}: {len(group_points(grid))} grouped trainings of "
-        f"{len(grid['dropout']) * len(grid['seed'])} networks x {grid['max_epochs']} epochs; "
+        f"grid {name} on {args.dataset}: {len(grid['dropout']) * len(grid['seed'])} networks at each of "
+        f"{len(task4_grids.group_points(grid))} points, as {len(trainings(grid))} grouped trainings, "
+        f"x {grid['max_epochs']} epochs; "
         f"study {job.name!r} in {sweeplib.mask_url(storage)}",
         flush=True,
     )
@@ -314,7 +317,7 @@ def run_grid(name: str, grid: dict, args: argparse.Namespace, callbacks: Sequenc
     ):
         return None
     seconds = time.perf_counter() - start
-    study = sweeplib.open_study(storage, job.name, identity, group_points(grid), args.heartbeat, args.grace)
+    study = sweeplib.open_study(storage, job.name, identity, trainings(grid), args.heartbeat, args.grace)
     prefix = "task4" if args.dataset == "mnist" else f"task4_{args.dataset}"
     result = grid_results(name, grid, variant_rows(study, grid), args.figures_dir, prefix)
     return {

@@ -33,7 +33,7 @@ def describe_grid(name: str, r: dict) -> str:
         + " x ".join(varying)
         + f" x epochs 1-{g['max_epochs']}: {r['variants']} variants, "
         f"each with {len(g['seed'])} seed(s) ({', '.join(map(str, g['seed']))}), {r['trainings']} networks "
-        f"trained as {r['points']} grouped trainings on {images} training images in "
+        f"trained as {r['groups']} grouped trainings on {images} training images in "
         f"{r['study']['sweep_s']:.0f} s here.\n\n"
     )
 

@@ -58,12 +58,7 @@ def study_of(tmp_path, *extra) -> optuna.Study:
     )
     names = optuna.get_all_study_names(f"sqlite:///{tmp_path / 'task4_study.db'}")
     grid = grids["report"]
-    identity = {
-        "grid": grid,
-        "training": {"optimizer": "adam", "lr": 0.001, "momentum": 0.5},
-        "dataset": "mnist",
-    }
-    name = sweeplib.study_name("task4_report_mnist", identity)
+    name = sweeplib.study_name("task4_report_mnist", task4.study_identity(grid, task4.Training(), "mnist"))
     assert name in names
     return optuna.load_study(study_name=name, storage=f"sqlite:///{tmp_path / 'task4_study.db'}")
 
@@ -73,6 +68,47 @@ def complete_points(study) -> list:
         json.loads(t.user_attrs["point"])["batch_size"]
         for t in study.get_trials(states=(TrialState.COMPLETE,))
     )
+
+
+def test_report_grid_trains_in_cache_sized_groups_costliest_first():
+    grid = task4_grids.GRIDS["report"]
+    units = task4_grids.trainings(grid)
+    parts: dict[int, list] = {}
+    for unit in units:
+        parts.setdefault(unit["batch_size"], []).append(task4_grids.part_members(grid, unit))
+    assert {batch: [len(p) for p in found] for batch, found in parts.items()} == {
+        16: [6], 32: [6], 64: [6], 128: [3, 3], 256: [3, 3]
+    }
+    for found in parts.values():  # every network of every point trained exactly once
+        assert sorted(m for part in found for m in part) == sorted(task4_grids.members(grid))
+    # five live networks before three before two (dropout 1.0 skips its convolutions); small batches first
+    assert [(u["batch_size"], u["part"]) for u in units] == [
+        (16, 0), (32, 0), (64, 0), (128, 0), (256, 0), (128, 1), (256, 1)
+    ]
+    seven = {**grid, "dropout": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6]}  # parts differ by one network at most
+    at_256 = [u for u in task4_grids.trainings(seven) if u["batch_size"] == 256]
+    assert [len(task4_grids.part_members(seven, u)) for u in at_256] == [3, 2, 2]
+
+
+@pytest.mark.slow
+def test_results_do_not_depend_on_how_networks_are_grouped(tmp_path, monkeypatch):
+    together = task4.main(tiny_args(tmp_path / "together"))["grids"]["report"]
+    monkeypatch.setattr(task4_grids, "GROUP_IMAGES", 1)
+    monkeypatch.setattr(task4_grids, "SMALLEST_GROUP", 1)  # every network alone
+    alone = task4.main(tiny_args(tmp_path / "alone"))["grids"]["report"]
+    assert (together["groups"], alone["groups"]) == (2, 8)
+
+    KEYS = ("batch_size", "dropout", "seed", "epochs")
+
+    def accuracies(result):
+        with open(result["csv"], newline="") as f:
+            rows = list(csv.DictReader(f))
+        return {tuple(r[k] for k in KEYS): (float(r["train_acc"]), float(r["test_acc"])) for r in rows}
+
+    a, b = accuracies(together), accuracies(alone)
+    assert a.keys() == b.keys() and len(a) == 16
+    for key in a:
+        assert a[key] == pytest.approx(b[key], abs=1 / 64 + 1e-9), key
 
 
 @pytest.mark.slow
