@@ -147,14 +147,19 @@ def builtin_selection(all_letters: bool, seed: int) -> tuple[Path, bool]:
     return folder, made
 
 
+def selection_folder(select_dir: Path | None, all_letters: bool, seed: int) -> Path:
+    """The selection writers' folder given by --select-dir (never written into), or the built-in one."""
+    if select_dir is not None and not select_dir.is_dir():
+        raise cli.UserError(f"--select-dir {select_dir} is not a folder: give a folder of letter images "
+                            "(alpha/x.png, ...), or leave out --select-dir to use the built-in set")
+    return select_dir if select_dir is not None else builtin_selection(all_letters, seed)[0]
+
+
 def load_selection(select_dir: Path | None, all_letters: bool, transform: str, classes,
                    seed: int) -> tuple[Path, datalib.ImageSet]:
     """Yet other writers' letters, only to choose an embedding layer and distance (never scored):
     the folder given, or the built-in one (generated when missing, with its own seed)."""
-    if select_dir is not None and not select_dir.is_dir():
-        raise cli.UserError(f"--select-dir {select_dir} is not a folder: give a folder of letter images "
-                            "(alpha/x.png, ...), or leave out --select-dir to use the built-in set")
-    folder = select_dir if select_dir is not None else builtin_selection(all_letters, seed)[0]
+    folder = selection_folder(select_dir, all_letters, seed)
     return folder, load_own(folder, transform, classes, quiet=True)
 
 

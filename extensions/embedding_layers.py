@@ -39,23 +39,28 @@ LAYER_NAMES = {"pixels": "raw pixels (784)", "conv": "convolution output (320)",
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", type=Path, default=Path("models/mnist_net.pt"), help="checkpoint from task 1")
-    p.add_argument("--greek-dir", type=Path, default=Path("data/greek"),
-                   help="reference set, one folder per letter (generated when missing)")
-    p.add_argument("--own-dir", type=Path, default=Path("data/greek_own"),
-                   help="other writers' letters, writer_<k>/<letter>/ (generated when missing)")
-    p.add_argument("--select-dir", type=Path, default=Path("data/greek_select"),
-                   help="yet other writers' letters, only to choose the best layer (generated when missing)")
+    p.add_argument("--greek-dir", type=Path,
+                   help="reference set, one folder per letter (default: the built-in data/greek, generated "
+                        "when missing)")
+    p.add_argument("--own-dir", type=Path,
+                   help="other writers' letters, writer_<k>/<letter>/ (default: the built-in data/greek_own)")
+    p.add_argument("--select-dir", type=Path,
+                   help="yet other writers' letters, only to choose the best layer (default: the built-in "
+                        "data/greek_select)")
     p.add_argument("--figures-dir", type=Path, default=Path("figures"), help="where the results go")
     p.add_argument("--seed", type=int, default=42, help="seed of generated data")
     return p.parse_args(argv)
 
 
-def load_sets(greek: Path, own: Path, select: Path, seed: int) -> list[datalib.ImageSet]:
-    """The reference, other-writers and selection sets (the built-in ones written where missing)."""
-    made = {greek: (False, seed), own: (True, seed), select: (True, seed + greeksets.SELECT_SEED_OFFSET)}
-    for folder, (other_writers, folder_seed) in made.items():
-        if not folder.exists():
-            greeksets.generate_letter_set(folder, all_letters=False, own=other_writers, seed=folder_seed)
+def chosen_folders(greek: Path | None, own: Path | None, select: Path | None, seed: int) -> list[Path]:
+    """The reference, other-writers and selection folders: each one given by its flag as it is (never
+    written into), otherwise the built-in one, generated when missing."""
+    greek, own, _ = greeksets.letter_folders(greek, own, all_letters=False, seed=seed)
+    return [greek, own, greeksets.selection_folder(select, all_letters=False, seed=seed)]
+
+
+def load_sets(greek: Path, own: Path, select: Path) -> list[datalib.ImageSet]:
+    """The reference, other-writers and selection sets; the latter two keep the reference's letters."""
     ref = datalib.load_image_set(greek)
     classes = sorted({label for label in ref.labels if label is not None})
     sets = [ref] + [datalib.load_image_set(folder, vocabulary=set(glyphs.GREEK_LETTERS) | set(classes))
@@ -82,16 +87,17 @@ def main(argv: Sequence[str] | None = None) -> dict:
     args = parse_args(argv)
     clock = time.perf_counter()
     model, _ = netlib.load_checkpoint(args.model)
-    ref, other, select = load_sets(args.greek_dir, args.own_dir, args.select_dir, args.seed)
-    print(f"reference {len(ref.labels)} images ({args.greek_dir}), other writers {len(other.labels)} "
-          f"({args.own_dir}), selection {len(select.labels)} ({args.select_dir})")
+    folders = chosen_folders(args.greek_dir, args.own_dir, args.select_dir, args.seed)
+    ref, other, select = load_sets(*folders)
+    print(f"reference {len(ref.labels)} images ({folders[0]}), other writers {len(other.labels)} "
+          f"({folders[1]}), selection {len(select.labels)} ({folders[2]})")
     selection_rows = embedlib.compare_layers(model, ref, select)
     chosen = embedlib.best_layer(selection_rows)
     rows = embedlib.compare_layers(model, ref, other)
     best = next(r for r in rows if (r["layer"], r["distance"]) == (chosen["layer"], chosen["distance"]))
     result = {"classes": sorted({label for label in ref.labels if label is not None}), "rows": rows,
-              "selection_rows": selection_rows, "best": best, "greek_dir": str(args.greek_dir),
-              "own_dir": str(args.own_dir), "select_dir": str(args.select_dir), "model": str(args.model),
+              "selection_rows": selection_rows, "best": best, "greek_dir": str(folders[0]),
+              "own_dir": str(folders[1]), "select_dir": str(folders[2]), "model": str(args.model),
               "timings_s": {"total": time.perf_counter() - clock}}
     print_table(result)
     write_json(args.figures_dir / RESULTS_FILE, result)

@@ -1,10 +1,13 @@
 """Which layer embeds letters best: the layers, the distances, the table and the choice."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
 
+import cli
 import datalib
 import embedlib
 import glyphs
@@ -70,3 +73,17 @@ def test_script_writes_its_table_and_section(model, tmp_path):
     assert out["best"] in out["rows"] and len(out["selection_rows"]) == len(out["rows"])
     section = embedding_layers.report_section(embedding_layers.Results(tmp_path / "figs"))
     assert "| 50-d layer after ReLU (Task 3) | SSD |" in section and "writer_1" in section
+
+
+
+def test_a_folder_named_by_its_flag_is_never_generated(tmp_path):
+    flags = ("--greek-dir", "--own-dir", "--select-dir")
+    for flag in flags:
+        existing = [tmp_path / f"{f.strip('-')}_empty" for f in flags]
+        for folder in existing:
+            folder.mkdir(exist_ok=True)
+        missing = tmp_path / flag.strip("-")
+        folders = [missing if f == flag else folder for f, folder in zip(flags, existing)]
+        with pytest.raises(cli.UserError, match=re.escape(f"{flag} {missing}")):
+            embedding_layers.chosen_folders(*folders, seed=0)
+        assert not missing.exists()
