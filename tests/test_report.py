@@ -36,6 +36,8 @@ def run_small_pipeline(root):
     glyphs.write_glyph_set(greek, glyphs.REFERENCE_LETTERS, per_class=3, seed=2, style=glyphs.COURSE_STYLE)
     glyphs.write_glyph_set(own, glyphs.REFERENCE_LETTERS, per_class=2, seed=3, style=glyphs.OWN_STYLE,
                            writers=2)
+    glyphs.write_glyph_set(root / "select", glyphs.REFERENCE_LETTERS, per_class=2, seed=4,
+                           style=glyphs.OWN_STYLE, writers=2)
     model = str(models / "mnist_net.pt")
     task1_train_mnist.main(["--train-subset", "1000", "--test-subset", "300", "--epochs", "1",
                             "--no-progress", "--figures-dir", str(figs), "--models-dir", str(models),
