@@ -40,9 +40,10 @@ def one_at_a_time(x, y, tx, ty, dropouts: list[float], batch_size: int, seed: in
 
 def together(x, y, tx, ty, dropouts: list[float], batch_size: int, seed: int) -> float:
     start = time.perf_counter()
-    parts = task4_grids.part_count(batch_size, len(dropouts))
-    for part in range(parts):
-        model = grouped.GroupedNet(grouped.Arch(), dropouts[part::parts], [seed] * len(dropouts[part::parts]))
+    grid = {"dropout": dropouts, "seed": [seed]}
+    for part in range(task4_grids.part_count(batch_size, len(dropouts))):
+        members = task4_grids.part_members(grid, {"batch_size": batch_size, "part": part})
+        model = grouped.GroupedNet(grouped.Arch(), [d for d, _ in members], [s for _, s in members])
         grouped.train_group(model, x, y, tx, ty, epochs=1, batch_size=batch_size)
     return time.perf_counter() - start
 
