@@ -37,6 +37,7 @@ import sweeplib
 import task4_analysis as analysis
 import task4_figures
 import task4_grids
+import trainlib
 from atomicio import write_json, write_text
 from task4_grids import DIMS, LIST_FLAGS, arch_of, chosen_grids, part_members, point_of, trainings
 from task4_report import COMMAND, RESULTS_FILE, report_section  # noqa: F401  (report.py reads them here)
@@ -178,6 +179,7 @@ class Job:
 
 def run_worker(job: Job, threads: int, callbacks: Sequence[Callable] = ()) -> bool:
     torch.set_num_threads(threads)
+    trainlib.keep_freed_memory()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     points = trainings(job.grid)
     study = sweeplib.open_study(job.storage, job.name, job.identity, points, job.heartbeat, job.grace)

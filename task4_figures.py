@@ -13,10 +13,10 @@ import task4_analysis as analysis
 from plotlib import plt
 
 
-def setup_line(summary: analysis.Summary) -> str:
+def setup_line(summary: analysis.Summary, shows: str = "mean and 95% CI") -> str:
     grid = summary.grid
     images = f"{grid['train_subset']:,}" if grid["train_subset"] else "all"
-    seeds = "1 seed" if summary.seeds == 1 else f"{summary.seeds} seeds, mean and 95% CI"
+    seeds = "1 seed" if summary.seeds == 1 else f"{summary.seeds} seeds, {shows}"
     return f"{images} training images, {seeds}"
 
 
@@ -88,7 +88,7 @@ def heatmap(summary: analysis.Summary, path: Path) -> Path:
         matrix,
         [str(b) for b in grid["batch_size"]],
         [f"{d:g}" for d in grid["dropout"]],
-        title=f"Test accuracy (%) after {summary.max_epochs} epochs\n{setup_line(summary)}",
+        title=f"Test accuracy (%) after {summary.max_epochs} epochs\n{setup_line(summary, 'mean')}",
         xlabel="dropout rate",
         ylabel="batch size",
         fmt="{:.2f}",

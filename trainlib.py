@@ -6,6 +6,7 @@ adds another ~30% (see benchmarks/training_speed.py).
 """
 from __future__ import annotations
 
+import ctypes
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -73,6 +74,27 @@ class History:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+# glibc's mallopt parameters (malloc.h)
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+
+
+def keep_freed_memory() -> bool:
+    """Let this process's malloc keep freed buffers for the next training step.
+
+    glibc gives big freed blocks back to the kernel (blocks over its mmap threshold, and the heap's
+    top over its trim threshold), so a step's activations come back as fresh pages that the kernel
+    faults in and zeroes one by one: 18-35 page faults per network-image in grouped training at
+    batch 128-256, measured, against 1-3 with the mmap threshold at 32 MiB and a 1 GiB trim
+    threshold, and those groups trained 10-15% faster alone. Returns False where the C library
+    has no mallopt.
+    """
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (AttributeError, OSError, TypeError):  # not glibc: musl, macOS, Windows
+        return False
+    return bool(mallopt(M_MMAP_THRESHOLD, 32 << 20)) and bool(mallopt(M_TRIM_THRESHOLD, 1 << 30))
 
 
 def config_from_meta(meta: dict) -> TrainConfig:

@@ -6,7 +6,8 @@ For each batch size, the report grid's six dropout rates (0 to 1.0) are trained 
 first one at a time with the project's loop (trainlib.train, channels_last), then grouped as the
 sweep groups them (task4_grids.part_count: all six up to batch 64, two groups of three above).
 Prints network-images per second of both and their ratio, and the ratio over all batch sizes
-together (the report grid spends its time in that mix). The grouped network skips the convolutions
+together (the report grid spends its time in that mix). Both run with malloc keeping freed memory
+(trainlib.keep_freed_memory), as the sweep's workers do. The grouped network skips the convolutions
 of a member with dropout 1.0 (they get no gradient); `--dropouts 0,0.25,0.5,0.75,0.9` measures
 without that member.
 """
@@ -63,12 +64,14 @@ def main(argv=None) -> dict:
         p.error(f"--batch-sizes {args.batch_sizes!r} / --dropouts {args.dropouts!r}: comma-separated "
                 "numbers, e.g. --batch-sizes 16,64,256 --dropouts 0,0.5")
     torch.set_num_threads(args.threads)
+    kept = trainlib.keep_freed_memory()  # as the sweep's workers do; both trainers gain
     mnist = datalib.load_mnist(args.data_dir).subset(args.images, 1000)
     x, y = datalib.to_model_input(mnist.train_images), mnist.train_labels
     tx, ty = datalib.to_model_input(mnist.test_images), mnist.test_labels
     load = os.getloadavg()[0]
     print(f"torch {torch.__version__}, {args.threads} thread(s), dropouts {dropouts} x {args.images} "
-          f"images per batch size; load average before: {load:.1f} on {os.cpu_count()} cores")
+          f"images per batch size; freed memory kept: {kept}; load average before: {load:.1f} on "
+          f"{os.cpu_count()} cores")
     together(x[:512], y[:512], tx, ty, dropouts, 64, 0)  # warm-up: one-off kernel set-up is billed to neither
     totals = {"solo": 0.0, "grouped": 0.0}
     work = len(dropouts) * args.images

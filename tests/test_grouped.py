@@ -1,5 +1,10 @@
 """Grouped training: each member of a group is the network its solo training makes."""
 
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -7,6 +12,7 @@ import grouped
 import netlib
 import trainlib
 
+ROOT = Path(__file__).resolve().parent.parent
 
 def tiny_data(n_train=96, n_test=32):
     gen = torch.Generator().manual_seed(0)
@@ -82,3 +88,35 @@ def test_course_arch_starts_from_mnistnet_weights():
     group = grouped.GroupedNet(grouped.Arch(), [0.5], [7])
     for name, weight in net.state_dict().items():
         assert torch.equal(group.member_state(0)[name], weight)
+
+
+
+
+HEAP_AFTER_A_STEP = """
+import ctypes, sys, torch, trainlib
+class Mallinfo2(ctypes.Structure):
+    names = "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost"
+    _fields_ = [(name, ctypes.c_size_t) for name in names.split()]
+mallinfo2 = ctypes.CDLL(None).mallinfo2
+mallinfo2.restype = Mallinfo2
+if sys.argv[1] == "keep":
+    trainlib.keep_freed_memory()
+a, b = torch.ones(5 << 20), torch.ones(5 << 20)  # two 20 MiB activations of a step
+mapped = mallinfo2().hblkhd
+del a, b
+print(mapped >> 20, mallinfo2().fordblks >> 20)
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux" or platform.libc_ver()[0] != "glibc", reason="glibc's malloc")
+def test_keep_freed_memory_keeps_a_steps_buffers_in_the_heap():
+    def mib_mapped_and_free_after(mode: str) -> list[int]:
+        done = subprocess.run([sys.executable, "-c", HEAP_AFTER_A_STEP, mode], capture_output=True, text=True,
+                              cwd=ROOT)
+        assert done.returncode == 0, done.stderr
+        return [int(v) for v in done.stdout.split()]
+
+    mapped, free = mib_mapped_and_free_after("default")
+    assert mapped >= 40 and free < 40  # glibc's own choice: mapped apart, unmapped when freed
+    mapped, free = mib_mapped_and_free_after("keep")
+    assert mapped < 40 and free >= 40  # from the heap, and still there for the next step
