@@ -184,7 +184,7 @@ def requeue_failed(study: optuna.Study, points: dict[str, dict]) -> list[str]:
         failed = [t for t in trials if t.state == TrialState.FAIL and "error" in t.user_attrs]  # not Ctrl-C
         if len(failed) > MAX_RETRY:
             raise cli.UserError(
-                f"grid point {key} failed {len(failed)} times, last: "
+                f"training {key} failed {len(failed)} times, last: "
                 f"{failed[-1].user_attrs.get('error', 'no message')}"
             )
         study.enqueue_trial(points[key], user_attrs={"point": key})
@@ -268,13 +268,13 @@ def run_worker(
                 if t.state == TrialState.RUNNING and t.user_attrs.get("point") in left
             }
         )
-        message = f"{len(left)} grid point(s) are being trained by other workers ({', '.join(holders)})"
+        message = f"{len(left)} training(s) of the grid are running in other workers ({', '.join(holders)})"
         if not wait:
             log(f"{message}; nothing left to take here: the last of them writes the results")
             return False
         if message != told:
             log(
-                f"{message}; waiting for them (a point whose worker dies is taken over once its "
+                f"{message}; waiting for them (a training whose worker dies is taken over once its "
                 f"heartbeat is older than the grace period)"
             )
             told = message
