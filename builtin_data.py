@@ -45,7 +45,7 @@ def letter_sets(seed: int) -> list[str]:
     made = [folder for all_letters in (False, True)
             for folder in greeksets.letter_folders(None, None, all_letters, seed)[2]]
     select, generated = greeksets.builtin_selection(False, seed)
-    return made + [str(select)] * generated
+    return made + [str(select)] if generated else made
 
 
 def main(argv=None) -> list[str]:

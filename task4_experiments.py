@@ -199,10 +199,9 @@ def _worker_process(job: Job, threads: int) -> None:
 
 def run_sweep(job: Job, workers: int, threads: int, callbacks: Sequence[Callable] = ()) -> bool:
     """Open (create and enqueue) the study here, then train with `workers` processes."""
-    study = sweeplib.open_study(
-        job.storage, job.name, job.identity, trainings(job.grid), job.heartbeat, job.grace
-    )
-    keys = {sweeplib.point_key(p) for p in trainings(job.grid)}
+    units = trainings(job.grid)
+    study = sweeplib.open_study(job.storage, job.name, job.identity, units, job.heartbeat, job.grace)
+    keys = {sweeplib.point_key(u) for u in units}
     if len(sweeplib.completed(study, keys)) == len(keys):
         return True
     DATASETS[job.dataset](job.data_dir)  # fetch or unpack the data once, before workers race for it

@@ -75,7 +75,6 @@ def test_script_writes_its_table_and_section(model, tmp_path):
     assert "| 50-d layer after ReLU (Task 3) | SSD |" in section and "writer_1" in section
 
 
-
 def test_a_folder_named_by_its_flag_is_never_generated(tmp_path):
     flags = ("--greek-dir", "--own-dir", "--select-dir")
     for flag in flags:

@@ -14,6 +14,7 @@ import trainlib
 
 ROOT = Path(__file__).resolve().parent.parent
 
+
 def tiny_data(n_train=96, n_test=32):
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(n_train + n_test, 1, 28, 28, generator=gen)
@@ -88,8 +89,6 @@ def test_course_arch_starts_from_mnistnet_weights():
     group = grouped.GroupedNet(grouped.Arch(), [0.5], [7])
     for name, weight in net.state_dict().items():
         assert torch.equal(group.member_state(0)[name], weight)
-
-
 
 
 HEAP_AFTER_A_STEP = """
