@@ -91,6 +91,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--labels", default=None,
                    help="the digits on each sheet in reading order, e.g. 0123456789 (default: the digits the "
                         "sheet's file name ends with, if any)")
+    p.add_argument("--resume", action="store_true",
+                   help="go on with an interrupted training of the same flags from its last finished epoch "
+                        "(the state is saved after each epoch as MODEL.resume.pt); the result is bit for bit "
+                        "that of an uninterrupted run")
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p.parse_args(argv)
@@ -165,13 +169,24 @@ def save_network_diagram(model: netlib.MnistNet, path: Path) -> str | None:
 
 # --- d, e) training and saving ---------------------------------------------------------------
 
+def resume_file(model_path: Path, resume: bool) -> Path:
+    """Where a training saves its state after each epoch; without --resume an old state is dropped."""
+    path = model_path.with_name(model_path.stem + ".resume.pt")
+    if path.is_file() and not resume:
+        print(f"note: {path} holds an interrupted training; starting afresh (--resume goes on with it)")
+        path.unlink()
+    return path
+
+
 def train_and_save(mnist: datalib.Mnist, cfg: trainlib.TrainConfig, device: torch.device, model_path: Path,
-                   figs: Path, progress: bool, arch: str = "cnn", network: dict | None = None) -> dict:
+                   figs: Path, progress: bool, arch: str = "cnn", network: dict | None = None,
+                   resume: bool = False) -> dict:
     print(f"d) training: {cfg}")
     start = time.perf_counter()
     model, hist = trainlib.train_digit_network(mnist, cfg, device=device, progress=progress, arch=arch,
-                                               network=network or None)
-    seconds = time.perf_counter() - start
+                                               network=network or None,
+                                               resume_file=resume_file(model_path, resume))
+    seconds = sum(hist.epoch_seconds) if resume else time.perf_counter() - start
     loss_path, acc_path = figs / "task1d_loss.png", figs / "task1d_accuracy.png"
     plot_training_curves(hist, loss_path, acc_path)
     n_test = len(mnist.test_images)
@@ -342,7 +357,7 @@ def main(argv=None) -> dict:
         add(results, show_data(mnist, figs))
         add(results, describe_network(args.seed, device, figs, args.arch, network))
         add(results, train_and_save(mnist, cfg, device, model_path, figs, not args.no_progress,
-                                    args.arch, network))
+                                    args.arch, network, args.resume))
     model, results["model_meta"] = netlib.load_checkpoint(model_path, device)  # f) read it back
     add(results, first_test_digits(model, mnist, figs / f"{prefix}f_first_nine_predictions.png"))
     add(results, own_digits(model, own_folder, figs, prefix + "g_own_digits_{}.png"))

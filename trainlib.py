@@ -18,8 +18,10 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 import augment as augmentlib
+import cli
 import datalib
 import netlib
+from atomicio import atomic_path
 
 OPTIMIZERS = ("adam", "sgd", "adamw")
 SCHEDULES = ("onecycle", "constant")
@@ -157,11 +159,15 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
 
 def train(model: nn.Module, train_x: torch.Tensor, train_y: torch.Tensor,
           test_x: torch.Tensor, test_y: torch.Tensor, cfg: TrainConfig,
-          progress: bool = True, on_epoch: Callable[[int, History], None] | None = None) -> History:
+          progress: bool = True, on_epoch: Callable[[int, History], None] | None = None,
+          resume_file: Path | None = None) -> History:
     """Train `model` in place on normalised (N,1,28,28) tensors; evaluate the test set each epoch.
 
     Shuffling uses its own generator seeded with `cfg.seed`, so the batch order does not depend on
     anything else that draws random numbers. `on_epoch(epoch, history)` runs after each epoch.
+    With `resume_file`, the whole training state is saved there after each epoch and, when the file
+    already holds an interrupted run of this recipe, training goes on from its last epoch: the
+    weights come out bit for bit as in an uninterrupted run. The file is removed at the end.
     """
     device = next(model.parameters()).device
     train_x, test_x = (t.to(device).contiguous(memory_format=torch.channels_last) for t in (train_x, test_x))
@@ -171,8 +177,11 @@ def train(model: nn.Module, train_x: torch.Tensor, train_y: torch.Tensor,
     opt, sched = make_optimizer(model, cfg, steps)
     shuffle = torch.Generator().manual_seed(cfg.seed)
     augmenter = augmentlib.make_augmenter(cfg.augment, cfg.seed + 1)  # its own stream: same batch order
-    hist, seen = History(), 0
-    for epoch in range(1, cfg.epochs + 1):
+    hist, seen, first = History(), 0, 1
+    if resume_file is not None and Path(resume_file).is_file():
+        hist, seen, first = restore_training(resume_file, cfg, model, opt, sched, shuffle, augmenter)
+        print(f"resuming from {resume_file}: epoch {first - 1} of {cfg.epochs} was done")
+    for epoch in range(first, cfg.epochs + 1):
         start = time.perf_counter()
         model.train()
         order = torch.randperm(len(train_x), generator=shuffle).to(device)
@@ -212,10 +221,62 @@ def train(model: nn.Module, train_x: torch.Tensor, train_y: torch.Tensor,
         if progress:
             tqdm.write(f"epoch {epoch}: train loss {train_loss:.4f} acc {train_acc:.2%} | "
                        f"test loss {test_loss:.4f} acc {test_acc:.2%} | {hist.epoch_seconds[-1]:.1f} s")
+        if resume_file is not None and epoch < cfg.epochs:
+            save_training(resume_file, cfg, epoch, seen, hist, model, opt, sched, shuffle, augmenter)
         if on_epoch is not None:
             on_epoch(epoch, hist)
+    if resume_file is not None:
+        Path(resume_file).unlink(missing_ok=True)
     model.to(memory_format=torch.contiguous_format)
     return hist
+
+
+def _random_states(shuffle: torch.Generator, augmenter) -> dict:
+    """Every random stream a training draws from: dropout's (torch's global), the batch order's and
+    the augmentation's."""
+    states = {"torch": torch.get_rng_state(), "shuffle": shuffle.get_state()}
+    if torch.cuda.is_available():
+        states["cuda"] = torch.cuda.get_rng_state_all()
+    if augmenter is not None:
+        states["augment"] = augmenter.generator.get_state()
+    return states
+
+
+def save_training(path: Path, cfg: TrainConfig, epoch: int, seen: int, hist: History, model: nn.Module,
+                  opt, sched, shuffle: torch.Generator, augmenter) -> None:
+    """The state after `epoch`, written atomically: what `restore_training` needs to go on."""
+    state = {"config": asdict(cfg), "epoch": epoch, "seen": seen, "history": hist.to_dict(),
+             "model": model.state_dict(), "optimizer": opt.state_dict(),
+             "scheduler": sched.state_dict() if sched is not None else None,
+             "random": _random_states(shuffle, augmenter)}
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def restore_training(path: Path, cfg: TrainConfig, model: nn.Module, opt, sched, shuffle: torch.Generator,
+                     augmenter) -> tuple[History, int, int]:
+    """Load an interrupted training's state into the fresh objects; (history, examples seen, next epoch)."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        saved = TrainConfig(**state["config"])
+    except Exception as err:  # torch raises many types for a damaged file
+        raise cli.UserError(f"{path} is not a readable training state ({type(err).__name__}); delete it to "
+                            "train from the start") from err
+    if saved != cfg:
+        raise cli.UserError(f"{path} holds an interrupted training of another recipe ({saved}); delete it, "
+                            "or resume with the same flags")
+    model.load_state_dict(state["model"])
+    opt.load_state_dict(state["optimizer"])
+    if sched is not None:
+        sched.load_state_dict(state["scheduler"])
+    random = state["random"]
+    torch.set_rng_state(random["torch"])
+    shuffle.set_state(random["shuffle"])
+    if "cuda" in random and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(random["cuda"])
+    if augmenter is not None:
+        augmenter.generator.set_state(random["augment"])
+    return History(**state["history"]), state["seen"], state["epoch"] + 1
 
 
 def accuracy_line(name: str, correct: int, total: int) -> str:
@@ -226,7 +287,8 @@ def accuracy_line(name: str, correct: int, total: int) -> str:
 
 def train_digit_network(mnist: datalib.Mnist, cfg: TrainConfig, hidden: int = netlib.DEFAULT_HIDDEN,
                         device: str | torch.device = "cpu", progress: bool = True, arch: str = "cnn",
-                        network: dict | None = None) -> tuple[nn.Module, History]:
+                        network: dict | None = None,
+                        resume_file: Path | None = None) -> tuple[nn.Module, History]:
     """The one way every digit network is made: seeded, built, trained on `mnist` with `cfg`.
 
     `arch` and `network` pick the kind and its settings (`netlib.build_network`); without
@@ -236,7 +298,8 @@ def train_digit_network(mnist: datalib.Mnist, cfg: TrainConfig, hidden: int = ne
     settings = network if network is not None else ({} if arch == "transformer" else {"hidden": hidden})
     model = netlib.build_network(arch, **settings).to(device)
     hist = train(model, datalib.to_model_input(mnist.train_images), mnist.train_labels,
-                 datalib.to_model_input(mnist.test_images), mnist.test_labels, cfg, progress=progress)
+                 datalib.to_model_input(mnist.test_images), mnist.test_labels, cfg, progress=progress,
+                 resume_file=resume_file)
     return model, hist
 
 

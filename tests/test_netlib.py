@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+import cli
 import netlib
 import trainlib
 
@@ -46,14 +47,39 @@ def test_truncations_equal_the_full_networks_activations():
         assert not torch.equal(netlib.conv_blocks_net(model, 1)(x), one)
 
 
-def _train_small(seed):
+def _train_small(seed, epochs=2, augment="handwriting", resume_file=None, stop_after=None):
     netlib.seed_everything(seed)
     model = netlib.MnistNet()
     g = torch.Generator().manual_seed(0)
     x, y = torch.randn(256, 1, 28, 28, generator=g), torch.randint(0, 10, (256,), generator=g)
-    trainlib.train(model, x, y, x[:64], y[:64], trainlib.TrainConfig(epochs=2, batch_size=32, seed=seed),
-                   progress=False)
+
+    def interrupt(epoch, _):
+        if epoch == stop_after:
+            raise KeyboardInterrupt
+
+    cfg = trainlib.TrainConfig(epochs=epochs, batch_size=32, seed=seed, augment=augment)
+    trainlib.train(model, x, y, x[:64], y[:64], cfg, progress=False, on_epoch=interrupt,
+                   resume_file=resume_file)
     return model.state_dict()
+
+
+def test_an_interrupted_training_resumes_bit_for_bit(tmp_path):
+    state = tmp_path / "m.resume.pt"
+    whole = _train_small(3, epochs=3)
+    with pytest.raises(KeyboardInterrupt):
+        _train_small(3, epochs=3, resume_file=state, stop_after=2)
+    assert state.is_file()
+    resumed = _train_small(3, epochs=3, resume_file=state)
+    assert all(torch.equal(whole[k], resumed[k]) for k in whole)
+    assert not state.exists()  # removed once the training is whole
+
+
+def test_resuming_another_recipe_is_one_clear_error(tmp_path):
+    state = tmp_path / "m.resume.pt"
+    with pytest.raises(KeyboardInterrupt):
+        _train_small(3, epochs=3, resume_file=state, stop_after=1)
+    with pytest.raises(cli.UserError, match="another recipe"):
+        _train_small(4, epochs=3, resume_file=state)
 
 
 def test_same_seed_gives_bitwise_identical_weights():
