@@ -1,100 +1,114 @@
-"""Build figures/REPORT.md from the figures and the numbers each task script saved.
+"""Build figures/REPORT.md from the figures and the typed results each step saved.
 
     python report.py [--figures-dir figures] [--command "make figures"]
 
-Nothing is retrained: every number comes from a `*_results.json` (or the CSV/text files) that a
-task script wrote, so one step can be re-run alone and the report rebuilt (`make report`). Each
-task script renders its own section (`report_section`); a step whose results are missing, or that
-recorded why it was skipped, appears with the reason.
+Nothing is retrained: every number comes from a step's `<step>_results.json` (or the CSV and text
+files it wrote), read back through its results type, so one step can be rerun alone and the report
+rebuilt (`make report`). Each step renders its own section; a step whose results are missing, or
+were written by another version, appears with what to run.
 """
+
 from __future__ import annotations
 
 import argparse
 import platform
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
-import cli
-import task1_train_mnist
-import task2_examine
-import task3_greek_embedding
-import task4_experiments
-from atomicio import write_text
-from extensions import (
-    attention_maps,
-    attributions,
-    compare_networks,
-    course_transfer,
-    embedding_layers,
-    embedding_widths,
-    gabor_layer,
-    more_letters,
-    pretrained_layers,
-)
-from reportlib import Results, table
-
-STEPS = [task1_train_mnist, task2_examine, task3_greek_embedding, embedding_widths, more_letters,
-         embedding_layers, task4_experiments, pretrained_layers, attributions, attention_maps, gabor_layer,
-         course_transfer, compare_networks]
+from recognition import cli
+from recognition.io import write_text
+from recognition.report.markdown import Outputs, table
+from recognition.report.results import ResultsError
+from recognition.report.steps import PIPELINE, Step, load_steps
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--figures-dir", type=Path, default=Path("figures"),
-                   help="where the results and figures are")
+    p.add_argument(
+        "--figures-dir", type=Path, default=Path("figures"), help="where the results and figures are"
+    )
     p.add_argument("--output", type=Path, default=None, help="report path (default FIGURES_DIR/REPORT.md)")
     p.add_argument("--command", default="make figures", help="how the results were made, for the header")
     return p.parse_args(argv)
 
 
-# --- header ----------------------------------------------------------------------------------
-
 def versions() -> str:
-    names = ["torch", "torchvision", "numpy", "matplotlib", "optuna", "scikit-learn"]
-    found = []
-    for name in names:
+    found = [f"Python {platform.python_version()}"]
+    for name in ["torch", "torchvision", "numpy", "matplotlib", "optuna", "scikit-learn"]:
         try:
             found.append(f"{name} {metadata.version(name)}")
         except metadata.PackageNotFoundError:
             continue
-    return ", ".join([f"Python {platform.python_version()}"] + found)
+    return ", ".join(found)
 
 
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.is_file():
-        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
-                 if line.startswith("model name")]
+        names = [
+            line.split(":", 1)[1].strip()
+            for line in cpuinfo.read_text().splitlines()
+            if line.startswith("model name")
+        ]
         cpu = f"{names[0]} x {len(names)}" if names else cpu
     return f"{platform.system()} {platform.machine()}, {cpu}"
 
 
-def header(res: Results, command: str) -> str:
+def step_results(steps: Sequence[Step], outputs: Outputs) -> dict[str, object]:
+    """Each step's results, None when missing, or the ResultsError saying why they cannot be read."""
+    found = {}
+    for step in steps:
+        try:
+            found[step.name] = outputs.load(step.results, step.results_file)
+        except ResultsError as err:
+            found[step.name] = err
+    return found
+
+
+def header(steps: Sequence[Step], found: dict[str, object], command: str) -> str:
     rows = []
-    for step in STEPS:
-        cmd, data = step.COMMAND, res.load(step.RESULTS_FILE)
-        seconds = data.get("timings_s", {}).get("total") if data else None
-        rows.append([f"`{cmd}`", f"{seconds:.1f} s" if seconds is not None else "not run",
-                     data.get("device", "cpu") if data else ""])
-    t1 = res.load("task1_results.json") or {}
+    for step in steps:
+        r = found[step.name]
+        ran = r is not None and not isinstance(r, ResultsError)
+        rows.append(
+            [f"`{step.command}`", f"{r.seconds:.1f} s" if ran else "not run", r.device if ran else ""]
+        )
+    seeds = sorted({r.seed for r in found.values() if hasattr(r, "seed")})
     return (
         "# Recognition using deep networks: the report\n\n"
         f"Generated by `python report.py` from the outputs of `{command}`; every number below is read "
         "from the step outputs in this folder, never typed in.\n\n"
-        f"- Seed: {t1.get('seed', 'n/a')}\n- Libraries: {versions()}\n- Machine: {machine()}\n\n"
-        "How long each step took:\n\n" + table(["step", "time", "device"], rows) + "\n")
+        f"- Seed: {', '.join(map(str, seeds)) or 'n/a'}\n- Libraries: {versions()}\n"
+        f"- Machine: {machine()}\n\n"
+        "How long each step took:\n\n" + table(["step", "time", "device"], rows) + "\n"
+    )
 
 
-def build_report(folder: Path, command: str = "make figures") -> str:
-    res = Results(folder)
-    return header(res, command) + "\n".join(step.report_section(res) for step in STEPS)
+def section(step: Step, r: object, outputs: Outputs) -> str:
+    heading = f"## {step.title}\n\n"
+    if r is None:
+        return (
+            heading + f"**Not run**: `{step.results_file}` is missing. Run `{step.command}`, "
+            "then `python report.py`.\n"
+        )
+    if isinstance(r, ResultsError):
+        return heading + f"**Outdated**: {r}. Run `{step.command}` again, then `python report.py`.\n"
+    return heading + step.section(r, outputs)
 
 
-def main(argv=None) -> Path:
+def build_report(folder: Path, command: str = "make figures", modules: Sequence[str] = PIPELINE) -> str:
+    steps, outputs = load_steps(modules), Outputs(folder)
+    found = step_results(steps, outputs)
+    sections = [section(step, found[step.name], outputs) for step in steps if step.section is not None]
+    return header(steps, found, command) + "\n".join(sections)
+
+
+def main(argv=None, modules: Sequence[str] = PIPELINE) -> Path:
     args = parse_args(argv)
     output = args.output or args.figures_dir / "REPORT.md"
-    write_text(output, build_report(args.figures_dir, args.command))
+    write_text(output, build_report(args.figures_dir, args.command, modules))
     print(f"wrote {output}")
     return output
 

@@ -6,6 +6,7 @@
 Reads the model Task 1 saved. Figures that depend on the digit carry its name as a suffix
 (`_train0`, `_test0`), so the figures for several digits sit side by side for comparison.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,12 +18,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-import cli
-import datalib
 import netlib
-import plotlib
-from atomicio import writable_folder, write_json, write_text
-from reportlib import Results, code_block, figure, opening, table
+from recognition import cli, networks
+from recognition.data import datasets
+from recognition.io import writable_folder, write_json, write_text
+from recognition.report import plots
+from recognition.report.markdown import Results, code_block, figure, opening, table
 
 FILTER_CMAP = "RdBu_r"  # red positive, blue negative, white zero
 IMAGE_SETS = ("train", "test")
@@ -33,27 +34,47 @@ def image_ref(text: str) -> tuple[str, int]:
     name, sep, index = text.partition(":")
     if not sep or name not in IMAGE_SETS or not index.isdigit():
         raise argparse.ArgumentTypeError(
-            f"expected SET:INDEX with SET train or test, e.g. test:0; got {text!r}")
+            f"expected SET:INDEX with SET train or test, e.g. test:0; got {text!r}"
+        )
     return name, int(index)
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", type=Path, default=Path("models/mnist_net.pt"),
-                   help="checkpoint written by task1_train_mnist.py")
+    p.add_argument(
+        "--model",
+        type=Path,
+        default=Path("models/mnist_net.pt"),
+        help="checkpoint written by task1_train_mnist.py",
+    )
     p.add_argument("--data-dir", type=Path, default=Path("data"), help="where MNIST lives")
     p.add_argument("--figures-dir", type=Path, default=Path("figures"), help="where figures and results go")
-    p.add_argument("--image-set", choices=IMAGE_SETS, default="train",
-                   help="MNIST split of the digit to filter (the assignment: train)")
-    p.add_argument("--image-index", type=int, default=0,
-                   help="index of the digit in that split (the assignment: 0, the first)")
-    p.add_argument("--compare-with", type=image_ref, nargs="*", default=[("test", 0)], metavar="SET:INDEX",
-                   help="further digits to make the same figures for (default test:0, a 7); "
-                        "give the flag with no value for none")
+    p.add_argument(
+        "--image-set",
+        choices=IMAGE_SETS,
+        default="train",
+        help="MNIST split of the digit to filter (the assignment: train)",
+    )
+    p.add_argument(
+        "--image-index",
+        type=int,
+        default=0,
+        help="index of the digit in that split (the assignment: 0, the first)",
+    )
+    p.add_argument(
+        "--compare-with",
+        type=image_ref,
+        nargs="*",
+        default=[("test", 0)],
+        metavar="SET:INDEX",
+        help="further digits to make the same figures for (default test:0, a 7); "
+        "give the flag with no value for none",
+    )
     return p.parse_args(argv)
 
 
 # --- the model -------------------------------------------------------------------------------
+
 
 def summary_parameter_count(table: str) -> int:
     """The 'Total params' line of torchsummary's table, as a number."""
@@ -65,6 +86,7 @@ def summary_parameter_count(table: str) -> int:
 
 # --- a) the first layer's filters ------------------------------------------------------------
 
+
 def symmetric_limit(values) -> float:
     """A colour limit centred on zero that fits every value, so one scale serves all panels."""
     return float(np.abs(np.asarray(values)).max()) or 1.0
@@ -72,11 +94,18 @@ def symmetric_limit(values) -> float:
 
 def plot_filters(filters: np.ndarray, path: Path) -> Path:
     limit = symmetric_limit(filters)
-    fig = plotlib.image_grid(filters, [f"filter {i}" for i in range(len(filters))], ncols=4, cell=2.0,
-                             cmap=FILTER_CMAP, vmin=-limit, vmax=limit,
-                             suptitle="First layer (conv1): the 10 learned 5x5 filters")
+    fig = plots.image_grid(
+        filters,
+        [f"filter {i}" for i in range(len(filters))],
+        ncols=4,
+        cell=2.0,
+        cmap=FILTER_CMAP,
+        vmin=-limit,
+        vmax=limit,
+        suptitle="First layer (conv1): the 10 learned 5x5 filters",
+    )
     fig.colorbar(fig.axes[0].images[0], ax=fig.axes, shrink=0.8).set_label("weight (red +, blue -)")
-    return plotlib.save_figure(fig, path)
+    return plots.save_figure(fig, path)
 
 
 # --- what a filter responds to ---------------------------------------------------------------
@@ -134,10 +163,12 @@ def read_filter(w: np.ndarray) -> dict:
     """What the filter responds to, computed from its weights: kind, angle, share, and a sentence."""
     w = np.asarray(w, dtype=float)
     constant, linear, quadratic, gradient, hessian = _polynomial_parts(w)
-    energy = float((w ** 2).sum()) or 1.0
-    shares = {"brightness": float((constant ** 2).sum()) / energy,
-              "edge": float((linear ** 2).sum()) / energy,
-              "curvature": float((quadratic ** 2).sum()) / energy}
+    energy = float((w**2).sum()) or 1.0
+    shares = {
+        "brightness": float((constant**2).sum()) / energy,
+        "edge": float((linear**2).sum()) / energy,
+        "curvature": float((quadratic**2).sum()) / energy,
+    }
     positive = float(w[w > 0].sum() / max(np.abs(w).sum(), 1e-12))
     part = max(shares, key=shares.get)
     share, angle = shares[part], None
@@ -145,19 +176,29 @@ def read_filter(w: np.ndarray) -> dict:
         kind, text = "texture", f"no single simple structure (fine texture; the largest part is {part})"
     elif part == "brightness":
         kind = "brightness"
-        text = ("responds to overall brightness: sums the ink in its window (a blur)" if constant.mean() > 0
-                else "responds to overall darkness: its output falls wherever its window has ink")
+        text = (
+            "responds to overall brightness: sums the ink in its window (a blur)"
+            if constant.mean() > 0
+            else "responds to overall darkness: its output falls wherever its window has ink"
+        )
     elif part == "edge":
         kind, angle = "edge", _angle(*gradient)
         edge_axis = angle + 90  # an edge runs across its gradient
-        text = (f"responds to {_orientation(edge_axis)} edges, dark {_compass((angle + 180) % 360)} / "
-                f"bright {_compass(angle)} (gradient {angle:.0f} deg)")
+        text = (
+            f"responds to {_orientation(edge_axis)} edges, dark {_compass((angle + 180) % 360)} / "
+            f"bright {_compass(angle)} (gradient {angle:.0f} deg)"
+        )
     else:
         kind, angle, text = _read_curvature(hessian)
-    return {"kind": kind, "angle_deg": angle, "share": share, "shares": shares,
-            "positive_weight_share": positive,
-            "text": f"{text}; that part holds {share:.2f} of its energy; "
-                    f"{100 * positive:.0f}% of weight positive"}
+    return {
+        "kind": kind,
+        "angle_deg": angle,
+        "share": share,
+        "shares": shares,
+        "positive_weight_share": positive,
+        "text": f"{text}; that part holds {share:.2f} of its energy; "
+        f"{100 * positive:.0f}% of weight positive",
+    }
 
 
 def _read_curvature(hessian: np.ndarray) -> tuple[str, float | None, str]:
@@ -174,12 +215,17 @@ def _read_curvature(hessian: np.ndarray) -> tuple[str, float | None, str]:
         return "spot", None, f"responds to a {shade} spot on a {surround} surround (centre-surround)"
     if ratio < -0.5:
         other = "dark" if shade == "bright" else "bright"
-        return ("saddle", axis, f"responds to crossings: {shade} along {_orientation(axis)}, "
-                                f"{other} along {_orientation(axis + 90)} (axis {axis:.0f} deg)")
+        return (
+            "saddle",
+            axis,
+            f"responds to crossings: {shade} along {_orientation(axis)}, "
+            f"{other} along {_orientation(axis + 90)} (axis {axis:.0f} deg)",
+        )
     return "line", axis, f"responds to {shade} {_orientation(axis)} lines / strokes (axis {axis:.0f} deg)"
 
 
 # --- b) the filters applied to one digit -----------------------------------------------------
+
 
 def apply_filters(image: torch.Tensor, filters: torch.Tensor) -> torch.Tensor:
     """Correlate a (28, 28) image with (n, 1, k, k) filters, as OpenCV's filter2D does.
@@ -195,19 +241,27 @@ def apply_filters(image: torch.Tensor, filters: torch.Tensor) -> torch.Tensor:
         return F.conv2d(padded, filters.float())[0]
 
 
-def plot_filter_effect(filters: np.ndarray, filtered: np.ndarray, image: np.ndarray, name: str,
-                       path: Path) -> Path:
+def plot_filter_effect(
+    filters: np.ndarray, filtered: np.ndarray, image: np.ndarray, name: str, path: Path
+) -> Path:
     """Each filter beside its filtered image; filters on one diverging scale, outputs on one grey scale.
 
     The top row holds the input digit and the two colour bars.
     """
-    plt = plotlib.plt
+    plt = plots.plt
     n = len(filters)
     pairs = [[f"filter {i}", f"filtered {i}", f"filter {i + 1}", f"filtered {i + 1}"] for i in range(0, n, 2)]
-    mosaic = [["input", "weight bar", "weight bar", "weight bar"],
-              ["input", "output bar", "output bar", "output bar"], *pairs]
-    fig, axes = plt.subplot_mosaic(mosaic, figsize=(8.4, 2.05 * len(pairs) + 2.4), layout="constrained",
-                                   height_ratios=[0.5, 0.5] + [1] * len(pairs))
+    mosaic = [
+        ["input", "weight bar", "weight bar", "weight bar"],
+        ["input", "output bar", "output bar", "output bar"],
+        *pairs,
+    ]
+    fig, axes = plt.subplot_mosaic(
+        mosaic,
+        figsize=(8.4, 2.05 * len(pairs) + 2.4),
+        layout="constrained",
+        height_ratios=[0.5, 0.5] + [1] * len(pairs),
+    )
     limit = symmetric_limit(filters)
     low, high = float(filtered.min()), float(filtered.max())
     panels = {"input": (image, "input digit", "gray", None, None)}
@@ -220,18 +274,23 @@ def plot_filter_effect(filters: np.ndarray, filtered: np.ndarray, image: np.ndar
         axes[key].set_title(title)
         axes[key].set_xticks([])
         axes[key].set_yticks([])
-    for key, cmap, label in (("weight bar", FILTER_CMAP, "filter weight (red +, blue -)"),
-                             ("output bar", "gray", "filtered value (one scale for all 10)")):
+    for key, cmap, label in (
+        ("weight bar", FILTER_CMAP, "filter weight (red +, blue -)"),
+        ("output bar", "gray", "filtered value (one scale for all 10)"),
+    ):
         axes[key].axis("off")
-        bar = fig.colorbar(shown[cmap], cax=axes[key].inset_axes([0.05, 0.55, 0.9, 0.25]),
-                           orientation="horizontal")
+        bar = fig.colorbar(
+            shown[cmap], cax=axes[key].inset_axes([0.05, 0.55, 0.9, 0.25]), orientation="horizontal"
+        )
         bar.set_label(label)
-    fig.suptitle(f"conv1 filters applied to {name}\n"
-                 "(correlation as OpenCV filter2D: reflected border, no bias)")
-    return plotlib.save_figure(fig, path)
+    fig.suptitle(
+        f"conv1 filters applied to {name}\n(correlation as OpenCV filter2D: reflected border, no bias)"
+    )
+    return plots.save_figure(fig, path)
 
 
 # --- c) truncated networks and the second layer ----------------------------------------------
+
 
 def truncated_outputs(model: netlib.MnistNet, x: torch.Tensor) -> dict[int, torch.Tensor]:
     """The network's output after 1 and after 2 conv blocks for one normalised (1, 1, 28, 28) input."""
@@ -239,24 +298,26 @@ def truncated_outputs(model: netlib.MnistNet, x: torch.Tensor) -> dict[int, torc
         return {blocks: netlib.conv_blocks_net(model, blocks)(x)[0].cpu() for blocks in (1, 2)}
 
 
-def plot_channels(channels: torch.Tensor, titles: list[str], title: str, path: Path, ncols: int,
-                  cell: float) -> Path:
+def plot_channels(
+    channels: torch.Tensor, titles: list[str], title: str, path: Path, ncols: int, cell: float
+) -> Path:
     """All channels of one activation map on one grey scale (0 is black: every value is post-ReLU)."""
-    fig = plotlib.image_grid(channels, titles, ncols=ncols, cell=cell,
-                             vmin=0, vmax=float(channels.max()) or 1.0, suptitle=title)
+    fig = plots.image_grid(
+        channels, titles, ncols=ncols, cell=cell, vmin=0, vmax=float(channels.max()) or 1.0, suptitle=title
+    )
     fig.colorbar(fig.axes[0].images[0], ax=fig.axes, shrink=0.8).set_label("activation (shared scale)")
-    return plotlib.save_figure(fig, path)
+    return plots.save_figure(fig, path)
 
 
 def plot_conv2_filters(weights: np.ndarray, path: Path) -> Path:
     """All (out, in, 5, 5) second-layer filters as one mosaic: a row per output, a column per input."""
-    plt = plotlib.plt
+    plt = plots.plt
     n_out, n_in, k, _ = weights.shape
     step = k + 1  # one blank pixel between filters
     mosaic = np.full((n_out * step - 1, n_in * step - 1), np.nan)
     for o in range(n_out):
         for i in range(n_in):
-            mosaic[o * step:o * step + k, i * step:i * step + k] = weights[o, i]
+            mosaic[o * step : o * step + k, i * step : i * step + k] = weights[o, i]
     limit = symmetric_limit(weights)
     cmap = plt.get_cmap(FILTER_CMAP).with_extremes(bad="white")
     fig, ax = plt.subplots(figsize=(7.5, 13))
@@ -273,17 +334,23 @@ def plot_conv2_filters(weights: np.ndarray, path: Path) -> Path:
         side.set_visible(False)
     ax.set_title(f"Second layer (conv2): {n_out} x {n_in} filters of {k}x{k}", pad=12)
     fig.colorbar(shown, ax=ax, shrink=0.5).set_label("weight (red +, blue -)")
-    return plotlib.save_figure(fig, path)
+    return plots.save_figure(fig, path)
 
 
 # --- the digits to examine -------------------------------------------------------------------
 
-def pick_digit(mnist: datalib.Mnist, image_set: str, index: int) -> tuple[torch.Tensor, int]:
-    images, labels = (mnist.train_images, mnist.train_labels) if image_set == "train" else \
-                     (mnist.test_images, mnist.test_labels)
+
+def pick_digit(mnist: datasets.Mnist, image_set: str, index: int) -> tuple[torch.Tensor, int]:
+    images, labels = (
+        (mnist.train_images, mnist.train_labels)
+        if image_set == "train"
+        else (mnist.test_images, mnist.test_labels)
+    )
     if not 0 <= index < len(images):
-        raise cli.UserError(f"image {index} is outside the {image_set} set (0 to {len(images) - 1}); "
-                            "pick another --image-index or --compare-with SET:INDEX")
+        raise cli.UserError(
+            f"image {index} is outside the {image_set} set (0 to {len(images) - 1}); "
+            "pick another --image-index or --compare-with SET:INDEX"
+        )
     return images[index], int(labels[index])
 
 
@@ -292,38 +359,59 @@ def examine_digit(model, filters: torch.Tensor, mnist, image_set: str, index: in
     image, label = pick_digit(mnist, image_set, index)
     tag = f"{image_set}{index}"
     name = f"{image_set} image {index} (a {label})"
-    x = datalib.to_model_input(image[None])  # what the network sees: normalised, (1, 1, 28, 28)
+    x = datasets.to_model_input(image[None])  # what the network sees: normalised, (1, 1, 28, 28)
     filtered = apply_filters(x[0, 0], filters).numpy()
     outputs = truncated_outputs(model, x)
     with torch.no_grad():
         predicted = int(model(x).argmax(1))
     figures = {
-        "b_filter_effect": plot_filter_effect(filters[:, 0].numpy(), filtered, image.numpy(), name,
-                                              figs / f"task2b_filter_effect_{tag}.png"),
+        "b_filter_effect": plot_filter_effect(
+            filters[:, 0].numpy(), filtered, image.numpy(), name, figs / f"task2b_filter_effect_{tag}.png"
+        ),
         "c_conv_blocks_output": plot_channels(
-            outputs[2], [f"channel {i}" for i in range(len(outputs[2]))],
-            f"Conv layers only: {name} -> 20 channels of 4x4", figs / f"task2c_conv_output_{tag}.png",
-            ncols=5, cell=1.9),
+            outputs[2],
+            [f"channel {i}" for i in range(len(outputs[2]))],
+            f"Conv layers only: {name} -> 20 channels of 4x4",
+            figs / f"task2c_conv_output_{tag}.png",
+            ncols=5,
+            cell=1.9,
+        ),
         "c_block1_output": plot_channels(
-            outputs[1], [f"from filter {i}" for i in range(len(outputs[1]))],
+            outputs[1],
+            [f"from filter {i}" for i in range(len(outputs[1]))],
             f"Cut after conv block 1: {name} -> 10 channels of 12x12 (conv1, pool, ReLU)",
-            figs / f"task2c_block1_output_{tag}.png", ncols=5, cell=2.0),
+            figs / f"task2c_block1_output_{tag}.png",
+            ncols=5,
+            cell=2.0,
+        ),
     }
-    return {"set": image_set, "index": index, "label": label, "predicted": predicted,
-            "filtered_range": [float(filtered.min()), float(filtered.max())],
-            "conv_output_shape": list(outputs[2].shape), "block1_output_shape": list(outputs[1].shape),
-            "figures": {k: str(v) for k, v in figures.items()}}
+    return {
+        "set": image_set,
+        "index": index,
+        "label": label,
+        "predicted": predicted,
+        "filtered_range": [float(filtered.min()), float(filtered.max())],
+        "conv_output_shape": list(outputs[2].shape),
+        "block1_output_shape": list(outputs[1].shape),
+        "figures": {k: str(v) for k, v in figures.items()},
+    }
 
 
 # --- the steps -------------------------------------------------------------------------------
 
+
 def describe_model(model: netlib.MnistNet, model_path: Path, meta: dict, figs: Path) -> dict:
     """The network read back, its summary table, and the parameter count the table states."""
-    summary = netlib.summary_table(model)
+    summary = networks.summary_table(model)
     print(f"The network read from {model_path}:\n{model}\n\n{summary}")
     path = write_text(figs / "task2_summary.txt", f"{model}\n\n{summary}")
-    return {"model": str(model_path), "model_meta": meta, "parameters": netlib.count_parameters(model),
-            "summary_parameters": summary_parameter_count(summary), "figures": {"summary": str(path)}}
+    return {
+        "model": str(model_path),
+        "model_meta": meta,
+        "parameters": netlib.count_parameters(model),
+        "summary_parameters": summary_parameter_count(summary),
+        "figures": {"summary": str(path)},
+    }
 
 
 def first_layer(model: netlib.MnistNet, figs: Path) -> dict:
@@ -339,11 +427,16 @@ def first_layer(model: netlib.MnistNet, figs: Path) -> dict:
     print("b) what each filter responds to (computed from its weights):")
     for i, reading in enumerate(readings):
         print(f"  filter {i}: {reading['text']}")
-    return {"conv1_weight_shape": list(filters.shape), "conv1_weights": np.round(weights, 4).tolist(),
-            "filter_readings": [{"filter": i, **r} for i, r in enumerate(readings)],
-            "filter_padding": ("reflect without repeating the edge pixel (OpenCV filter2D's default "
-                               "BORDER_REFLECT_101), same 28x28 size, no bias, on the normalised image"),
-            "figures": {"a_filters": str(path)}}
+    return {
+        "conv1_weight_shape": list(filters.shape),
+        "conv1_weights": np.round(weights, 4).tolist(),
+        "filter_readings": [{"filter": i, **r} for i, r in enumerate(readings)],
+        "filter_padding": (
+            "reflect without repeating the edge pixel (OpenCV filter2D's default "
+            "BORDER_REFLECT_101), same 28x28 size, no bias, on the normalised image"
+        ),
+        "figures": {"a_filters": str(path)},
+    }
 
 
 def second_layer(model: netlib.MnistNet, figs: Path) -> dict:
@@ -352,8 +445,9 @@ def second_layer(model: netlib.MnistNet, figs: Path) -> dict:
     return {"conv2_weight_shape": list(conv2.shape), "figures": {"c_conv2_filters": str(path)}}
 
 
-def examine_digits(model: netlib.MnistNet, mnist: datalib.Mnist, digits: list[tuple[str, int]],
-                   figs: Path) -> dict:
+def examine_digits(
+    model: netlib.MnistNet, mnist: datasets.Mnist, digits: list[tuple[str, int]], figs: Path
+) -> dict:
     """b, c) for each digit: its filtered images and its truncated-network outputs, timed."""
     filters = model.conv1.weight.detach().cpu()
     images, timings = [], {}
@@ -362,9 +456,11 @@ def examine_digits(model: netlib.MnistNet, mnist: datalib.Mnist, digits: list[tu
         digit = examine_digit(model, filters, mnist, image_set, index, figs)
         images.append(digit)
         names = ", ".join(Path(p).name for p in digit["figures"].values())
-        print(f"b, c) {image_set} image {index} (label {digit['label']}, predicted {digit['predicted']}): "
-              f"conv layers only -> {digit['conv_output_shape']}, cut after block 1 -> "
-              f"{digit['block1_output_shape']}; figures: {names}")
+        print(
+            f"b, c) {image_set} image {index} (label {digit['label']}, predicted {digit['predicted']}): "
+            f"conv layers only -> {digit['conv_output_shape']}, cut after block 1 -> "
+            f"{digit['block1_output_shape']}; figures: {names}"
+        )
         timings[f"digit_{image_set}{index}"] = time.perf_counter() - start
     return {"images": images, "timings_s": timings}
 
@@ -384,7 +480,7 @@ def main(argv=None) -> dict:
     clock = time.perf_counter()
     figs = writable_folder(args.figures_dir)
     model, meta = netlib.load_checkpoint(args.model)
-    mnist = datalib.load_mnist(args.data_dir)
+    mnist = datasets.load_mnist(args.data_dir)
     results = {"timings_s": {"load": time.perf_counter() - clock}}
     timed(results, "summary", describe_model, model, args.model, meta, figs)
     timed(results, "a_filters", first_layer, model, figs)
@@ -409,12 +505,16 @@ def report_section(res: Results) -> str:
         return out
     out += f"The summary table lists {r['summary_parameters']:,} parameters.\n\n"
     summary = res.text(Path(r["figures"]["summary"]).name)
-    out += (code_block(summary) if summary else "")
-    out += (f"\n### a) The first layer\n\nWeights of shape {tuple(r['conv1_weight_shape'])}.\n\n"
-            + figure(r["figures"]["a_filters"], "The ten first-layer filters (red positive, blue negative)."))
+    out += code_block(summary) if summary else ""
+    out += f"\n### a) The first layer\n\nWeights of shape {tuple(r['conv1_weight_shape'])}.\n\n" + figure(
+        r["figures"]["a_filters"], "The ten first-layer filters (red positive, blue negative)."
+    )
     rows = [[f["filter"], f["text"]] for f in r["filter_readings"]]
-    out += ("\n### b) What the filters do\n\nReadings computed from each filter's weights:\n\n"
-            + table(["filter", "reading"], rows) + f"\nFiltering: {r['filter_padding']}.\n")
+    out += (
+        "\n### b) What the filters do\n\nReadings computed from each filter's weights:\n\n"
+        + table(["filter", "reading"], rows)
+        + f"\nFiltering: {r['filter_padding']}.\n"
+    )
     for img in r["images"]:
         name = f"{img['set']} image {img['index']} (label {img['label']}, predicted {img['predicted']})"
         out += "\n" + figure(img["figures"]["b_filter_effect"], f"The ten filters applied to {name}.")
@@ -422,13 +522,19 @@ def report_section(res: Results) -> str:
     for img in r["images"]:
         name = f"{img['set']} image {img['index']}"
         conv, block1 = ("x".join(map(str, img[key])) for key in ("conv_output_shape", "block1_output_shape"))
-        out += (f"\nOn {name}: the convolution layers give {conv}, the first block alone {block1}.\n\n"
-                + figure(img["figures"]["c_conv_blocks_output"],
-                         f"The 20 4x4 outputs of the convolution layers, {name}.")
-                + "\n" + figure(img["figures"]["c_block1_output"],
-                                 f"The 10 12x12 outputs of the first block, {name}."))
-    out += "\n" + figure(r["figures"]["c_conv2_filters"],
-                         f"The second layer's filters, shape {tuple(r['conv2_weight_shape'])}.")
+        out += (
+            f"\nOn {name}: the convolution layers give {conv}, the first block alone {block1}.\n\n"
+            + figure(
+                img["figures"]["c_conv_blocks_output"],
+                f"The 20 4x4 outputs of the convolution layers, {name}.",
+            )
+            + "\n"
+            + figure(img["figures"]["c_block1_output"], f"The 10 12x12 outputs of the first block, {name}.")
+        )
+    out += "\n" + figure(
+        r["figures"]["c_conv2_filters"],
+        f"The second layer's filters, shape {tuple(r['conv2_weight_shape'])}.",
+    )
     return out
 
 

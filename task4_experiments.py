@@ -4,8 +4,8 @@ Two grids, each a set of named dimensions. `report`: batch size x dropout x epoc
 experiment. `broad`: filters in each conv layer x kernel size x hidden units x dropout x epochs,
 every variant with three seeds. The test set is scored after every epoch, so one training gives
 every epoch count. Variants that differ only in dropout and seed train together as one grouped
-network (grouped.py), in groups sized for this CPU's caches (task4_grids.trainings); each group is
-one trial of an Optuna study (sweeplib.py) that resumes after an interruption and that several
+network (grouped.py), in groups sized for this CPU's caches (grids.trainings); each group is
+one trial of an Optuna study (sweep.py) that resumes after an interruption and that several
 processes or machines can share.
 
     python task4_experiments.py                  # both full grids (`make sweep`)
@@ -30,23 +30,27 @@ from typing import Callable, Sequence
 import optuna
 import torch
 
-import cli
-import datalib
-import grouped
-import sweeplib
-import task4_analysis as analysis
-import task4_figures
-import task4_grids
-import trainlib
-from atomicio import write_json, write_text
-from task4_grids import DIMS, LIST_FLAGS, arch_of, chosen_grids, part_members, point_of, trainings
-from task4_report import COMMAND, RESULTS_FILE, report_section  # noqa: F401  (report.py reads them here)
+from recognition import cli, training
+from recognition.data import datasets
+from recognition.experiments import analysis, figures, grids, sweep
+from recognition.experiments.grids import (
+    DIMS,
+    LIST_FLAGS,
+    arch_of,
+    chosen_grids,
+    part_members,
+    point_of,
+    trainings,
+)
+from recognition.experiments.section import COMMAND, RESULTS_FILE, report_section  # noqa: F401  (report.py reads them here)
+from recognition.io import write_json, write_text
+from recognition.networks import grouped
 
-DATASETS = {"mnist": datalib.load_mnist, "fashion-mnist": datalib.load_fashion_mnist}
+DATASETS = {"mnist": datasets.load_mnist, "fashion-mnist": datasets.load_fashion_mnist}
 
 
 @dataclass(frozen=True)
-class Training:
+class Recipe:
     """How every point is trained; with the grid and the dataset, the study's identity."""
 
     optimizer: str = "adam"
@@ -56,12 +60,11 @@ class Training:
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--grids", default="report,broad", help="grids to run, of: " + ", ".join(grids.GRIDS))
     p.add_argument(
-        "--grids", default="report,broad", help="grids to run, of: " + ", ".join(task4_grids.GRIDS)
-    )
-    p.add_argument(
-        "--grid-file", type=Path,
-        help="a JSON grid of your own instead of --grids, e.g. " + task4_grids.GRID_FILE_EXAMPLE,
+        "--grid-file",
+        type=Path,
+        help="a JSON grid of your own instead of --grids, e.g. " + grids.GRID_FILE_EXAMPLE,
     )
     p.add_argument(
         "--quick", action="store_true", help="small grids on a subset (`make figures`); flags still win"
@@ -76,10 +79,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--train-subset", type=int, help="train on the first N training images (0: all)")
     p.add_argument("--test-subset", type=int, help="test on the first N test images (0: all)")
     p.add_argument(
-        "--optimizer", choices=("adam", "sgd"), default=Training.optimizer, help="constant-rate optimizer"
+        "--optimizer", choices=("adam", "sgd"), default=Recipe.optimizer, help="constant-rate optimizer"
     )
-    p.add_argument("--lr", type=float, default=Training.lr, help="constant learning rate")
-    p.add_argument("--momentum", type=float, default=Training.momentum, help="SGD momentum")
+    p.add_argument("--lr", type=float, default=Recipe.lr, help="constant learning rate")
+    p.add_argument("--momentum", type=float, default=Recipe.momentum, help="SGD momentum")
     p.add_argument(
         "--workers", type=int, default=min(2, os.cpu_count() or 1), help="processes on this machine"
     )
@@ -93,9 +96,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--no-wait", action="store_true", help="exit when the points left are held by other workers"
     )
-    p.add_argument("--heartbeat", type=float, default=sweeplib.HEARTBEAT_S, help="seconds between heartbeats")
+    p.add_argument("--heartbeat", type=float, default=sweep.HEARTBEAT_S, help="seconds between heartbeats")
     p.add_argument(
-        "--grace", type=float, default=sweeplib.GRACE_S, help="silence after which a point is retried"
+        "--grace", type=float, default=sweep.GRACE_S, help="silence after which a point is retried"
     )
     p.add_argument("--data-dir", type=Path, default=Path("data"), help="where the data sets are")
     p.add_argument("--figures-dir", type=Path, default=Path("figures"), help="where outputs go")
@@ -140,9 +143,9 @@ def load_data(data_dir: Path, dataset: str, train_subset: int | None, test_subse
     )
 
 
-def train_part(unit: dict, trial: optuna.Trial, grid: dict, data: Data, training: Training) -> float:
+def train_part(unit: dict, trial: optuna.Trial, grid: dict, data: Data, recipe: Recipe) -> float:
     """Train one part of a (batch, architecture) point's (dropout, seed) members as one grouped
-    network (task4_grids.trainings); store every epoch of every member in the trial."""
+    network (grids.trainings); store every epoch of every member in the trial."""
     members = part_members(grid, unit)
     model = grouped.GroupedNet(arch_of(unit), [d for d, _ in members], [s for _, s in members])
 
@@ -151,13 +154,25 @@ def train_part(unit: dict, trial: optuna.Trial, grid: dict, data: Data, training
 
     start = time.perf_counter()
     hists = grouped.train_group(
-        model, data.train_x, data.train_y, data.test_x, data.test_y, grid["max_epochs"], unit["batch_size"],
-        training.optimizer, training.lr, training.momentum, record,
+        model,
+        data.train_x,
+        data.train_y,
+        data.test_x,
+        data.test_y,
+        grid["max_epochs"],
+        unit["batch_size"],
+        recipe.optimizer,
+        recipe.lr,
+        recipe.momentum,
+        record,
     )
     best = max(h.test_acc[-1] for h in hists)
-    print(f"  {sweeplib.this_worker()}: {analysis.label_point(unit)}, dropout/seed "
-          f"{', '.join(f'{d}/{s}' for d, s in members)}: {len(members)} networks in "
-          f"{time.perf_counter() - start:.1f} s, best test {best:.2%}", flush=True)
+    print(
+        f"  {sweep.this_worker()}: {analysis.label_point(unit)}, dropout/seed "
+        f"{', '.join(f'{d}/{s}' for d, s in members)}: {len(members)} networks in "
+        f"{time.perf_counter() - start:.1f} s, best test {best:.2%}",
+        flush=True,
+    )
     return best
 
 
@@ -169,7 +184,7 @@ class Job:
     name: str
     identity: dict
     grid: dict
-    training: Training
+    recipe: Recipe
     dataset: str
     data_dir: Path
     heartbeat: float
@@ -179,15 +194,15 @@ class Job:
 
 def run_worker(job: Job, threads: int, callbacks: Sequence[Callable] = ()) -> bool:
     torch.set_num_threads(threads)
-    trainlib.keep_freed_memory()
+    training.keep_freed_memory()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     points = trainings(job.grid)
-    study = sweeplib.open_study(job.storage, job.name, job.identity, points, job.heartbeat, job.grace)
+    study = sweep.open_study(job.storage, job.name, job.identity, points, job.heartbeat, job.grace)
     data = load_data(job.data_dir, job.dataset, job.grid["train_subset"], job.grid["test_subset"])
-    return sweeplib.run_worker(
+    return sweep.run_worker(
         study,
         points,
-        lambda p, t: train_part(p, t, job.grid, data, job.training),
+        lambda p, t: train_part(p, t, job.grid, data, job.recipe),
         wait=job.wait,
         callbacks=callbacks,
     )
@@ -200,9 +215,9 @@ def _worker_process(job: Job, threads: int) -> None:
 def run_sweep(job: Job, workers: int, threads: int, callbacks: Sequence[Callable] = ()) -> bool:
     """Open (create and enqueue) the study here, then train with `workers` processes."""
     units = trainings(job.grid)
-    study = sweeplib.open_study(job.storage, job.name, job.identity, units, job.heartbeat, job.grace)
-    keys = {sweeplib.point_key(u) for u in units}
-    if len(sweeplib.completed(study, keys)) == len(keys):
+    study = sweep.open_study(job.storage, job.name, job.identity, units, job.heartbeat, job.grace)
+    keys = {sweep.point_key(u) for u in units}
+    if len(sweep.completed(study, keys)) == len(keys):
         return True
     DATASETS[job.dataset](job.data_dir)  # fetch or unpack the data once, before workers race for it
     if workers == 1:
@@ -221,7 +236,7 @@ def run_sweep(job: Job, workers: int, threads: int, callbacks: Sequence[Callable
         raise cli.UserError(
             f"{len(failed)} worker(s) failed (exit codes {failed}); rerun the same command to resume"
         )
-    return len(sweeplib.completed(study, keys)) == len(keys)
+    return len(sweep.completed(study, keys)) == len(keys)
 
 
 # --- results -----------------------------------------------------------------------------------
@@ -230,8 +245,8 @@ def run_sweep(job: Job, workers: int, threads: int, callbacks: Sequence[Callable
 def variant_rows(study: optuna.Study, grid: dict) -> list[dict]:
     """One row per (point, dropout, seed, epoch), from each part's first COMPLETE trial."""
     rows = []
-    units = {sweeplib.point_key(u): u for u in trainings(grid)}
-    for key, trial in sweeplib.completed(study, set(units)).items():
+    units = {sweep.point_key(u): u for u in trainings(grid)}
+    for key, trial in sweep.completed(study, set(units)).items():
         arch = arch_of(units[key])
         for member in trial.user_attrs["members"]:
             seconds = 0.0
@@ -268,37 +283,37 @@ def write_rows_csv(rows: list[dict], path: Path) -> Path:
 def grid_results(name: str, grid: dict, rows: list[dict], out: Path, prefix: str) -> dict:
     summary = analysis.Summary(rows, grid)
     found = analysis.observations(name, summary)
-    figures = task4_figures.draw(name, summary, out, prefix)
+    drawn = figures.draw(name, summary, out, prefix)
     return {
         "grid": grid,
         "variants": len(rows) // len(grid["seed"]),
         "trainings": len(rows) // grid["max_epochs"],
         "groups": len(trainings(grid)),
         "observations": found,
-        "figures": [str(f) for f in figures],
+        "figures": [str(f) for f in drawn],
         "csv": str(write_rows_csv(rows, out / f"{prefix}_{name}_variants.csv")),
         "pareto": analysis.pareto(summary) if name != "report" else None,
         "best": max(rows, key=lambda r: r["test_acc"]),
     }
 
 
-def study_identity(grid: dict, training: Training, dataset: str) -> dict:
+def study_identity(grid: dict, recipe: Recipe, dataset: str) -> dict:
     """Everything a study's results depend on; how the networks are split into groups changes their
     last bits, so it is part of it too."""
-    grouping = {"group_images": task4_grids.GROUP_IMAGES, "smallest_group": task4_grids.SMALLEST_GROUP}
-    return {"grid": grid, "training": asdict(training), "dataset": dataset, "grouping": grouping}
+    grouping = {"group_images": grids.GROUP_IMAGES, "smallest_group": grids.SMALLEST_GROUP}
+    return {"grid": grid, "training": asdict(recipe), "dataset": dataset, "grouping": grouping}
 
 
 def run_grid(name: str, grid: dict, args: argparse.Namespace, callbacks: Sequence[Callable]) -> dict | None:
-    training = Training(args.optimizer, args.lr, args.momentum)
-    identity = study_identity(grid, training, args.dataset)
+    recipe = Recipe(args.optimizer, args.lr, args.momentum)
+    identity = study_identity(grid, recipe, args.dataset)
     storage = args.storage or f"sqlite:///{(args.figures_dir / 'task4_study.db').resolve()}"
     job = Job(
         storage,
-        args.study_name or sweeplib.study_name(f"task4_{name}_{args.dataset}", identity),
+        args.study_name or sweep.study_name(f"task4_{name}_{args.dataset}", identity),
         identity,
         grid,
-        training,
+        recipe,
         args.dataset,
         args.data_dir,
         args.heartbeat,
@@ -307,9 +322,9 @@ def run_grid(name: str, grid: dict, args: argparse.Namespace, callbacks: Sequenc
     )
     print(
         f"grid {name} on {args.dataset}: {len(grid['dropout']) * len(grid['seed'])} networks at each of "
-        f"{len(task4_grids.group_points(grid))} points, as {len(trainings(grid))} grouped trainings, "
+        f"{len(grids.group_points(grid))} points, as {len(trainings(grid))} grouped trainings, "
         f"x {grid['max_epochs']} epochs; "
-        f"study {job.name!r} in {sweeplib.mask_url(storage)}",
+        f"study {job.name!r} in {sweep.mask_url(storage)}",
         flush=True,
     )
     start = time.perf_counter()
@@ -318,13 +333,13 @@ def run_grid(name: str, grid: dict, args: argparse.Namespace, callbacks: Sequenc
     ):
         return None
     seconds = time.perf_counter() - start
-    study = sweeplib.open_study(storage, job.name, identity, trainings(grid), args.heartbeat, args.grace)
+    study = sweep.open_study(storage, job.name, identity, trainings(grid), args.heartbeat, args.grace)
     prefix = "task4" if args.dataset == "mnist" else f"task4_{args.dataset}"
     result = grid_results(name, grid, variant_rows(study, grid), args.figures_dir, prefix)
     return {
         **result,
         "study": {
-            "storage": sweeplib.mask_url(storage),
+            "storage": sweep.mask_url(storage),
             "name": job.name,
             "sweep_s": seconds,
             "trials_in_study": len(study.trials),
@@ -342,7 +357,7 @@ def print_observations(name: str, result: dict) -> None:
 def main(argv: Sequence[str] | None = None, callbacks: Sequence[Callable] = ()) -> dict | None:
     args = parse_args(argv)
     clock = time.perf_counter()
-    grids = chosen_grids(
+    chosen = chosen_grids(
         args.grids,
         args.quick,
         {flag: getattr(args, flag) for flag in LIST_FLAGS},
@@ -352,11 +367,11 @@ def main(argv: Sequence[str] | None = None, callbacks: Sequence[Callable] = ()) 
     results = {
         "dataset": args.dataset,
         "quick": args.quick,
-        "training": asdict(Training(args.optimizer, args.lr, args.momentum)),
+        "training": asdict(Recipe(args.optimizer, args.lr, args.momentum)),
         "workers": args.workers,
         "grids": {},
     }
-    for name, grid in grids.items():
+    for name, grid in chosen.items():
         if (result := run_grid(name, grid, args, callbacks)) is None:
             return None  # another worker finishes the grid and writes the results
         results["grids"][name] = result

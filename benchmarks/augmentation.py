@@ -8,10 +8,10 @@ conditions of benchmarks/own_image_robustness.py; the built-in own digits (photo
 sheets); and MNIST test digits rotated, shifted and drawn thicker or thinner. Also the cost:
 the time of training steps with and without augmentation, measured interleaved on this machine.
 """
+
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
@@ -19,25 +19,21 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import augment  # noqa: E402
-import datalib  # noqa: E402
-import glyph_pages  # noqa: E402
-import netlib  # noqa: E402
-import preprocess  # noqa: E402
-import sheets  # noqa: E402
-import trainlib  # noqa: E402
-from benchmarks.own_image_robustness import CONDITIONS, as_photo  # noqa: E402
+import netlib
+from benchmarks.own_image_robustness import CONDITIONS, as_photo
+from recognition import training
+from recognition.data import augment, datasets, imagefiles, preprocess, sheets
+from recognition.handwriting import pages
 
 
-def network(path: Path, augmentation: str, mnist: datalib.Mnist) -> netlib.MnistNet:
+def network(path: Path, augmentation: str, mnist: datasets.Mnist) -> netlib.MnistNet:
     if not path.exists():
-        cfg = trainlib.TrainConfig(augment=augmentation)
+        cfg = training.TrainConfig(augment=augmentation)
         print(f"{path} is missing: training it ({cfg})")
-        model, hist = trainlib.train_digit_network(mnist, cfg, progress=False)
-        trainlib.save_digit_network(model, path, cfg, hist, train_images=len(mnist.train_images))
+        model, hist = training.train_digit_network(mnist, cfg, progress=False)
+        training.save_digit_network(model, path, cfg, hist, train_images=len(mnist.train_images))
     model, meta = netlib.load_checkpoint(path)
-    made = trainlib.config_from_meta(meta).augment
+    made = training.config_from_meta(meta).augment
     if made != augmentation:
         print(f"note: {path} was trained with augment={made!r}, not {augmentation!r}")
     return model.eval()
@@ -46,10 +42,10 @@ def network(path: Path, augmentation: str, mnist: datalib.Mnist) -> netlib.Mnist
 @torch.inference_mode()
 def accuracy(model, images: torch.Tensor, labels) -> float:
     """images (N, 28, 28) in [0, 1]."""
-    return (model(datalib.to_model_input(images)).argmax(1) == torch.as_tensor(labels)).float().mean().item()
+    return (model(datasets.to_model_input(images)).argmax(1) == torch.as_tensor(labels)).float().mean().item()
 
 
-def changed_test_digits(mnist: datalib.Mnist, n: int, seed: int) -> dict[str, torch.Tensor]:
+def changed_test_digits(mnist: datasets.Mnist, n: int, seed: int) -> dict[str, torch.Tensor]:
     """MNIST test digits rotated by 15-25 degrees, shifted by 3-4 px, thickened and thinned."""
     x = mnist.test_images[:n].float()[:, None] / 255
     gen = torch.Generator().manual_seed(seed)
@@ -60,14 +56,19 @@ def changed_test_digits(mnist: datalib.Mnist, n: int, seed: int) -> dict[str, to
     dx, dy = ((3 + torch.randint(0, 2, (n,), generator=gen)) * sign() * 2 / 28 for _ in range(2))
     one = torch.ones(n)
     move = torch.stack([torch.stack([one, zero, -dx], 1), torch.stack([zero, one, -dy], 1)], 1)
-    warp = lambda theta: F.grid_sample(x, F.affine_grid(theta, x.shape, align_corners=False),  # noqa: E731
-                                       align_corners=False)
-    return {"rotated 15-25 deg": warp(rotate)[:, 0], "shifted 3-4 px": warp(move)[:, 0],
-            "thicker pen (3x3 dilation)": F.max_pool2d(x, 3, stride=1, padding=1)[:, 0],
-            "thinner pen (2x2 erosion)": -F.max_pool2d(F.pad(-x, (0, 1, 0, 1), value=0), 2, stride=1)[:, 0]}
+
+    def warp(theta):
+        return F.grid_sample(x, F.affine_grid(theta, x.shape, align_corners=False), align_corners=False)
+
+    return {
+        "rotated 15-25 deg": warp(rotate)[:, 0],
+        "shifted 3-4 px": warp(move)[:, 0],
+        "thicker pen (3x3 dilation)": F.max_pool2d(x, 3, stride=1, padding=1)[:, 0],
+        "thinner pen (2x2 erosion)": -F.max_pool2d(F.pad(-x, (0, 1, 0, 1), value=0), 2, stride=1)[:, 0],
+    }
 
 
-def photo_conditions(mnist: datalib.Mnist, n: int, seed: int) -> dict[str, tuple[torch.Tensor, list[int]]]:
+def photo_conditions(mnist: datasets.Mnist, n: int, seed: int) -> dict[str, tuple[torch.Tensor, list[int]]]:
     rng = np.random.default_rng(seed)
     out = {}
     for shadow, noise in CONDITIONS:
@@ -86,25 +87,27 @@ def own_digit_sets(seed: int) -> dict[str, tuple[torch.Tensor, list[int]]]:
     """The built-in own digits (generated into data/ where missing), per writer, and the sheets."""
     folder = Path("data/own_digits")
     if not folder.exists():
-        glyph_pages.write_own_digits(folder, seed)
-    images = datalib.load_image_set(folder, vocabulary=set("0123456789"))
+        pages.write_own_digits(folder, seed)
+    images = imagefiles.load_image_set(folder, vocabulary=set("0123456789"))
     out = {}
     for group in sorted(set(images.groups)):
         keep = [i for i, g in enumerate(images.groups) if g == group]
         out[f"own digits {group}"] = (images.images[keep], [int(images.labels[i]) for i in keep])
     built_in = Path("data") / sheets.BUILT_IN
     if not built_in.exists():
-        glyph_pages.write_digit_sheets(built_in, seed)
+        pages.write_digit_sheets(built_in, seed)
     found = [sheets.read_sheet(p) for p in sheets.sheet_paths(built_in)]
     usable = [s for s in found if s.labels and len(s.labels) == len(s.boxes)]
-    out["own digits, sheet crops"] = (torch.cat([s.images for s in usable]),
-                                      [int(c) for s in usable for c in s.labels])
+    out["own digits, sheet crops"] = (
+        torch.cat([s.images for s in usable]),
+        [int(c) for s in usable for c in s.labels],
+    )
     return out
 
 
-def step_seconds(mnist: datalib.Mnist, steps: int = 60) -> dict[str, float]:
+def step_seconds(mnist: datasets.Mnist, steps: int = 60) -> dict[str, float]:
     """Seconds per training step (batch 64) without and with augmentation, interleaved."""
-    x, y = datalib.to_model_input(mnist.train_images[:64 * steps]), mnist.train_labels[:64 * steps]
+    x, y = datasets.to_model_input(mnist.train_images[: 64 * steps]), mnist.train_labels[: 64 * steps]
     times = {"none": 0.0, "handwriting": 0.0}
     models = {name: netlib.MnistNet() for name in times}
     opts = {name: torch.optim.Adam(m.parameters()) for name, m in models.items()}
@@ -112,9 +115,9 @@ def step_seconds(mnist: datalib.Mnist, steps: int = 60) -> dict[str, float]:
     for i in range(steps):
         for name in times:
             start = time.perf_counter()
-            batch = x[i * 64:(i + 1) * 64]
+            batch = x[i * 64 : (i + 1) * 64]
             out = models[name](batch if name == "none" else aug(batch))
-            loss = F.nll_loss(out, y[i * 64:(i + 1) * 64])
+            loss = F.nll_loss(out, y[i * 64 : (i + 1) * 64])
             opts[name].zero_grad()
             loss.backward()
             opts[name].step()
@@ -122,7 +125,7 @@ def step_seconds(mnist: datalib.Mnist, steps: int = 60) -> dict[str, float]:
     return {k: v / steps for k, v in times.items()}
 
 
-def conditions(mnist: datalib.Mnist, changed: int, photos: int, seed: int) -> list[tuple]:
+def conditions(mnist: datasets.Mnist, changed: int, photos: int, seed: int) -> list[tuple]:
     """(name, images in [0, 1], labels) for every condition the two networks are compared on."""
     rows = [("MNIST test (10000)", mnist.test_images.float() / 255, mnist.test_labels)]
     moved = changed_test_digits(mnist, changed, seed)
@@ -146,14 +149,18 @@ def main(argv=None):
     p.add_argument("--changed", type=int, default=2000, help="MNIST test digits per rotated/shifted/pen set")
     p.add_argument("--seed", type=int, default=0, help="seed of the simulations")
     args = p.parse_args(argv)
-    mnist = datalib.load_mnist("data")
+    mnist = datasets.load_mnist("data")
     rows = conditions(mnist, args.changed, args.images, args.seed)
-    models = {"without": network(args.plain, "none", mnist),
-              "with": network(args.augmented, "handwriting", mnist)}
+    models = {
+        "without": network(args.plain, "none", mnist),
+        "with": network(args.augmented, "handwriting", mnist),
+    }
     print_side_by_side(models, rows)
     cost = step_seconds(mnist)
-    print(f"training step: {1000 * cost['none']:.1f} ms without, {1000 * cost['handwriting']:.1f} ms with "
-          f"({cost['handwriting'] / cost['none']:.2f}x; the limit is 1.5x)")
+    print(
+        f"training step: {1000 * cost['none']:.1f} ms without, {1000 * cost['handwriting']:.1f} ms with "
+        f"({cost['handwriting'] / cost['none']:.2f}x; the limit is 1.5x)"
+    )
 
 
 if __name__ == "__main__":

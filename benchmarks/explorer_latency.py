@@ -23,9 +23,8 @@ import httpx
 import numpy as np
 from PIL import Image, ImageDraw
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import cli  # noqa: E402
-import glyphs  # noqa: E402
+from recognition import cli
+from recognition.handwriting import glyphs
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -89,7 +88,7 @@ def measure(client: httpx.Client, url: str, data: bytes, name: str, n: int, warm
         "median_ms": float(np.median(ms)),
         "p95_ms": float(np.percentile(ms, 95)),
         "network_median_ms": statistics.median(compute),
-            "preprocess_median_ms": statistics.median(prep),
+        "preprocess_median_ms": statistics.median(prep),
         "bytes": len(data),
     }
 
@@ -105,8 +104,10 @@ def main(argv=None) -> dict:
         "1000x1000 photo (JPEG)": (photo_jpeg(), "photo.jpg"),
         "280x280 drawing (PNG)": (drawing_png(), "pad.png"),
     }
-    print(f"load average before: {' '.join(f'{v:.1f}' for v in os.getloadavg())} on {os.cpu_count()} cores",
-          flush=True)
+    print(
+        f"load average before: {' '.join(f'{v:.1f}' for v in os.getloadavg())} on {os.cpu_count()} cores",
+        flush=True,
+    )
     proc, url = start_server(model)
     results = {}
     try:
@@ -115,10 +116,13 @@ def main(argv=None) -> dict:
                 r = results[label] = measure(
                     client, f"{url}/api/predict", data, name, args.requests, args.warmup
                 )
-                print(f"{label:<24} {r['bytes'] / 1024:7.1f} KB: {r['requests_per_s']:5.1f} requests/s, "
-                      f"median {r['median_ms']:6.1f} ms, p95 {r['p95_ms']:6.1f} ms (medians: decoding and "
-                      f"preprocessing {r['preprocess_median_ms']:.1f} ms, networks and maps "
-                      f"{r['network_median_ms']:.1f} ms)", flush=True)
+                print(
+                    f"{label:<24} {r['bytes'] / 1024:7.1f} KB: {r['requests_per_s']:5.1f} requests/s, "
+                    f"median {r['median_ms']:6.1f} ms, p95 {r['p95_ms']:6.1f} ms (medians: decoding and "
+                    f"preprocessing {r['preprocess_median_ms']:.1f} ms, networks and maps "
+                    f"{r['network_median_ms']:.1f} ms)",
+                    flush=True,
+                )
     finally:
         proc.terminate()
         proc.wait(30)

@@ -6,33 +6,32 @@ Renders MNIST test digits as photos (large canvas, grey paper, pen colour, senso
 lighting gradient or a hard-edged shadow), runs them through `preprocess.preprocess_own_image` and the
 saved network, and prints the accuracy per condition beside the accuracy on the original digits.
 """
+
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import cli  # noqa: E402
-import datalib  # noqa: E402
-import netlib  # noqa: E402
-import preprocess  # noqa: E402
+import netlib
+from recognition import cli
+from recognition.data import datasets, preprocess
 
 CONDITIONS = [(shadow, noise) for shadow in ("soft", "hard") for noise in (0.02, 0.035, 0.05)]
 
 
-def as_photo(digit: torch.Tensor, rng: np.random.Generator, shadow: str, noise: float,
-             size: int = 500) -> Image.Image:
+def as_photo(
+    digit: torch.Tensor, rng: np.random.Generator, shadow: str, noise: float, size: int = 500
+) -> Image.Image:
     """A 28x28 MNIST digit as dark grey ink on grey paper, scaled up, shaded and noisy."""
     side = int(size * rng.uniform(0.4, 0.8))
     ink = np.asarray(Image.fromarray(digit.numpy()).resize((side, side), Image.BILINEAR), np.float32) / 255
     canvas = np.zeros((size, size), np.float32)
     top, left = rng.integers(0, size - side, 2)
-    canvas[top:top + side, left:left + side] = ink
+    canvas[top : top + side, left : left + side] = ink
     ys, xs = np.indices(canvas.shape)
     if shadow == "hard":
         light = np.where(xs + 0.5 * ys > rng.uniform(0.2, 0.8) * size, 0.7, 1.0)
@@ -46,7 +45,7 @@ def as_photo(digit: torch.Tensor, rng: np.random.Generator, shadow: str, noise: 
 
 @torch.inference_mode()
 def accuracy(model, images: list[np.ndarray], labels: list[int]) -> float:
-    x = datalib.to_model_input(torch.from_numpy(np.stack(images)))
+    x = datasets.to_model_input(torch.from_numpy(np.stack(images)))
     return (model(x).argmax(1) == torch.tensor(labels)).float().mean().item()
 
 
@@ -59,7 +58,7 @@ def main(argv=None):
     args = p.parse_args(argv)
 
     model, _ = netlib.load_checkpoint(args.model)
-    mnist = datalib.load_mnist(args.data_dir).subset(n_test=args.images)
+    mnist = datasets.load_mnist(args.data_dir).subset(n_test=args.images)
     labels = mnist.test_labels.tolist()
     original = accuracy(model, list(mnist.test_images.float() / 255), labels)
     print(f"original 28x28 digits:        {original:6.1%}")
@@ -73,8 +72,10 @@ def main(argv=None):
             except preprocess.UnreadableImage:
                 continue
         right = accuracy(model, inputs, kept) * len(kept) if kept else 0
-        print(f"{shadow} shadow, noise {noise:.3f}:   {right / len(labels):6.1%}"
-              f"   ({len(labels) - len(kept)} reported as having no ink)")
+        print(
+            f"{shadow} shadow, noise {noise:.3f}:   {right / len(labels):6.1%}"
+            f"   ({len(labels) - len(kept)} reported as having no ink)"
+        )
 
 
 if __name__ == "__main__":

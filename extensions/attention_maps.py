@@ -13,24 +13,19 @@ to one over the patches; overlapping patches share their weight over the pixels 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: the shared modules live one folder up
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import torch
 
-import torch  # noqa: E402
-
-import cli  # noqa: E402
-import datalib  # noqa: E402
-import glyphs  # noqa: E402
-import netlib  # noqa: E402
-import plotlib  # noqa: E402
-import trainlib  # noqa: E402
-from atomicio import write_json  # noqa: E402
-from extensions import netflags  # noqa: E402
-from reportlib import Results, figure, opening, pct, table  # noqa: E402
+import netlib
+from recognition import cli, flags, networks, training
+from recognition.data import datasets, imagefiles
+from recognition.handwriting import glyphs
+from recognition.io import write_json
+from recognition.networks.transformer import attention_rollout, attention_to_pixels, last_layer_attention
+from recognition.report import plots
+from recognition.report.markdown import Results, figure, opening, pct, table
 
 SHOWN = 6  # digits per figure row
 
@@ -39,7 +34,7 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument(
         "--preset",
-        choices=tuple(netlib.TRANSFORMER_PRESETS),
+        choices=tuple(networks.TRANSFORMER_PRESETS),
         default="cpu",
         help="which transformer: cpu (default) or course",
     )
@@ -49,7 +44,7 @@ def parse_args(argv=None):
         default=Path("data/own_digits"),
         help="own digit images to draw the attention on (Task 1 generates the default folder)",
     )
-    netflags.add_training_flags(p, "where transformer_PRESET.pt is read (trained and saved when missing)")
+    flags.add_training_flags(p, "where transformer_PRESET.pt is read (trained and saved when missing)")
     return p.parse_args(argv)
 
 
@@ -60,7 +55,7 @@ def pick_own(folder: Path, n: int) -> tuple[torch.Tensor, list[str]]:
             f"{folder} is not a folder of own digit images; run "
             f"`python task1_train_mnist.py` once (it generates data/own_digits) or pass --own-digits"
         )
-    own = datalib.load_image_set(folder, vocabulary=set(glyphs.DIGITS))
+    own = imagefiles.load_image_set(folder, vocabulary=set(glyphs.DIGITS))
     if len(own.paths) == 0:
         raise cli.UserError(f"no readable images in {folder}: add PNG or JPEG images of single digits")
     keep, seen = [], set()
@@ -72,21 +67,21 @@ def pick_own(folder: Path, n: int) -> tuple[torch.Tensor, list[str]]:
 
 
 @torch.no_grad()
-def attention_rows(model: netlib.PatchTransformer, images: torch.Tensor, device) -> dict:
+def attention_rows(model: networks.PatchTransformer, images: torch.Tensor, device) -> dict:
     """Predictions and both kinds of map, spread to pixels, for [0,1] images (N, 28, 28)."""
-    x = datalib.to_model_input(images).to(device)
-    rollout, last = netlib.attention_rollout(model, x), netlib.last_layer_attention(model, x)
+    x = datasets.to_model_input(images).to(device)
+    rollout, last = attention_rollout(model, x), last_layer_attention(model, x)
     return {
         "predicted": model(x).argmax(1).tolist(),
-        "rollout": netlib.attention_to_pixels(model, rollout).cpu(),
-        "last": netlib.attention_to_pixels(model, last).cpu(),
+        "rollout": attention_to_pixels(model, rollout).cpu(),
+        "last": attention_to_pixels(model, last).cpu(),
         "sums": [float(s) for s in rollout.sum((1, 2))] + [float(s) for s in last.sum((1, 2))],
     }
 
 
 def plot_attention(images: torch.Tensor, labels: list[str], rows: dict, title: str, path: Path) -> Path:
     """Three rows: the digit with its prediction, the rollout over it, the last layer's attention over it."""
-    plt = plotlib.plt
+    plt = plots.plt
     n = len(images)
     fig, axes = plt.subplots(3, n, figsize=(1.9 * n, 6.4), squeeze=False)
     names = ("input", "attention rollout", "last layer, image token")
@@ -106,7 +101,7 @@ def plot_attention(images: torch.Tensor, labels: list[str], rows: dict, title: s
         ax_row[0].set_ylabel(names[r], fontsize=9)
     fig.suptitle(title)
     fig.tight_layout()
-    return plotlib.save_figure(fig, path)
+    return plots.save_figure(fig, path)
 
 
 def main(argv=None) -> dict:
@@ -115,15 +110,15 @@ def main(argv=None) -> dict:
     figs.mkdir(parents=True, exist_ok=True)
     device = netlib.select_device(args.device)
     clock = time.perf_counter()
-    mnist = datalib.load_mnist(args.data_dir).subset(args.train_subset, args.test_subset)
-    model, meta = trainlib.load_or_train(
+    mnist = datasets.load_mnist(args.data_dir).subset(args.train_subset, args.test_subset)
+    model, meta = training.load_or_train(
         args.models_dir, mnist, "transformer", args.preset, seed=args.seed, device=device
     )
-    x, y = datalib.to_model_input(mnist.test_images).to(device), mnist.test_labels.to(device)
-    accuracy = trainlib.evaluate(model, x, y)[1]
+    x, y = datasets.to_model_input(mnist.test_images).to(device), mnist.test_labels.to(device)
+    accuracy = training.evaluate(model, x, y)[1]
     print(
         f"transformer ({args.preset} preset, {model.tokens} patch tokens): "
-        + trainlib.accuracy_line("test", round(accuracy * len(y)), len(y))
+        + training.accuracy_line("test", round(accuracy * len(y)), len(y))
     )
     test_images = mnist.test_images[:SHOWN].float() / 255.0
     test_rows = attention_rows(model, test_images, device)
@@ -154,7 +149,7 @@ def main(argv=None) -> dict:
         "train_config": meta["train_config"],
         "tokens": model.tokens,
         "parameters": netlib.count_parameters(model),
-        "multiply_adds": netlib.multiply_adds(model),
+        "multiply_adds": networks.multiply_adds(model),
         "epoch_seconds": meta.get("epoch_seconds"),
         "test_accuracy": accuracy,
         "test_images": len(y),

@@ -14,32 +14,26 @@ The explorer page (extensions/explorer) draws the same Saliency and Grad-CAM map
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: the shared modules live one folder up
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from captum.attr import IntegratedGradients, LayerAttribution, LayerGradCam, Saliency
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-import torch.nn as nn  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-from captum.attr import IntegratedGradients, LayerAttribution, LayerGradCam, Saliency  # noqa: E402
-
-import cli  # noqa: E402
-import datalib  # noqa: E402
-import embedlib  # noqa: E402
-import glyphs  # noqa: E402
-import greeksets  # noqa: E402
-import netlib  # noqa: E402
-import plotlib  # noqa: E402
-from atomicio import write_json  # noqa: E402
-from reportlib import Results, figure, opening, table  # noqa: E402
+import netlib
+from recognition import cli, embedding
+from recognition.data import datasets, greeksets, imagefiles
+from recognition.handwriting import glyphs
+from recognition.io import write_json
+from recognition.report import plots
+from recognition.report.markdown import Results, figure, opening, table
 
 RESULTS_FILE = "attributions_results.json"
 COMMAND = "python extensions/attributions.py"
-BLACK = float(datalib.to_model_input(torch.zeros(1, 1, 1))[0, 0, 0, 0])  # an empty input, normalised
+BLACK = float(datasets.to_model_input(torch.zeros(1, 1, 1))[0, 0, 0, 0])  # an empty input, normalised
 IG_STEPS = 32
 
 
@@ -74,8 +68,9 @@ def saliency(model: netlib.MnistNet, x: torch.Tensor, target: int) -> np.ndarray
 
 def integrated_gradients(model: netlib.MnistNet, x: torch.Tensor, target: int) -> np.ndarray:
     """Signed Integrated Gradients of the class score from a black image, 28x28."""
-    attr = IntegratedGradients(Scores(model)).attribute(x, baselines=torch.full_like(x, BLACK), target=target,
-                                                        n_steps=IG_STEPS)
+    attr = IntegratedGradients(Scores(model)).attribute(
+        x, baselines=torch.full_like(x, BLACK), target=target, n_steps=IG_STEPS
+    )
     return attr[0, 0].detach().numpy()
 
 
@@ -108,8 +103,9 @@ def parse_args(argv=None):
     p.add_argument(
         "--own-digits", type=Path, default=Path("data/own_digits"), help="own digit photos (task 1g)"
     )
-    p.add_argument("--greek-dir", type=Path, default=greeksets.DEFAULT_GREEK,
-                   help="Greek reference set (task 3)")
+    p.add_argument(
+        "--greek-dir", type=Path, default=greeksets.DEFAULT_GREEK, help="Greek reference set (task 3)"
+    )
     p.add_argument(
         "--greek-own-dir", type=Path, default=greeksets.DEFAULT_OWN, help="own Greek letters (task 3)"
     )
@@ -122,10 +118,10 @@ def parse_args(argv=None):
 
 @torch.inference_mode()
 def predict(model: nn.Module, images: torch.Tensor) -> np.ndarray:
-    return model(datalib.to_model_input(images)).argmax(1).numpy()
+    return model(datasets.to_model_input(images)).argmax(1).numpy()
 
 
-def mnist_examples(model, mnist: datalib.Mnist, n_test: int) -> list[dict]:
+def mnist_examples(model, mnist: datasets.Mnist, n_test: int) -> list[dict]:
     """The first three test digits read right and the first three misread."""
     images, labels = mnist.test_images[:n_test].float() / 255, mnist.test_labels[:n_test].numpy()
     predicted = predict(model, images)
@@ -147,30 +143,40 @@ def own_digit_examples(model, folder: Path) -> tuple[list[dict], int, int]:
     """The misread own digits (the first four), how many labelled own digits were read and misread."""
     if not folder.is_dir():
         return [], 0, 0
-    own = datalib.load_image_set(folder, vocabulary=set(glyphs.DIGITS))
+    own = imagefiles.load_image_set(folder, vocabulary=set(glyphs.DIGITS))
     predicted = predict(model, own.images)
     labelled = [i for i, y in enumerate(own.labels) if y is not None]
     wrong = [i for i in labelled if int(own.labels[i]) != predicted[i]]
-    return [
-        {
-            "source": "own digit",
-            "name": str(own.paths[i].relative_to(folder)),
-            "image": own.images[i],
-            "truth": own.labels[i],
-            "prediction": str(predicted[i]),
-        }
-        for i in wrong[:4]
-    ], len(labelled), len(wrong)
+    return (
+        [
+            {
+                "source": "own digit",
+                "name": str(own.paths[i].relative_to(folder)),
+                "image": own.images[i],
+                "truth": own.labels[i],
+                "prediction": str(predicted[i]),
+            }
+            for i in wrong[:4]
+        ],
+        len(labelled),
+        len(wrong),
+    )
 
 
 def letter_network(model, embeddings: np.ndarray, labels: list[str]) -> tuple[nn.Module, list[str]]:
     """The digit network with a letter layer trained on the reference set's embeddings, as in task 3g."""
     classes = list(dict.fromkeys(labels))
     y = np.array([classes.index(label) for label in labels])
-    weight, bias = embedlib.fit_linear_heads(embeddings, y, len(classes), np.ones((1, len(y)), bool),
-                                             steps=embedlib.TRANSFER_STEPS, lr=embedlib.TRANSFER_LR,
-                                             seed=netlib.DEFAULT_SEED)
-    return embedlib.transfer_network(model, weight[0], bias[0]), classes
+    weight, bias = embedding.fit_linear_heads(
+        embeddings,
+        y,
+        len(classes),
+        np.ones((1, len(y)), bool),
+        steps=embedding.TRANSFER_STEPS,
+        lr=embedding.TRANSFER_LR,
+        seed=netlib.DEFAULT_SEED,
+    )
+    return embedding.transfer_network(model, weight[0], bias[0]), classes
 
 
 def greek_examples(
@@ -180,8 +186,8 @@ def greek_examples(
     if not (reference_dir.is_dir() and own_dir.is_dir()):
         return [], None, []
     reference = greeksets.load_reference(reference_dir, "mnist", None, quiet=True)
-    net, classes = letter_network(model, embedlib.embed(model, reference.images), reference.labels)
-    own = datalib.load_image_set(own_dir, vocabulary=set(classes))
+    net, classes = letter_network(model, embedding.embed(model, reference.images), reference.labels)
+    own = imagefiles.load_image_set(own_dir, vocabulary=set(classes))
     firsts = [own.labels.index(c) for c in classes if c in own.labels]
     predicted = predict(net, own.images[firsts]) if firsts else []
     return (
@@ -201,7 +207,7 @@ def greek_examples(
 
 
 def attribute(net: nn.Module, example: dict, classes: list[str]) -> dict:
-    x = datalib.to_model_input(example["image"][None])
+    x = datasets.to_model_input(example["image"][None])
     target = classes.index(example["prediction"])
     maps = {
         "Saliency": unit_scale(saliency(net, x, target)),
@@ -233,18 +239,22 @@ def plot_attributions(rows: list[tuple[dict, dict]], path: Path) -> Path:
         wrong = example["truth"] != example["prediction"]
         image = np.asarray(example["image"])
         ax_row[0].imshow(image, cmap="gray", vmin=0, vmax=1)
-        ax_row[0].set_title(f"{example['source']}\n{example['name']}\ntrue {example['truth']}, read "
-                            f"{example['prediction']}{' WRONG' if wrong else ''}", fontsize=7,
-                            color="red" if wrong else "black")
+        ax_row[0].set_title(
+            f"{example['source']}\n{example['name']}\ntrue {example['truth']}, read "
+            f"{example['prediction']}{' WRONG' if wrong else ''}",
+            fontsize=7,
+            color="red" if wrong else "black",
+        )
         for ax, (title, m) in zip(ax_row[1:], maps.items()):
             ax.imshow(overlay(image, m))
             ax.set_title(title, fontsize=7)
         for ax in ax_row:
             ax.axis("off")
-    fig.suptitle("Captum attributions for the class the network chose (red: for it, blue: against it)",
-                 fontsize=9)
+    fig.suptitle(
+        "Captum attributions for the class the network chose (red: for it, blue: against it)", fontsize=9
+    )
     fig.tight_layout()
-    return plotlib.save_figure(fig, path)
+    return plots.save_figure(fig, path)
 
 
 def main(argv=None) -> dict:
@@ -254,19 +264,22 @@ def main(argv=None) -> dict:
         model, _ = netlib.load_checkpoint(args.model)
     except netlib.CheckpointError as err:
         raise cli.UserError(str(err)) from err
-    digits = mnist_examples(model, datalib.load_mnist(args.data_dir), args.test_images)
+    digits = mnist_examples(model, datasets.load_mnist(args.data_dir), args.test_images)
     own_wrong, own_read, own_misread = own_digit_examples(model, args.own_digits)
     digits += own_wrong
     rows = [(e, attribute(model, e, list(glyphs.DIGITS))) for e in digits]
     greek, greek_net, letters = greek_examples(model, args.greek_dir, args.greek_own_dir)
     rows += [(e, attribute(greek_net, e, letters)) for e in greek]
     path = plot_attributions(rows, args.figures_dir / "attributions.png")
-    results = {"model": str(args.model), "figure": str(path), "own_digits_read": own_read,
-               "own_digits_misread": own_misread,
-               "examples": [{k: e[k] for k in ("source", "name", "truth", "prediction")} for e, _ in rows],
-               "missing": [str(d) for d in (args.own_digits, args.greek_dir, args.greek_own_dir)
-                           if not d.is_dir()],
-               "timings_s": {"total": time.perf_counter() - clock}}
+    results = {
+        "model": str(args.model),
+        "figure": str(path),
+        "own_digits_read": own_read,
+        "own_digits_misread": own_misread,
+        "examples": [{k: e[k] for k in ("source", "name", "truth", "prediction")} for e, _ in rows],
+        "missing": [str(d) for d in (args.own_digits, args.greek_dir, args.greek_own_dir) if not d.is_dir()],
+        "timings_s": {"total": time.perf_counter() - clock},
+    }
     write_json(args.figures_dir / RESULTS_FILE, results)
     print(f"attributions for {len(rows)} inputs: {path}")
     for folder in results["missing"]:
@@ -278,20 +291,27 @@ def report_section(res: Results) -> str:
     r, out = opening(res, RESULTS_FILE, "Extension: why the network read what it read (Captum)", COMMAND)
     if r is None:
         return out
-    out += ("Each input beside Captum's attributions for the class the network chose, taken of the class "
-            "score before the softmax (a confident log-probability is saturated and its gradients vanish): "
-            "Saliency (how strongly each pixel moves the score), Integrated Gradients from a black image "
-            "(red pixels add to the answer, blue ones count against it) and Grad-CAM at the second conv "
-            "block, signed (where the features for and against the answer lie; the method's usual final "
-            "ReLU would blank about half of this network's maps). For a misread input the last panel is "
-            "Integrated Gradients for the true class: the strokes the network did not credit. The explorer "
-            "page (`make demo`) draws all three live for whatever you draw.\n\n")
+    out += (
+        "Each input beside Captum's attributions for the class the network chose, taken of the class "
+        "score before the softmax (a confident log-probability is saturated and its gradients vanish): "
+        "Saliency (how strongly each pixel moves the score), Integrated Gradients from a black image "
+        "(red pixels add to the answer, blue ones count against it) and Grad-CAM at the second conv "
+        "block, signed (where the features for and against the answer lie; the method's usual final "
+        "ReLU would blank about half of this network's maps). For a misread input the last panel is "
+        "Integrated Gradients for the true class: the strokes the network did not credit. The explorer "
+        "page (`make demo`) draws all three live for whatever you draw.\n\n"
+    )
     if r["own_digits_read"]:
         shown = "the first four are shown" if r["own_digits_misread"] > 4 else "all are shown"
-        out += (f"Own digits: {r['own_digits_misread']} of {r['own_digits_read']} misread"
-                f"{'; ' + shown if r['own_digits_misread'] else ', so none to show'}.\n\n")
-    wrong = [[e["source"], e["name"], e["truth"], e["prediction"]] for e in r["examples"]
-             if e["truth"] != e["prediction"]]
+        out += (
+            f"Own digits: {r['own_digits_misread']} of {r['own_digits_read']} misread"
+            f"{'; ' + shown if r['own_digits_misread'] else ', so none to show'}.\n\n"
+        )
+    wrong = [
+        [e["source"], e["name"], e["truth"], e["prediction"]]
+        for e in r["examples"]
+        if e["truth"] != e["prediction"]
+    ]
     out += table(["input", "file", "true", "read as"], wrong) if wrong else ""
     for folder in r["missing"]:
         out += f"\n`{folder}` was missing, so its examples are left out.\n"

@@ -13,26 +13,20 @@ and accuracy on test digits rotated by +-15 and +-30 degrees, shifted by 3 px, t
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: the shared modules live one folder up
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import numpy as np
+import torch
+import torch.nn.functional as F
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-
-import cli  # noqa: E402
-import datalib  # noqa: E402
-import glyphs  # noqa: E402
-import netlib  # noqa: E402
-import plotlib  # noqa: E402
-import trainlib  # noqa: E402
-from atomicio import write_json  # noqa: E402
-from extensions import netflags  # noqa: E402
-from reportlib import Results, figure, opening, pct, table  # noqa: E402
+import netlib
+from recognition import cli, flags, networks, training
+from recognition.data import datasets, imagefiles
+from recognition.handwriting import glyphs
+from recognition.io import write_json
+from recognition.report import plots
+from recognition.report.markdown import Results, figure, opening, pct, table
 
 NETWORKS = {  # label: (kind, preset); trained here when missing, except the course preset
     "learned CNN": ("cnn", None),
@@ -76,7 +70,7 @@ def parse_args(argv=None):
         default=Path("data/own_digits"),
         help="labelled own digit images (3.png, 3/x.png, ...); generated when missing",
     )
-    netflags.add_training_flags(p, "where the networks are read from (trained and saved when missing)")
+    flags.add_training_flags(p, "where the networks are read from (trained and saved when missing)")
     return p.parse_args(argv)
 
 
@@ -86,6 +80,7 @@ def parse_args(argv=None):
 def perturb(images: torch.Tensor, condition: str) -> torch.Tensor:
     """uint8 test digits (N, 28, 28) -> float [0, 1] (N, 28, 28) under one of CONDITIONS."""
     import torchvision.transforms.functional as TF  # here: importing torchvision takes seconds
+
     x = images.float().unsqueeze(1) / 255.0
     if condition.startswith("rotated"):
         x = TF.rotate(x, float(condition.split()[1]), interpolation=TF.InterpolationMode.BILINEAR)
@@ -108,22 +103,22 @@ def own_digits(folder: Path, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
         glyphs.write_glyph_set(
             folder, glyphs.DIGITS, per_class=3, seed=seed, style=glyphs.OWN_STYLE, writers=3
         )
-    own = datalib.load_image_set(folder, vocabulary=set(glyphs.DIGITS))
+    own = imagefiles.load_image_set(folder, vocabulary=set(glyphs.DIGITS))
     keep = [i for i, label in enumerate(own.labels) if label is not None]
     if not keep:
         raise cli.UserError(f"{folder} holds no labelled digit images; name them like 3.png or 3/x.png")
-    return datalib.to_model_input(own.images[keep]), torch.tensor([int(own.labels[i]) for i in keep])
+    return datasets.to_model_input(own.images[keep]), torch.tensor([int(own.labels[i]) for i in keep])
 
 
 # --- the networks ----------------------------------------------------------------------------
 
 
-def networks(mnist: datalib.Mnist, models_dir: Path, seed: int, device) -> dict:
+def saved_networks(mnist: datasets.Mnist, models_dir: Path, seed: int, device) -> dict:
     """label -> (model, checkpoint meta); the optional ones only when saved for this data and seed.
     The Gabor CNN is trained with the learned CNN's own recipe (Task 1's checkpoint when it exists)."""
     out, cnn_recipe = {}, None
     for label, (arch, preset) in NETWORKS.items():
-        path = models_dir / netlib.checkpoint_name(arch, preset)
+        path = models_dir / networks.checkpoint_name(arch, preset)
         if label in OPTIONAL:
             if not path.is_file():
                 print(
@@ -136,10 +131,17 @@ def networks(mnist: datalib.Mnist, models_dir: Path, seed: int, device) -> dict:
                 print(f"{label}: {path} was trained with another seed or data, so it is left out")
                 continue
         else:
-            model, meta = trainlib.load_or_train(models_dir, mnist, arch, preset, seed=seed, device=device,
-                                                 cfg=cnn_recipe if arch == "gabor" else None)
+            model, meta = training.load_or_train(
+                models_dir,
+                mnist,
+                arch,
+                preset,
+                seed=seed,
+                device=device,
+                cfg=cnn_recipe if arch == "gabor" else None,
+            )
             if arch == "cnn":
-                cnn_recipe = trainlib.config_from_meta(meta)
+                cnn_recipe = training.config_from_meta(meta)
         out[label] = (model, meta)
     return out
 
@@ -148,20 +150,20 @@ def measure(model, meta: dict, test: dict, own: tuple[torch.Tensor, torch.Tensor
     """Size, cost, time per epoch and accuracy on every condition and the own digits."""
     accuracy = {}
     for condition, (x, y) in test.items():
-        accuracy[condition] = trainlib.evaluate(model, datalib.to_model_input(x).to(device), y.to(device))[1]
+        accuracy[condition] = training.evaluate(model, datasets.to_model_input(x).to(device), y.to(device))[1]
     seconds = meta.get("epoch_seconds")
     return {
-        "arch": netlib.network_arch(model),
-        "settings": netlib.network_settings(model),
+        "arch": model.ARCH,
+        "settings": model.settings(),
         "parameters": netlib.count_parameters(model),
         "trainable": sum(p.numel() for p in model.parameters() if p.requires_grad),
-        "multiply_adds": netlib.multiply_adds(model),
+        "multiply_adds": networks.multiply_adds(model),
         "train_images": meta.get("train_images"),
         "seed": meta.get("seed"),
         "epochs": meta.get("epochs"),
         "seconds_per_epoch": float(np.mean(seconds)) if seconds else None,
         "accuracy": accuracy,
-        "own_digits": trainlib.evaluate(model, own[0].to(device), own[1].to(device))[1],
+        "own_digits": training.evaluate(model, own[0].to(device), own[1].to(device))[1],
     }
 
 
@@ -199,7 +201,7 @@ def observations(rows: dict) -> list[str]:
 
 
 def plot_comparison(rows: dict, path: Path) -> Path:
-    plt = plotlib.plt
+    plt = plots.plt
     fig, ax = plt.subplots(figsize=(13, 4.8))
     width = 0.8 / len(rows)
     conditions = list(CONDITIONS) + ["own digits"]
@@ -221,13 +223,13 @@ def plot_comparison(rows: dict, path: Path) -> Path:
         "Every digit network on clean, rotated, shifted, thickened and thinned test digits, and own digits"
     )
     fig.tight_layout()
-    return plotlib.save_figure(fig, path)
+    return plots.save_figure(fig, path)
 
 
 def plot_conditions(test: dict, path: Path, n: int = 6) -> Path:
     images = [test[c][0][i] for c in CONDITIONS for i in range(n)]
     titles = [c if i == 0 else "" for c in CONDITIONS for i in range(n)]
-    fig = plotlib.image_grid(
+    fig = plots.image_grid(
         images,
         titles,
         ncols=n,
@@ -236,7 +238,7 @@ def plot_conditions(test: dict, path: Path, n: int = 6) -> Path:
         vmax=1,
         suptitle="The test conditions (rows) on the first test digits",
     )
-    return plotlib.save_figure(fig, path)
+    return plots.save_figure(fig, path)
 
 
 # --- main ------------------------------------------------------------------------------------
@@ -249,14 +251,14 @@ def main(argv=None) -> dict:
     device = netlib.select_device(args.device)
     clock = time.perf_counter()
     print("Hypothesis:", HYPOTHESIS)
-    mnist = datalib.load_mnist(args.data_dir).subset(args.train_subset, args.test_subset)
+    mnist = datasets.load_mnist(args.data_dir).subset(args.train_subset, args.test_subset)
     n = min(args.perturbed, len(mnist.test_images))
     test = {c: (perturb(mnist.test_images[:n], c), mnist.test_labels[:n]) for c in CONDITIONS[1:]}
     test = {"test set": (mnist.test_images.float() / 255.0, mnist.test_labels), **test}
     own = own_digits(args.own_digits, args.seed)
     rows = {
         label: measure(model, meta, test, own, device)
-        for label, (model, meta) in networks(mnist, args.models_dir, args.seed, device).items()
+        for label, (model, meta) in saved_networks(mnist, args.models_dir, args.seed, device).items()
     }
     for label, r in rows.items():
         print(

@@ -17,26 +17,19 @@ from __future__ import annotations
 
 import argparse
 import copy
-import sys
 import time
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: the shared modules live one folder up
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
 
-import torch  # noqa: E402
-import torch.nn as nn  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-
-import cli  # noqa: E402
-import datalib  # noqa: E402
-import greeksets  # noqa: E402
-import netlib  # noqa: E402
-import plotlib  # noqa: E402
-import preprocess  # noqa: E402
-import trainlib  # noqa: E402
-from atomicio import write_json, write_text  # noqa: E402
-from reportlib import Results, code_block, figure, fraction, opening, table  # noqa: E402
+import netlib
+from recognition import cli, training
+from recognition.data import datasets, greeksets, imagefiles, preprocess
+from recognition.io import write_json, write_text
+from recognition.report import plots
+from recognition.report.markdown import Results, code_block, figure, fraction, opening, table
 
 BATCH_SIZE = 5  # the assignment's
 LR, MOMENTUM = 0.01, 0.5  # the PyTorch tutorial's SGD, which the course's Task 1 uses
@@ -45,12 +38,20 @@ RECIPES = {"course": "the course's GreekTransform", "mnist": "the MNIST recipe (
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--greek-dir", type=Path, default=None,
-                   help="training letters, one sub-folder per letter (ImageFolder); default: the built-in "
-                        "data/greek, generated when missing")
-    p.add_argument("--own-dir", type=Path, default=None,
-                   help="the separate own set (labels from folder or file names); default: the built-in "
-                        "data/greek_own, generated when missing")
+    p.add_argument(
+        "--greek-dir",
+        type=Path,
+        default=None,
+        help="training letters, one sub-folder per letter (ImageFolder); default: the built-in "
+        "data/greek, generated when missing",
+    )
+    p.add_argument(
+        "--own-dir",
+        type=Path,
+        default=None,
+        help="the separate own set (labels from folder or file names); default: the built-in "
+        "data/greek_own, generated when missing",
+    )
     p.add_argument("--epochs", type=int, default=30, help="epochs of the new last layer")
     p.add_argument(
         "--seed", type=int, default=netlib.DEFAULT_SEED, help="seed of the new layer and batch order"
@@ -75,7 +76,7 @@ class ToNetworkInput:
         self.recipe = preprocess.TRANSFORMS[recipe]
 
     def __call__(self, img) -> torch.Tensor:
-        return datalib.to_model_input(torch.from_numpy(self.recipe(img))[None])[0]
+        return datasets.to_model_input(torch.from_numpy(self.recipe(img))[None])[0]
 
 
 def letter_folder(folder: Path, recipe: str):
@@ -146,14 +147,14 @@ def first_epoch(history: dict, n_images: int, wrong: int) -> int | None:
 
 @torch.no_grad()
 def classify_own(net: nn.Module, folder: Path, recipe: str, classes: list[str]) -> dict:
-    own = datalib.load_image_set(folder, vocabulary=set(classes), transform=recipe)
+    own = imagefiles.load_image_set(folder, vocabulary=set(classes), transform=recipe)
     labelled = [i for i, label in enumerate(own.labels) if label in classes]
     if not labelled:
         raise cli.UserError(
             f"{folder} holds no images labelled with {', '.join(classes)} (folder or file names)"
         )
     net.eval()
-    predicted = net(datalib.to_model_input(own.images[labelled])).argmax(1).tolist()
+    predicted = net(datasets.to_model_input(own.images[labelled])).argmax(1).tolist()
     truth = [classes.index(own.labels[i]) for i in labelled]
     return {
         "correct": sum(p == t for p, t in zip(predicted, truth)),
@@ -181,13 +182,13 @@ def run_recipe(digits: nn.Module, greek: Path, own: Path, recipe: str, epochs: i
     print(
         f"{RECIPES[recipe]}: all but one of {n} training images right after epoch "
         f"{result['epochs_all_but_one']}, all after epoch {result['epochs_all']}; "
-        + trainlib.accuracy_line("own-set", result["own"]["correct"], result["own"]["total"])
+        + training.accuracy_line("own-set", result["own"]["correct"], result["own"]["total"])
     )
     return result
 
 
 def plot_histories(runs: list[dict], path: Path) -> Path:
-    plt = plotlib.plt
+    plt = plots.plt
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2))
     for run, marker in zip(runs, "os"):
         h = run["history"]
@@ -208,7 +209,7 @@ def plot_histories(runs: list[dict], path: Path) -> Path:
         f"on {n} training images, batches of {BATCH_SIZE}"
     )
     fig.tight_layout()
-    return plotlib.save_figure(fig, path)
+    return plots.save_figure(fig, path)
 
 
 # --- main ------------------------------------------------------------------------------------
@@ -224,9 +225,7 @@ def main(argv=None) -> dict:
         digits, _ = netlib.load_checkpoint(args.model)
     except netlib.CheckpointError as err:
         raise cli.UserError(str(err)) from err
-    runs = [
-        run_recipe(digits, greek, own, recipe, args.epochs, args.seed) for recipe in RECIPES
-    ]
+    runs = [run_recipe(digits, greek, own, recipe, args.epochs, args.seed) for recipe in RECIPES]
     print("The modified network:\n" + runs[0]["network"])
     write_text(figs / "ext_course_transfer_network.txt", runs[0]["network"])
     results = {

@@ -11,29 +11,22 @@ embeddings, on the same reference and own sets.
 A network of another width is trained once and saved beside --model as mnist_net_h<W>.pt; a
 saved one is reused only when it was trained with the main network's config.
 """
+
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: the shared modules live one folder up
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-import cli  # noqa: E402
-import datalib  # noqa: E402
-import embedlib  # noqa: E402
-import greeksets  # noqa: E402
-import netlib  # noqa: E402
-import plotlib  # noqa: E402
-import preprocess  # noqa: E402
-import trainlib  # noqa: E402
-from atomicio import write_json  # noqa: E402
-from reportlib import Results, figure, opening, table  # noqa: E402
+import netlib
+from recognition import cli, embedding, training
+from recognition.data import datasets, greeksets, preprocess
+from recognition.io import write_json
+from recognition.report import plots
+from recognition.report.markdown import Results, figure, opening, table
 
 RESULTS_FILE = "ext_widths_results.json"
 COMMAND = "python extensions/embedding_widths.py"
@@ -45,7 +38,8 @@ def width_list(text: str) -> tuple[int, ...]:
         widths = tuple(dict.fromkeys(int(w) for w in text.split(",")))
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"--widths expects comma-separated integers such as 30,50,90, got {text!r}") from None
+            f"--widths expects comma-separated integers such as 30,50,90, got {text!r}"
+        ) from None
     if any(w < 1 for w in widths):
         raise argparse.ArgumentTypeError(f"--widths expects positive integers such as 30,50,90, got {text!r}")
     return widths
@@ -54,18 +48,34 @@ def width_list(text: str) -> tuple[int, ...]:
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--widths", type=width_list, default=(30, 50, 90), help="hidden widths to compare")
-    p.add_argument("--model", type=Path, default=Path("models/mnist_net.pt"),
-                   help="the Task 1 digit network: its width is used as it is, its training config (and "
-                        "number of training images) for the others")
-    p.add_argument("--greek-dir", type=Path, default=None,
-                   help="reference letters, one sub-folder per letter (default: Task 3's built-in "
-                        "data/greek, generated when missing)")
-    p.add_argument("--own-dir", type=Path, default=None,
-                   help="own letters to classify (default: Task 3's built-in data/greek_own)")
+    p.add_argument(
+        "--model",
+        type=Path,
+        default=Path("models/mnist_net.pt"),
+        help="the Task 1 digit network: its width is used as it is, its training config (and "
+        "number of training images) for the others",
+    )
+    p.add_argument(
+        "--greek-dir",
+        type=Path,
+        default=None,
+        help="reference letters, one sub-folder per letter (default: Task 3's built-in "
+        "data/greek, generated when missing)",
+    )
+    p.add_argument(
+        "--own-dir",
+        type=Path,
+        default=None,
+        help="own letters to classify (default: Task 3's built-in data/greek_own)",
+    )
     p.add_argument("--transform", choices=preprocess.TRANSFORMS, default="mnist", help="image -> 28x28 input")
-    p.add_argument("--seed", type=int, default=netlib.DEFAULT_SEED,
-                   help="seed for generated data and the letter layer (training uses the main network's)")
-    embedlib.add_classifier_flags(p)
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=netlib.DEFAULT_SEED,
+        help="seed for generated data and the letter layer (training uses the main network's)",
+    )
+    embedding.add_classifier_flags(p)
     p.add_argument("--data-dir", type=Path, default=Path("data"), help="where MNIST lives")
     p.add_argument("--figures-dir", type=Path, default=Path("figures"), help="where figures and results go")
     p.add_argument("--device", default="auto", help="for training other widths: auto, cpu or cuda")
@@ -77,56 +87,86 @@ def width_checkpoint(width: int, main_path: Path, main_hidden: int) -> Path:
     return main_path if width == main_hidden else main_path.parent / f"mnist_net_h{width}.pt"
 
 
-def made_like(meta: dict, width: int, cfg: trainlib.TrainConfig, train_images: int | None) -> bool:
+def made_like(meta: dict, width: int, cfg: training.TrainConfig, train_images: int | None) -> bool:
     """Whether a saved network has this width and was trained with this config on as many images
     (when the main network's checkpoint says how many)."""
-    return meta.get("hidden") == width and trainlib.same_recipe(trainlib.config_from_meta(meta), cfg) and \
-        train_images in (None, meta.get("train_images"))
+    return (
+        meta.get("hidden") == width
+        and training.same_recipe(training.config_from_meta(meta), cfg)
+        and train_images in (None, meta.get("train_images"))
+    )
 
 
-def width_model(width: int, path: Path, cfg: trainlib.TrainConfig, train_images: int | None, data_dir: Path,
-                device, progress: bool) -> tuple[netlib.MnistNet, str]:
+def width_model(
+    width: int,
+    path: Path,
+    cfg: training.TrainConfig,
+    train_images: int | None,
+    data_dir: Path,
+    device,
+    progress: bool,
+) -> tuple[netlib.MnistNet, str]:
     """The digit network of this width: a saved one made the same way, else trained and saved."""
     if path.is_file():
-        model, meta = embedlib.load_model(path)
+        model, meta = embedding.load_model(path)
         if made_like(meta, width, cfg, train_images):
             return model, f"reused {path}"
-        print(f"  {path} was made differently (hidden {meta.get('hidden')}, {meta.get('train_images')} "
-              f"images, config {meta.get('train_config')}): retraining")
-    mnist = datalib.load_mnist(data_dir).subset(n_train=train_images)
+        print(
+            f"  {path} was made differently (hidden {meta.get('hidden')}, {meta.get('train_images')} "
+            f"images, config {meta.get('train_config')}): retraining"
+        )
+    mnist = datasets.load_mnist(data_dir).subset(n_train=train_images)
     print(f"  training a width-{width} digit network like the main one ({cfg}) -> {path}")
-    cfg = trainlib.without_train_pass(cfg)  # the same weights; only the main network's curves are shown
-    model, hist = trainlib.train_digit_network(mnist, cfg, hidden=width, device=device, progress=progress)
-    trainlib.save_digit_network(model, path, cfg, hist, len(mnist.train_images))
-    return model.cpu().eval(), (f"trained in {sum(hist.epoch_seconds):.0f} s, test accuracy "
-                                f"{hist.test_acc[-1]:.2%}")
+    cfg = training.without_train_pass(cfg)  # the same weights; only the main network's curves are shown
+    model, hist = training.train_digit_network(mnist, cfg, hidden=width, device=device, progress=progress)
+    training.save_digit_network(model, path, cfg, hist, len(mnist.train_images))
+    return model.cpu().eval(), (
+        f"trained in {sum(hist.epoch_seconds):.0f} s, test accuracy {hist.test_acc[-1]:.2%}"
+    )
 
 
-def measure_widths(widths, main_path: Path, sets: greeksets.LetterSets, transform: str, k: int, steps: int,
-                   lr: float, seed: int, data_dir: Path, device, progress: bool) -> dict:
+def measure_widths(
+    widths,
+    main_path: Path,
+    sets: greeksets.LetterSets,
+    transform: str,
+    k: int,
+    steps: int,
+    lr: float,
+    seed: int,
+    data_dir: Path,
+    device,
+    progress: bool,
+) -> dict:
     """Every classifier's accuracy in each width's embedding, and where each network came from."""
-    main_model, meta = embedlib.load_model(main_path)
-    cfg = trainlib.config_from_meta(meta)
+    main_model, meta = embedding.load_model(main_path)
+    cfg = training.config_from_meta(meta)
     tables, sources = {}, {}
     for width in widths:
         path = width_checkpoint(width, main_path, main_model.hidden)
-        net, sources[width] = (main_model, f"--model {main_path}") if path == main_path else width_model(
-            width, path, cfg, meta.get("train_images"), data_dir, device, progress)
+        net, sources[width] = (
+            (main_model, f"--model {main_path}")
+            if path == main_path
+            else width_model(width, path, cfg, meta.get("train_images"), data_dir, device, progress)
+        )
         ref, own = sets.ref[transform], sets.own[transform]
-        tables[width] = embedlib.classify_and_score(net, ref, own, k, steps, lr, seed)[1]
-        print(f" width {width} ({sources[width]}):\n" + "\n".join(embedlib.accuracy_lines(tables[width])))
-    return {"train_config": asdict(cfg), "accuracy": {str(w): t for w, t in tables.items()},
-            "models": {str(w): s for w, s in sources.items()}}
+        tables[width] = embedding.classify_and_score(net, ref, own, k, steps, lr, seed)[1]
+        print(f" width {width} ({sources[width]}):\n" + "\n".join(embedding.accuracy_lines(tables[width])))
+    return {
+        "train_config": asdict(cfg),
+        "accuracy": {str(w): t for w, t in tables.items()},
+        "models": {str(w): s for w, s in sources.items()},
+    }
 
 
 def plot_width_comparison(tables: dict[str, dict], path: Path) -> Path:
     """Grouped bars: per classifier, one bar per width; leave-one-out and own set side by side."""
-    plt = plotlib.plt
-    widths, names = list(tables), embedlib.CLASSIFIERS
+    plt = plots.plt
+    widths, names = list(tables), embedding.CLASSIFIERS
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), sharey=True)
     bar = 0.8 / len(widths)
     colours = plt.get_cmap("viridis")(np.linspace(0.15, 0.85, len(widths)))
-    for ax, s in zip(axes, embedlib.SETS):
+    for ax, s in zip(axes, embedding.SETS):
         for w_i, width in enumerate(widths):
             pct = [100 * c / t if t else 0 for c, t in (tables[width][s][name] for name in names)]
             x = np.arange(len(names)) + (w_i - (len(widths) - 1) / 2) * bar
@@ -142,22 +182,47 @@ def plot_width_comparison(tables: dict[str, dict], path: Path) -> Path:
     fig.legend(*axes[0].get_legend_handles_labels(), loc="center right", title="embedding", frameon=False)
     fig.suptitle("Letter accuracy in embeddings of different widths")
     fig.tight_layout(rect=(0, 0, 0.88, 1))
-    return plotlib.save_figure(fig, path)
+    return plots.save_figure(fig, path)
 
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
     args.figures_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    sets = greeksets.load_sets(args.greek_dir, args.own_dir, None, args.transform, args.seed,
-                               all_letters=False, every_transform=False)
-    print(f"embedding widths {', '.join(map(str, args.widths))} ({args.transform} transform; reference set "
-          f"{sets.greek_dir}, own set {sets.own_dir})")
-    results = {"model": str(args.model), "reference_dir": str(sets.greek_dir), "own_dir": str(sets.own_dir),
-               "generated": sets.generated, "transform": args.transform, "k": args.k,
-               **measure_widths(args.widths, args.model, sets, args.transform, args.k, args.transfer_steps,
-                                args.transfer_lr, args.seed, args.data_dir, netlib.select_device(args.device),
-                                not args.no_progress)}
+    sets = greeksets.load_sets(
+        args.greek_dir,
+        args.own_dir,
+        None,
+        args.transform,
+        args.seed,
+        all_letters=False,
+        every_transform=False,
+    )
+    print(
+        f"embedding widths {', '.join(map(str, args.widths))} ({args.transform} transform; reference set "
+        f"{sets.greek_dir}, own set {sets.own_dir})"
+    )
+    results = {
+        "model": str(args.model),
+        "reference_dir": str(sets.greek_dir),
+        "own_dir": str(sets.own_dir),
+        "generated": sets.generated,
+        "transform": args.transform,
+        "k": args.k,
+        **measure_widths(
+            args.widths,
+            args.model,
+            sets,
+            args.transform,
+            args.k,
+            args.transfer_steps,
+            args.transfer_lr,
+            args.seed,
+            args.data_dir,
+            netlib.select_device(args.device),
+            not args.no_progress,
+        ),
+    }
     figure_path = plot_width_comparison(results["accuracy"], args.figures_dir / "ext_widths_accuracy.png")
     results["figures"] = {"accuracy": str(figure_path)}
     results["timings_s"] = {"total": time.perf_counter() - start}
@@ -170,16 +235,21 @@ def report_section(res: Results) -> str:
     r, out = opening(res, RESULTS_FILE, "Extension: other embedding widths", COMMAND)
     if r is None:
         return out
-    rows = [row for width, acc in r["accuracy"].items() for row in embedlib.accuracy_rows(acc, width)]
+    rows = [row for width, acc in r["accuracy"].items() for row in embedding.accuracy_rows(acc, width)]
     cfg = r["train_config"]
     sources = "; ".join(f"width {w}: {s}" for w, s in r["models"].items())
-    return (out + f"Task 3's classifiers (k = {r['k']}, `{r['transform']}` transform) in the embeddings of "
-            f"digit networks of widths {', '.join(r['accuracy'])}, each trained like the main network "
-            f"({cfg['optimizer']}, {cfg['epochs']} epochs, batch {cfg['batch_size']}, seed {cfg['seed']}); "
-            f"{sources}.\n\n"
-            + table(["width", "evaluation"] + list(embedlib.CLASSIFIERS), rows) + "\n"
-            + figure(r["figures"]["accuracy"], "Accuracy of every classifier for embedding widths "
-                     + ", ".join(r["accuracy"]) + "."))
+    return (
+        out + f"Task 3's classifiers (k = {r['k']}, `{r['transform']}` transform) in the embeddings of "
+        f"digit networks of widths {', '.join(r['accuracy'])}, each trained like the main network "
+        f"({cfg['optimizer']}, {cfg['epochs']} epochs, batch {cfg['batch_size']}, seed {cfg['seed']}); "
+        f"{sources}.\n\n"
+        + table(["width", "evaluation"] + list(embedding.CLASSIFIERS), rows)
+        + "\n"
+        + figure(
+            r["figures"]["accuracy"],
+            "Accuracy of every classifier for embedding widths " + ", ".join(r["accuracy"]) + ".",
+        )
+    )
 
 
 if __name__ == "__main__":

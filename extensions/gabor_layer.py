@@ -1,7 +1,7 @@
 """Extension: a fixed bank of 10 Gabor filters as the digit network's first layer.
 
 The first convolution of the course CNN is replaced by ten 5x5 Gabor filters (five orientations at
-two wavelengths, zero mean, unit norm: `netlib.gabor_bank`) that are never trained; the rest of the
+two wavelengths, zero mean, unit norm: `gabor_bank`) that are never trained; the rest of the
 network learns as usual, with the same seed, data and recipe as Task 1's network. Shows the bank
 beside the learned first layer, what the bank does to a digit, both networks' test accuracy, and
 checks that the fixed layer came out of training bit for bit unchanged.
@@ -12,28 +12,23 @@ checks that the fixed layer came out of training bit for bit unchanged.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: the shared modules live one folder up
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import torch
 
-import torch  # noqa: E402
-
-import cli  # noqa: E402
-import datalib  # noqa: E402
-import netlib  # noqa: E402
-import plotlib  # noqa: E402
-import trainlib  # noqa: E402
-from atomicio import write_json  # noqa: E402
-from extensions import netflags  # noqa: E402
-from reportlib import Results, figure, opening, pct, table  # noqa: E402
+import netlib
+from recognition import cli, flags, networks, training
+from recognition.data import datasets
+from recognition.io import write_json
+from recognition.networks.gabor import gabor_bank
+from recognition.report import plots
+from recognition.report.markdown import Results, figure, opening, pct, table
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    netflags.add_training_flags(p, "where gabor_net.pt and mnist_net.pt are read (trained when missing)")
+    flags.add_training_flags(p, "where gabor_net.pt and mnist_net.pt are read (trained when missing)")
     return p.parse_args(argv)
 
 
@@ -42,7 +37,7 @@ def parse_args(argv=None):
 
 def plot_banks(gabor: torch.Tensor, names: list[str], learned: torch.Tensor, path: Path) -> Path:
     """The ten Gabor filters (top) above the ten filters Task 1's network learned (bottom)."""
-    plt = plotlib.plt
+    plt = plots.plt
     fig, axes = plt.subplots(2, 10, figsize=(16, 4.4))
     for row, (bank, label) in enumerate([(gabor, "fixed Gabor bank"), (learned, "learned (Task 1 CNN)")]):
         for i, ax in enumerate(axes[row]):
@@ -55,18 +50,18 @@ def plot_banks(gabor: torch.Tensor, names: list[str], learned: torch.Tensor, pat
         axes[row, 0].set_ylabel(label, fontsize=10)
     fig.suptitle("First-layer filters, 5x5 (red positive, blue negative; each on its own scale)")
     fig.tight_layout()
-    return plotlib.save_figure(fig, path)
+    return plots.save_figure(fig, path)
 
 
 @torch.no_grad()
-def plot_effect(model: netlib.GaborNet, image: torch.Tensor, label: int, path: Path) -> Path:
+def plot_effect(model: networks.GaborNet, image: torch.Tensor, label: int, path: Path) -> Path:
     """A test digit and the ten 24x24 responses of the Gabor layer to it (before pooling and ReLU)."""
     device = next(model.parameters()).device
-    responses = model.conv1(datalib.to_model_input(image[None]).to(device))[0].cpu()
+    responses = model.conv1(datasets.to_model_input(image[None]).to(device))[0].cpu()
     limit = responses.abs().max().item()
-    images = [datalib.to_model_input(image[None])[0]] + list(responses)
+    images = [datasets.to_model_input(image[None])[0]] + list(responses)
     titles = [f"digit {label}"] + [n.replace(", ", "\n") for n in model.filter_names]
-    fig, axes = plotlib.plt.subplots(1, 11, figsize=(19, 2.6))
+    fig, axes = plots.plt.subplots(1, 11, figsize=(19, 2.6))
     for i, (ax, im, title) in enumerate(zip(axes, images, titles)):
         ax.imshow(
             im[0] if im.dim() == 3 else im,
@@ -83,21 +78,21 @@ def plot_effect(model: netlib.GaborNet, image: torch.Tensor, label: int, path: P
         "(red: the filter's pattern, blue: its negative; one colour scale)"
     )
     fig.tight_layout()
-    return plotlib.save_figure(fig, path)
+    return plots.save_figure(fig, path)
 
 
 # --- the two networks ------------------------------------------------------------------------
 
 
-def train_and_score(mnist: datalib.Mnist, models_dir: Path, seed: int, device) -> dict:
+def train_and_score(mnist: datasets.Mnist, models_dir: Path, seed: int, device) -> dict:
     """Task 1's CNN (trained when missing), the Gabor CNN trained with the CNN's own recipe (reused
     when saved so), their test accuracy, and whether the Gabor layer is exactly the bank it started as."""
-    x, y = datalib.to_model_input(mnist.test_images).to(device), mnist.test_labels.to(device)
+    x, y = datasets.to_model_input(mnist.test_images).to(device), mnist.test_labels.to(device)
     out, cfg = {}, None
     for arch in ("cnn", "gabor"):
-        model, meta = trainlib.load_or_train(models_dir, mnist, arch, seed=seed, device=device, cfg=cfg)
-        cfg = trainlib.config_from_meta(meta)  # the Gabor CNN is trained as the CNN was
-        _, accuracy = trainlib.evaluate(model, x, y)
+        model, meta = training.load_or_train(models_dir, mnist, arch, seed=seed, device=device, cfg=cfg)
+        cfg = training.config_from_meta(meta)  # the Gabor CNN is trained as the CNN was
+        _, accuracy = training.evaluate(model, x, y)
         out[arch] = {
             "model": model,
             "test_accuracy": accuracy,
@@ -106,10 +101,10 @@ def train_and_score(mnist: datalib.Mnist, models_dir: Path, seed: int, device) -
             "epoch_seconds": meta.get("epoch_seconds"),
             "train_images": meta.get("train_images"),
             "train_config": meta.get("train_config"),
-            "checkpoint": str(models_dir / netlib.checkpoint_name(arch)),
+            "checkpoint": str(models_dir / networks.checkpoint_name(arch)),
         }
-        print(trainlib.accuracy_line(f"{arch} test", round(accuracy * len(y)), len(y)))
-    bank, _ = netlib.gabor_bank()
+        print(training.accuracy_line(f"{arch} test", round(accuracy * len(y)), len(y)))
+    bank, _ = gabor_bank()
     out["gabor"]["layer_unchanged"] = bool(torch.equal(out["gabor"]["model"].conv1.weight.cpu(), bank))
     out["gabor"]["difference_points"] = 100 * (out["gabor"]["test_accuracy"] - out["cnn"]["test_accuracy"])
     return out
@@ -124,7 +119,7 @@ def main(argv=None) -> dict:
     figs.mkdir(parents=True, exist_ok=True)
     device = netlib.select_device(args.device)
     clock = time.perf_counter()
-    mnist = datalib.load_mnist(args.data_dir).subset(args.train_subset, args.test_subset)
+    mnist = datasets.load_mnist(args.data_dir).subset(args.train_subset, args.test_subset)
     nets = train_and_score(mnist, args.models_dir, args.seed, device)
     gabor = nets["gabor"]["model"]
     bank_png = plot_banks(

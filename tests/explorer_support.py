@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-import datalib
-import glyphs
 import netlib
-import trainlib
+from recognition import training
+from recognition.data import datasets
+from recognition.handwriting import glyphs
 
 PAD = 280  # the page's drawing pad, in px
 PEN = 18  # the page's pen width
@@ -36,17 +36,51 @@ STROKES: dict[str, list[list[tuple[float, float]]]] = {
     "0": [_oval(140, 140, 62, 95)],
     "1": [[(150, 40), (145, 140), (138, 245)]],
     "2": [[(80, 95), (100, 55), (150, 42), (195, 70), (195, 120), (150, 170), (85, 240), (215, 238)]],
-    "3": [[(80, 65), (130, 40), (185, 55), (195, 100), (140, 135), (195, 160), (200, 215), (145, 245),
-           (80, 228)]],
+    "3": [
+        [
+            (80, 65),
+            (130, 40),
+            (185, 55),
+            (195, 100),
+            (140, 135),
+            (195, 160),
+            (200, 215),
+            (145, 245),
+            (80, 228),
+        ]
+    ],
     "4": [[(120, 40), (85, 160), (210, 160)], [(175, 80), (172, 245)]],
     "5": [[(200, 45), (105, 45), (95, 130), (150, 115), (198, 150), (195, 212), (140, 245), (85, 228)]],
-    "6": [[(185, 45), (125, 90), (90, 170), (100, 228), (150, 245), (195, 205), (182, 152), (132, 140),
-           (92, 175)]],
+    "6": [
+        [
+            (185, 45),
+            (125, 90),
+            (90, 170),
+            (100, 228),
+            (150, 245),
+            (195, 205),
+            (182, 152),
+            (132, 140),
+            (92, 175),
+        ]
+    ],
     "7": [[(70, 55), (210, 55), (120, 245)]],
     "8": [_oval(140, 90, 45, 50, 90, 450) + _oval(140, 192, 55, 52, -90, -450)],
     "9": [_oval(135, 95, 52, 52, 0, 360), [(187, 95), (180, 170), (172, 245)]],
-    "alpha": [[(195, 95), (150, 75), (100, 105), (85, 165), (115, 200), (160, 185), (190, 120), (200, 95),
-               (205, 170), (225, 210)]],
+    "alpha": [
+        [
+            (195, 95),
+            (150, 75),
+            (100, 105),
+            (85, 165),
+            (115, 200),
+            (160, 185),
+            (190, 120),
+            (200, 95),
+            (205, 170),
+            (225, 210),
+        ]
+    ],
 }
 
 
@@ -99,10 +133,10 @@ def trained_model(cache: Path) -> Path:
         return path
     except netlib.CheckpointError:  # missing, or made by an older network: train anew
         pass
-    mnist = datalib.load_mnist("data").subset(TRAIN_IMAGES, 2000)
-    cfg = trainlib.TrainConfig(epochs=1, eval_train=False)
-    model, hist = trainlib.train_digit_network(mnist, cfg, progress=False)
-    return trainlib.save_digit_network(model, path, cfg, hist, len(mnist.train_labels))
+    mnist = datasets.load_mnist("data").subset(TRAIN_IMAGES, 2000)
+    cfg = training.TrainConfig(epochs=1, eval_train=False)
+    model, hist = training.train_digit_network(mnist, cfg, progress=False)
+    return training.save_digit_network(model, path, cfg, hist, len(mnist.train_labels))
 
 
 def greek_reference(cache: Path) -> Path:

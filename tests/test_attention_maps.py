@@ -3,7 +3,7 @@
 import pytest
 
 from extensions import attention_maps
-from reportlib import Results
+from recognition.report.markdown import Results
 
 
 @pytest.mark.slow

@@ -1,14 +1,14 @@
 """The Captum attributions (report figure and explorer page) and their report section."""
+
 import explorer_support as support
 import numpy as np
 import pytest
 import torch
 
-import datalib
 import netlib
-import preprocess
 from extensions import attributions
-from reportlib import Results
+from recognition.data import datasets, preprocess
+from recognition.report.markdown import Results
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +18,7 @@ def model(request):
 
 def drawn(symbol: str) -> torch.Tensor:
     image = preprocess.preprocess_own_image(support.drawing(symbol))
-    return datalib.to_model_input(torch.from_numpy(image)[None])
+    return datasets.to_model_input(torch.from_numpy(image)[None])
 
 
 def test_scores_are_the_networks_answer_before_its_softmax(model):
@@ -59,9 +59,22 @@ def test_end_to_end_figure_results_and_section(tmp_path, request, model):
     support.drawing("7").save(own / "1_really_a_seven.png")  # labelled 1 by its name: a misreading
     figs = tmp_path / "figures"
     greek = str(support.greek_reference(cache))
-    r = attributions.main(["--model", str(support.trained_model(cache)), "--own-digits", str(own),
-                           "--greek-dir", greek, "--greek-own-dir", greek, "--figures-dir", str(figs),
-                           "--test-images", "300"])
+    r = attributions.main(
+        [
+            "--model",
+            str(support.trained_model(cache)),
+            "--own-digits",
+            str(own),
+            "--greek-dir",
+            greek,
+            "--greek-own-dir",
+            greek,
+            "--figures-dir",
+            str(figs),
+            "--test-images",
+            "300",
+        ]
+    )
     assert (figs / "attributions.png").stat().st_size > 10_000
     assert r["own_digits_read"] == 3 and r["own_digits_misread"] == 1
     sources = [e["source"] for e in r["examples"]]

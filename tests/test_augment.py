@@ -1,20 +1,20 @@
 """The handwriting augmentation: per-image changes, seeded, background kept, wired into training."""
+
 from __future__ import annotations
 
 import pytest
 import torch
 
-import augment
-import datalib
 import netlib
-import trainlib
+from recognition import training
+from recognition.data import augment, datasets
 
 
 def bars(n: int = 16) -> torch.Tensor:
     """n normalised 28x28 images of a vertical bar, as the network sees them."""
     x = torch.zeros(n, 28, 28)
     x[:, 6:22, 12:16] = 1.0
-    return datalib.to_model_input(x)
+    return datasets.to_model_input(x)
 
 
 def test_same_seed_same_batch_other_seed_other_batch():
@@ -37,8 +37,9 @@ def test_each_image_changes_on_its_own_and_background_stays_black():
 
 
 def test_pen_changes_make_strokes_thicker_and_thinner():
-    aug = augment.Augmenter(0, augment.Ranges(probability=1.0, rotation=0, scale=0, shear=0, shift=0,
-                                              elastic=0, pen=0.5))
+    aug = augment.Augmenter(
+        0, augment.Ranges(probability=1.0, rotation=0, scale=0, shear=0, shift=0, elastic=0, pen=0.5)
+    )
     x = bars(64)
     widths = ((aug(x) > x.min() + 1.0).flatten(1).sum(1)).tolist()
     base = (x[0] > x.min() + 1.0).sum().item()
@@ -52,26 +53,26 @@ def test_unknown_augmentation_is_refused_and_none_means_none():
 
 
 def test_training_with_augmentation_is_repeatable_and_recorded():
-    mnist = datalib.load_mnist("data").subset(256, 64)
-    cfg = trainlib.TrainConfig(epochs=1, augment="handwriting", eval_train=False)
-    a, hist = trainlib.train_digit_network(mnist, cfg, progress=False)
-    b, _ = trainlib.train_digit_network(mnist, cfg, progress=False)
+    mnist = datasets.load_mnist("data").subset(256, 64)
+    cfg = training.TrainConfig(epochs=1, augment="handwriting", eval_train=False)
+    a, hist = training.train_digit_network(mnist, cfg, progress=False)
+    b, _ = training.train_digit_network(mnist, cfg, progress=False)
     assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
-    plain_cfg = trainlib.TrainConfig(epochs=1, eval_train=False, augment="none")
-    plain, _ = trainlib.train_digit_network(mnist, plain_cfg, progress=False)
+    plain_cfg = training.TrainConfig(epochs=1, eval_train=False, augment="none")
+    plain, _ = training.train_digit_network(mnist, plain_cfg, progress=False)
     assert not torch.equal(a.fc2.weight, plain.fc2.weight)
-    assert trainlib.config_from_meta({"train_config": {"augment": "handwriting"}}).augment == "handwriting"
+    assert training.config_from_meta({"train_config": {"augment": "handwriting"}}).augment == "handwriting"
     # a checkpoint from before augmentation existed was trained without it
-    assert trainlib.config_from_meta({"train_config": {"epochs": 5}}).augment == "none"
-    assert trainlib.config_from_meta({}).augment == trainlib.TrainConfig().augment == "handwriting"
+    assert training.config_from_meta({"train_config": {"epochs": 5}}).augment == "none"
+    assert training.config_from_meta({}).augment == training.TrainConfig().augment == "handwriting"
     assert isinstance(a, netlib.MnistNet) and len(hist.test_acc) == 1
 
 
 def test_the_training_set_pass_changes_no_weight():
-    mnist = datalib.load_mnist("data").subset(128, 32)
-    cfg = trainlib.TrainConfig(epochs=1, batch_size=32)
-    lean = trainlib.without_train_pass(cfg)
-    a, _ = trainlib.train_digit_network(mnist, cfg, progress=False)
-    b, _ = trainlib.train_digit_network(mnist, lean, progress=False)
+    mnist = datasets.load_mnist("data").subset(128, 32)
+    cfg = training.TrainConfig(epochs=1, batch_size=32)
+    lean = training.without_train_pass(cfg)
+    a, _ = training.train_digit_network(mnist, cfg, progress=False)
+    b, _ = training.train_digit_network(mnist, lean, progress=False)
     assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
-    assert trainlib.same_recipe(cfg, lean) and not trainlib.same_recipe(cfg, trainlib.TrainConfig(epochs=2))
+    assert training.same_recipe(cfg, lean) and not training.same_recipe(cfg, training.TrainConfig(epochs=2))

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from extensions import compare_networks as cmp
-from reportlib import Results
+from recognition.report.markdown import Results
 
 
 def digit_bar() -> torch.Tensor:

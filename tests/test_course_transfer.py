@@ -4,10 +4,10 @@ and the whole script on a small letter set."""
 import pytest
 import torch
 
-import glyphs
 import netlib
 from extensions import course_transfer as ct
-from reportlib import Results
+from recognition.handwriting import glyphs
+from recognition.report.markdown import Results
 
 
 def test_only_the_new_letter_layer_learns():

@@ -1,11 +1,12 @@
 """28x28 crops people make themselves go through the recipe unless they already match MNIST."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
-import preprocess
+from recognition.data import preprocess
 
 
 def mnist_like_seven() -> np.ndarray:
@@ -21,13 +22,13 @@ def to_image(a: np.ndarray) -> Image.Image:
 
 def shifted(a: np.ndarray, dy: int, dx: int) -> np.ndarray:
     padded = np.pad(a, 8)
-    return padded[8 - dy:36 - dy, 8 - dx:36 - dx]
+    return padded[8 - dy : 36 - dy, 8 - dx : 36 - dx]
 
 
 def shrunk(a: np.ndarray, side: int, top: int, left: int) -> np.ndarray:
     small = np.asarray(to_image(a).resize((side, side), Image.Resampling.BILINEAR), np.float32) / 255
     out = np.zeros((28, 28), np.float32)
-    out[top:top + side, left:left + side] = small
+    out[top : top + side, left : left + side] = small
     return out
 
 
@@ -52,14 +53,17 @@ def test_the_reference_seven_matches_mnist_and_passes_untouched():
     assert np.allclose(preprocess.preprocess_own_image(to_image(seven)), stored, atol=1e-6)
 
 
-@pytest.mark.parametrize("name, degrade", [
-    ("faint", lambda a: a * 0.35),
-    ("blurred", blurred),
-    ("small and off-centre", lambda a: shrunk(a, 11, 2, 15)),
-    ("off-centre", lambda a: shifted(a, 4, -5)),
-    ("faint, small and blurred", lambda a: blurred(shrunk(a, 14, 12, 1), 0.6) * 0.5),
-    ("dark on white", lambda a: 1 - a),
-])
+@pytest.mark.parametrize(
+    "name, degrade",
+    [
+        ("faint", lambda a: a * 0.35),
+        ("blurred", blurred),
+        ("small and off-centre", lambda a: shrunk(a, 11, 2, 15)),
+        ("off-centre", lambda a: shifted(a, 4, -5)),
+        ("faint, small and blurred", lambda a: blurred(shrunk(a, 14, 12, 1), 0.6) * 0.5),
+        ("dark on white", lambda a: 1 - a),
+    ],
+)
 def test_hand_made_crops_are_redone_like_mnist(name, degrade):
     seven = mnist_like_seven()
     crop = degrade(seven)
@@ -69,11 +73,14 @@ def test_hand_made_crops_are_redone_like_mnist(name, degrade):
     assert similarity(out, seven) > 0.8, name
 
 
-@pytest.mark.parametrize("check, crop", [
-    ("extent", lambda a: shrunk(a, 15, 6, 6)),
-    ("centring", lambda a: shifted(a, 0, 3)),
-    ("contrast", lambda a: a * 0.8),
-])
+@pytest.mark.parametrize(
+    "check, crop",
+    [
+        ("extent", lambda a: shrunk(a, 15, 6, 6)),
+        ("centring", lambda a: shifted(a, 0, 3)),
+        ("contrast", lambda a: a * 0.8),
+    ],
+)
 def test_each_mnist_criterion_alone_sends_a_crop_through_the_recipe(check, crop):
     a = crop(mnist_like_seven())
     assert not preprocess.matches_mnist(a), check

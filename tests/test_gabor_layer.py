@@ -3,21 +3,21 @@
 import pytest
 import torch
 
-import datalib
-import netlib
-import trainlib
-from atomicio import read_json
 from extensions import gabor_layer
-from reportlib import Results
+from recognition import training
+from recognition.data import datasets
+from recognition.io import read_json
+from recognition.networks.gabor import gabor_bank
+from recognition.report.markdown import Results
 
 
 @pytest.mark.slow
 def test_one_epoch_on_the_full_set_learns_with_the_bank_fixed():
-    mnist = datalib.load_mnist("data")
-    cfg = trainlib.TrainConfig(epochs=1, eval_train=False)
-    model, hist = trainlib.train_digit_network(mnist, cfg, progress=False, arch="gabor")
+    mnist = datasets.load_mnist("data")
+    cfg = training.TrainConfig(epochs=1, eval_train=False)
+    model, hist = training.train_digit_network(mnist, cfg, progress=False, arch="gabor")
     assert hist.test_acc[-1] >= 0.95  # a peer's bug gave 11% (chance)
-    assert torch.equal(model.conv1.weight, netlib.gabor_bank()[0])
+    assert torch.equal(model.conv1.weight, gabor_bank()[0])
 
 
 @pytest.mark.slow

@@ -1,11 +1,13 @@
 """The handwriting generator: names, rendering, contrast, file layout, determinism, CLI."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from PIL import Image
 
-import glyphs
+from recognition.data import greeksets
+from recognition.handwriting import glyphs, pages, shapes
 
 SMALL = (64, 64)
 
@@ -65,8 +67,9 @@ def test_layout_without_writers(tmp_path):
 
 def test_layout_with_writers(tmp_path):
     paths = glyphs.write_glyph_set(tmp_path, ["3", "7"], 2, 0, glyphs.COURSE_STYLE, writers=3)
-    expected = [tmp_path / f"writer_{k}" / n / f"{n}_{i}.png"
-                for k in range(3) for n in ("3", "7") for i in range(2)]
+    expected = [
+        tmp_path / f"writer_{k}" / n / f"{n}_{i}.png" for k in range(3) for n in ("3", "7") for i in range(2)
+    ]
     assert paths == expected
     assert files_under(tmp_path) == sorted(expected)
 
@@ -111,10 +114,21 @@ def test_writers_get_distinct_pens_and_a_chalk_board():
 
 
 def test_command_line(tmp_path, capsys):
-    glyphs.main(["--kind", "greek", "--letters", "alpha,lambda", "--out", str(tmp_path),
-                 "--per-class", "1", "--seed", "3"])
-    assert files_under(tmp_path) == [tmp_path / "alpha" / "alpha_0.png",
-                                     tmp_path / "lambda" / "lambda_0.png"]
+    glyphs.main(
+        [
+            "--kind",
+            "greek",
+            "--letters",
+            "alpha,lambda",
+            "--out",
+            str(tmp_path),
+            "--per-class",
+            "1",
+            "--seed",
+            "3",
+        ]
+    )
+    assert files_under(tmp_path) == [tmp_path / "alpha" / "alpha_0.png", tmp_path / "lambda" / "lambda_0.png"]
     assert "wrote 2 images" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         glyphs.main(["--kind", "digits", "--letters", "alpha", "--out", str(tmp_path)])
@@ -122,26 +136,27 @@ def test_command_line(tmp_path, capsys):
 
 # --- the own sets' allographs, writers' hands, hand-made crops and sheets ---------------------
 
+
 def test_own_forms_are_not_the_reference_forms():
-    import glyph_shapes
     for name in glyphs.REFERENCE_LETTERS:
-        own = glyph_shapes.forms(name, own=True)
-        reference = glyph_shapes.forms(name, own=False)
+        own = shapes.forms(name, own=True)
+        reference = shapes.forms(name, own=False)
         assert len(own) >= 3
         for strokes in own.values():
             assert all(strokes is not ref for ref in reference.values())
-            assert not any(len(strokes) == len(ref) and all(np.array_equal(a.points, b.points)
-                                                          for a, b in zip(strokes, ref))
-                           for ref in reference.values())
+            assert not any(
+                len(strokes) == len(ref)
+                and all(np.array_equal(a.points, b.points) for a, b in zip(strokes, ref))
+                for ref in reference.values()
+            )
 
 
 def test_each_writer_keeps_one_form_and_writers_cover_the_forms():
-    import glyph_shapes
     writers = glyphs.writer_styles(glyphs.OWN_STYLE, 3, seed=5)
     for name in ("alpha", "beta", "gamma", "lambda", "1", "7"):
         chosen = [dict(w.hand)[name] for w in writers]
         # dealt like pens: no form repeats before every form is used
-        assert len(set(chosen)) == min(3, len(glyph_shapes.OWN_FORMS[name]))
+        assert len(set(chosen)) == min(3, len(shapes.OWN_FORMS[name]))
         strokes = {id(glyphs.template(name, np.random.default_rng(i), writers[0])) for i in range(5)}
         assert len(strokes) == 1  # the same writer always uses their form
     assert glyphs.writer_styles(glyphs.OWN_STYLE, 3, seed=5) == writers  # repeatable
@@ -153,8 +168,7 @@ def test_reference_set_keeps_its_single_forms():
 
 
 def test_hand_made_crops_are_28x28_and_look_like_their_kind(tmp_path):
-    import glyph_pages
-    paths = glyph_pages.write_crops_28(tmp_path, ("3", "7"), per_class=3, seed=1)
+    paths = pages.write_crops_28(tmp_path, ("3", "7"), per_class=3, seed=1)
     assert [p.name for p in paths[:3]] == ["3_0_faint.png", "3_1_blurred.png", "3_2_small.png"]
     for path in paths:
         a = np.asarray(Image.open(path))
@@ -169,19 +183,17 @@ def test_hand_made_crops_are_28x28_and_look_like_their_kind(tmp_path):
 
 def test_an_interrupted_set_leaves_no_half_folder(tmp_path, monkeypatch):
     """A generated set appears whole or not at all: later runs take an existing folder as complete."""
-    import glyph_pages
 
     def fail_at_the_crops(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(glyph_pages, "write_crops_28", fail_at_the_crops)
+    monkeypatch.setattr(pages, "write_crops_28", fail_at_the_crops)
     with pytest.raises(KeyboardInterrupt):
-        glyph_pages.write_own_digits(tmp_path / "own", seed=1)
+        pages.write_own_digits(tmp_path / "own", seed=1)
     assert list(tmp_path.iterdir()) == []  # neither the folder nor its temporary sibling
 
 
 def test_a_written_set_names_its_files_where_they_are(tmp_path):
-    import greeksets
 
     paths = greeksets.generate_letter_set(tmp_path / "greek", all_letters=False, own=False, seed=2)
     assert paths and all(p.is_file() and p.parent.parent == tmp_path / "greek" for p in paths)

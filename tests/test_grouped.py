@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-import grouped
 import netlib
-import trainlib
+from recognition import training
+from recognition.networks import grouped
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,7 +34,7 @@ LAYOUTS = {  # members of different seeds, and members sharing seeds (and so the
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("optimizer", ["adam", "sgd"])
 def test_each_member_equals_its_solo_training(optimizer, layout):
-    """Same initial weights, batch order, dropout masks and optimizer steps as trainlib.train of a
+    """Same initial weights, batch order, dropout masks and optimizer steps as training.train of a
     MnistNet seeded with the member's seed: the weights and accuracies agree."""
     x, y, tx, ty = tiny_data()
     dropouts, seeds = LAYOUTS[layout]
@@ -43,7 +43,7 @@ def test_each_member_equals_its_solo_training(optimizer, layout):
     for i, (dropout, seed) in enumerate(zip(dropouts, seeds)):
         netlib.seed_everything(seed)
         solo = netlib.MnistNet(dropout=dropout)
-        cfg = trainlib.TrainConfig(
+        cfg = training.TrainConfig(
             epochs=2,
             batch_size=32,
             optimizer=optimizer,
@@ -53,7 +53,7 @@ def test_each_member_equals_its_solo_training(optimizer, layout):
             eval_train=False,
             augment="none",
         )
-        hist = trainlib.train(solo, x, y, tx, ty, cfg, progress=False)
+        hist = training.train(solo, x, y, tx, ty, cfg, progress=False)
         member = group.member_state(i)
         for name, weight in solo.state_dict().items():
             assert torch.allclose(member[name], weight, atol=2e-5, rtol=1e-4), (dropout, name)
@@ -92,14 +92,15 @@ def test_course_arch_starts_from_mnistnet_weights():
 
 
 HEAP_AFTER_A_STEP = """
-import ctypes, sys, torch, trainlib
+import ctypes, sys, torch
+from recognition import training
 class Mallinfo2(ctypes.Structure):
     names = "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost"
     _fields_ = [(name, ctypes.c_size_t) for name in names.split()]
 mallinfo2 = ctypes.CDLL(None).mallinfo2
 mallinfo2.restype = Mallinfo2
 if sys.argv[1] == "keep":
-    trainlib.keep_freed_memory()
+    training.keep_freed_memory()
 a, b = torch.ones(5 << 20), torch.ones(5 << 20)  # two 20 MiB activations of a step
 mapped = mallinfo2().hblkhd
 del a, b
@@ -110,8 +111,9 @@ print(mapped >> 20, mallinfo2().fordblks >> 20)
 @pytest.mark.skipif(sys.platform != "linux" or platform.libc_ver()[0] != "glibc", reason="glibc's malloc")
 def test_keep_freed_memory_keeps_a_steps_buffers_in_the_heap():
     def mib_mapped_and_free_after(mode: str) -> list[int]:
-        done = subprocess.run([sys.executable, "-c", HEAP_AFTER_A_STEP, mode], capture_output=True, text=True,
-                              cwd=ROOT)
+        done = subprocess.run(
+            [sys.executable, "-c", HEAP_AFTER_A_STEP, mode], capture_output=True, text=True, cwd=ROOT
+        )
         assert done.returncode == 0, done.stderr
         return [int(v) for v in done.stdout.split()]
 

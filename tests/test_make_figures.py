@@ -1,4 +1,5 @@
 """make_figures.py: every report step is run, in dependency order, and a failing step stops the run."""
+
 import make_figures
 import report
 
@@ -20,12 +21,19 @@ def test_steps_wait_for_their_inputs_and_a_failure_stops_what_follows(tmp_path, 
     log = tmp_path / "log.txt"
     monkeypatch.syspath_prepend(str(tmp_path))
     for name in ("first", "second", "third"):
-        write_step(tmp_path, f"mf_{name}", f"print({name!r}, 'says hello', argv)",
-                   f"with open({str(log)!r}, 'a') as f:", f"    f.write({name + chr(10)!r})")
+        write_step(
+            tmp_path,
+            f"mf_{name}",
+            f"print({name!r}, 'says hello', argv)",
+            f"with open({str(log)!r}, 'a') as f:",
+            f"    f.write({name + chr(10)!r})",
+        )
     write_step(tmp_path, "mf_broken", 'raise cli.UserError("the input folder x/ is missing")')
-    steps = {"third": ("mf_third", ["--z"], ("second",)),
-             "second": ("mf_second", [], ("first",)),
-             "first": ("mf_first", [], ())}
+    steps = {
+        "third": ("mf_third", ["--z"], ("second",)),
+        "second": ("mf_second", [], ("first",)),
+        "first": ("mf_first", [], ()),
+    }
     assert make_figures.run_steps(steps, jobs=2)
     assert log.read_text().split() == ["first", "second", "third"]
     out = capsys.readouterr().out

@@ -1,16 +1,16 @@
 """The more-letters extension: Task 3's classifiers on every letter of a folder (by default all 24)."""
+
 import subprocess
 import sys
 
 import pytest
 from greek_helpers import LETTERS, letter_sets, quick_save, saved_network
 
-import cli
-import embedlib
-import plotlib
-from atomicio import read_json
 from extensions import more_letters as ext
-from reportlib import Results, fraction
+from recognition import cli, embedding
+from recognition.io import read_json
+from recognition.report import plots
+from recognition.report.markdown import Results, fraction
 
 
 @pytest.fixture
@@ -22,9 +22,21 @@ def tiny(tmp_path):
 def test_every_letter_of_the_folders_is_classified_and_reported(tiny):
     tmp, greek, own, model = tiny
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(plotlib, "save_figure", quick_save)
-        results = ext.main(["--greek-dir", str(greek), "--own-dir", str(own), "--model", str(model),
-                            "--figures-dir", str(tmp / "figures"), "--transfer-steps", "20"])
+        patch.setattr(plots, "save_figure", quick_save)
+        results = ext.main(
+            [
+                "--greek-dir",
+                str(greek),
+                "--own-dir",
+                str(own),
+                "--model",
+                str(model),
+                "--figures-dir",
+                str(tmp / "figures"),
+                "--transfer-steps",
+                "20",
+            ]
+        )
     assert results["letters"] == list(LETTERS)
     assert results["reference_images"] == 9 and results["own_images"] == 8
     assert results["accuracy"]["own_unknown"] == 2  # the deltas: not a reference letter
@@ -32,15 +44,27 @@ def test_every_letter_of_the_folders_is_classified_and_reported(tiny):
     text = ext.report_section(Results(tmp / "figures"))
     assert "## Extension: more letters" in text and "3 letters, 9 reference images" in text
     loo = results["accuracy"]["leave-one-out"]
-    assert "| leave-one-out | " + " | ".join(fraction(*loo[c]) for c in embedlib.CLASSIFIERS) in text
+    assert "| leave-one-out | " + " | ".join(fraction(*loo[c]) for c in embedding.CLASSIFIERS) in text
     assert "](ext_more_letters_confusion.png)" in text
 
 
 def test_a_given_folder_without_a_requested_letter_is_an_error_naming_both(tiny):
     tmp, greek, own, model = tiny
     with pytest.raises(cli.UserError, match=f"{greek} has no images of delta"):
-        ext.main(["--greek-dir", str(greek), "--own-dir", str(own), "--letters", "alpha,delta", "--model",
-                  str(model), "--figures-dir", str(tmp / "figures")])
+        ext.main(
+            [
+                "--greek-dir",
+                str(greek),
+                "--own-dir",
+                str(own),
+                "--letters",
+                "alpha,delta",
+                "--model",
+                str(model),
+                "--figures-dir",
+                str(tmp / "figures"),
+            ]
+        )
 
 
 def test_without_results_the_section_says_how_to_make_them(tmp_path):
@@ -50,10 +74,22 @@ def test_without_results_the_section_says_how_to_make_them(tmp_path):
 @pytest.mark.slow
 def test_the_script_end_to_end(tiny):
     tmp, greek, own, model = tiny
-    done = subprocess.run([sys.executable, "extensions/more_letters.py", "--greek-dir", str(greek),
-                           "--own-dir", str(own), "--model", str(model),
-                           "--figures-dir", str(tmp / "figures")],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "extensions/more_letters.py",
+            "--greek-dir",
+            str(greek),
+            "--own-dir",
+            str(own),
+            "--model",
+            str(model),
+            "--figures-dir",
+            str(tmp / "figures"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert (tmp / "figures" / "ext_more_letters_confusion.png").stat().st_size > 10_000
     assert read_json(tmp / "figures" / ext.RESULTS_FILE)["letters"] == list(LETTERS)

@@ -1,9 +1,8 @@
 import pytest
 import torch
 
-import cli
 import netlib
-import trainlib
+from recognition import cli, networks, training
 
 
 def test_shapes_and_parameter_count():
@@ -16,7 +15,7 @@ def test_shapes_and_parameter_count():
 
 
 def test_summary_lists_layers_in_report_order():
-    table = netlib.summary_table(netlib.MnistNet())
+    table = networks.summary_table(netlib.MnistNet())
     names = ["Conv2d-1", "MaxPool2d-2", "Conv2d-3", "Dropout2d-4", "MaxPool2d-5", "Linear-6", "Linear-7"]
     positions = [table.index(n) for n in names]
     assert positions == sorted(positions)
@@ -28,8 +27,10 @@ def test_truncations_equal_the_full_networks_activations():
     model = netlib.MnistNet().eval()
     x = torch.randn(4, 1, 28, 28)
     acts = {}
-    hooks = [getattr(model, name).register_forward_hook(lambda m, i, o, name=name: acts.__setitem__(name, o))
-             for name in ("pool1", "pool2", "fc1", "fc2")]
+    hooks = [
+        getattr(model, name).register_forward_hook(lambda m, i, o, name=name: acts.__setitem__(name, o))
+        for name in ("pool1", "pool2", "fc1", "fc2")
+    ]
     with torch.no_grad():
         full = model(x)
         one, two = netlib.conv_blocks_net(model, 1)(x), netlib.conv_blocks_net(model, 2)(x)
@@ -57,9 +58,10 @@ def _train_small(seed, epochs=2, augment="handwriting", resume_file=None, stop_a
         if epoch == stop_after:
             raise KeyboardInterrupt
 
-    cfg = trainlib.TrainConfig(epochs=epochs, batch_size=32, seed=seed, augment=augment)
-    trainlib.train(model, x, y, x[:64], y[:64], cfg, progress=False, on_epoch=interrupt,
-                   resume_file=resume_file)
+    cfg = training.TrainConfig(epochs=epochs, batch_size=32, seed=seed, augment=augment)
+    training.train(
+        model, x, y, x[:64], y[:64], cfg, progress=False, on_epoch=interrupt, resume_file=resume_file
+    )
     return model.state_dict()
 
 

@@ -1,5 +1,6 @@
 """The pretrained-layers extension: offline MTCNN weights load strictly, torchvision models give
 the expected first-layer shapes, and missing weights are a clear, recorded skip."""
+
 import sys
 
 import numpy as np
@@ -7,12 +8,13 @@ import pytest
 import torch
 from PIL import Image
 
-import cli
-from atomicio import read_json
 from extensions import pretrained_layers as ext
+from recognition import cli
+from recognition.io import read_json
 
-needs_facenet = pytest.mark.skipif(ext.facenet_data_dir() is None,
-                                   reason="needs facenet-pytorch's MTCNN weights (make venv installs it)")
+needs_facenet = pytest.mark.skipif(
+    ext.facenet_data_dir() is None, reason="needs facenet-pytorch's MTCNN weights (make venv installs it)"
+)
 
 
 @needs_facenet
@@ -42,10 +44,13 @@ def test_onet_feature_maps_on_an_image():
     assert first.shape == (1, 32, 46, 46) and second.shape == (1, 64, 21, 21)
 
 
-@pytest.mark.parametrize("arch, first_shape, second_shape", [
-    ("resnet18", (1, 64, 112, 112), (1, 64, 56, 56)),
-    ("alexnet", (1, 64, 55, 55), (1, 192, 27, 27)),
-])
+@pytest.mark.parametrize(
+    "arch, first_shape, second_shape",
+    [
+        ("resnet18", (1, 64, 112, 112), (1, 64, 56, 56)),
+        ("alexnet", (1, 64, 55, 55), (1, 192, 27, 27)),
+    ],
+)
 def test_torchvision_first_layers_shapes_without_weights(arch, first_shape, second_shape):
     net = ext.load_torchvision(arch, weights=None)
     assert "random" in net.weights and net.load_report == {}
@@ -56,6 +61,7 @@ def test_torchvision_first_layers_shapes_without_weights(arch, first_shape, seco
 
 def test_local_state_dict_for_a_torchvision_model(tmp_path):
     import torchvision
+
     path = tmp_path / "resnet18.pth"
     torch.save(torchvision.models.resnet18(weights=None).state_dict(), path)
     net = ext.load_torchvision("resnet18", path)
@@ -101,10 +107,24 @@ def test_no_facenet_package_means_no_pretend_weights(monkeypatch):
 def test_main_writes_filters_and_maps_for_given_images(tmp_path):
     image = tmp_path / "scribble.png"
     Image.fromarray(np.tile(np.linspace(0, 255, 40, dtype=np.uint8), (40, 1))).save(image)
-    results = ext.main(["--image", str(image), "--no-default-images", "--arch", "mtcnn-rnet",
-                        "--channels", "5", "--figures-dir", str(tmp_path / "figs")])
+    results = ext.main(
+        [
+            "--image",
+            str(image),
+            "--no-default-images",
+            "--arch",
+            "mtcnn-rnet",
+            "--channels",
+            "5",
+            "--figures-dir",
+            str(tmp_path / "figs"),
+        ]
+    )
     names = sorted(p.name for p in (tmp_path / "figs").glob("*.png"))
-    assert names == ["ext_pretrained_filters.png", "ext_pretrained_scribble_layer1.png",
-                     "ext_pretrained_scribble_layer2.png"]
+    assert names == [
+        "ext_pretrained_filters.png",
+        "ext_pretrained_scribble_layer1.png",
+        "ext_pretrained_scribble_layer2.png",
+    ]
     assert results["network"] == "MTCNN R-Net" and results["load"]["unexpected_keys"] == []
     assert results["images"]["scribble"]["layers"]["conv1+PReLU"]["shape"] == [28, 46, 46]

@@ -1,11 +1,11 @@
 """The report builder on a small run of every step: sections, figures, and numbers from outputs."""
+
 import csv
 import json
 import re
 
 import pytest
 
-import glyphs
 import report
 import task1_train_mnist
 import task2_examine
@@ -22,6 +22,7 @@ from extensions import (
     more_letters,
     pretrained_layers,
 )
+from recognition.handwriting import glyphs
 
 NUMBER = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?(?![\w])")
 PERCENT_OF = re.compile(r"(\d+)/(\d+) \((\d+\.\d)%\)")
@@ -34,35 +35,128 @@ def run_small_pipeline(root):
     digits, greek, own = root / "digits", root / "greek", root / "own"
     glyphs.write_glyph_set(digits, glyphs.DIGITS, per_class=1, seed=1, style=glyphs.OWN_STYLE)
     glyphs.write_glyph_set(greek, glyphs.REFERENCE_LETTERS, per_class=3, seed=2, style=glyphs.COURSE_STYLE)
-    glyphs.write_glyph_set(own, glyphs.REFERENCE_LETTERS, per_class=2, seed=3, style=glyphs.OWN_STYLE,
-                           writers=2)
-    glyphs.write_glyph_set(root / "select", glyphs.REFERENCE_LETTERS, per_class=2, seed=4,
-                           style=glyphs.OWN_STYLE, writers=2)
+    glyphs.write_glyph_set(
+        own, glyphs.REFERENCE_LETTERS, per_class=2, seed=3, style=glyphs.OWN_STYLE, writers=2
+    )
+    glyphs.write_glyph_set(
+        root / "select", glyphs.REFERENCE_LETTERS, per_class=2, seed=4, style=glyphs.OWN_STYLE, writers=2
+    )
     model = str(models / "mnist_net.pt")
-    task1_train_mnist.main(["--train-subset", "1000", "--test-subset", "300", "--epochs", "1",
-                            "--no-progress", "--figures-dir", str(figs), "--models-dir", str(models),
-                            "--own-digits", str(digits)])
+    task1_train_mnist.main(
+        [
+            "--train-subset",
+            "1000",
+            "--test-subset",
+            "300",
+            "--epochs",
+            "1",
+            "--no-progress",
+            "--figures-dir",
+            str(figs),
+            "--models-dir",
+            str(models),
+            "--own-digits",
+            str(digits),
+        ]
+    )
     task2_examine.main(["--model", model, "--figures-dir", str(figs)])
-    task3_greek_embedding.main(["--model", model, "--greek-dir", str(greek), "--own-dir", str(own),
-                                "--figures-dir", str(figs)])
-    embedding_widths.main(["--model", model, "--greek-dir", str(greek), "--own-dir", str(own),
-                           "--widths", "50", "--figures-dir", str(figs)])
-    more_letters.main(["--model", model, "--greek-dir", str(greek), "--own-dir", str(own),
-                       "--figures-dir", str(figs)])
-    embedding_layers.main(["--model", model, "--greek-dir", str(greek), "--own-dir", str(own),
-                           "--select-dir", str(root / "select"), "--figures-dir", str(figs)])
-    task4_experiments.main(["--batch-sizes", "64,128", "--dropouts", "0,0.5", "--max-epochs", "2",
-                            "--workers", "1", "--grids", "report", "--train-subset", "600",
-                            "--test-subset", "200", "--figures-dir", str(figs)])
+    task3_greek_embedding.main(
+        ["--model", model, "--greek-dir", str(greek), "--own-dir", str(own), "--figures-dir", str(figs)]
+    )
+    embedding_widths.main(
+        [
+            "--model",
+            model,
+            "--greek-dir",
+            str(greek),
+            "--own-dir",
+            str(own),
+            "--widths",
+            "50",
+            "--figures-dir",
+            str(figs),
+        ]
+    )
+    more_letters.main(
+        ["--model", model, "--greek-dir", str(greek), "--own-dir", str(own), "--figures-dir", str(figs)]
+    )
+    embedding_layers.main(
+        [
+            "--model",
+            model,
+            "--greek-dir",
+            str(greek),
+            "--own-dir",
+            str(own),
+            "--select-dir",
+            str(root / "select"),
+            "--figures-dir",
+            str(figs),
+        ]
+    )
+    task4_experiments.main(
+        [
+            "--batch-sizes",
+            "64,128",
+            "--dropouts",
+            "0,0.5",
+            "--max-epochs",
+            "2",
+            "--workers",
+            "1",
+            "--grids",
+            "report",
+            "--train-subset",
+            "600",
+            "--test-subset",
+            "200",
+            "--figures-dir",
+            str(figs),
+        ]
+    )
     pretrained_layers.main(["--figures-dir", str(figs)])
-    attributions.main(["--model", model, "--own-digits", str(digits), "--greek-dir", str(greek),
-                       "--greek-own-dir", str(own), "--figures-dir", str(figs), "--test-images", "300"])
-    small = ["--train-subset", "600", "--test-subset", "200", "--models-dir", str(models),
-             "--figures-dir", str(figs)]
+    attributions.main(
+        [
+            "--model",
+            model,
+            "--own-digits",
+            str(digits),
+            "--greek-dir",
+            str(greek),
+            "--greek-own-dir",
+            str(own),
+            "--figures-dir",
+            str(figs),
+            "--test-images",
+            "300",
+        ]
+    )
+    small = [
+        "--train-subset",
+        "600",
+        "--test-subset",
+        "200",
+        "--models-dir",
+        str(models),
+        "--figures-dir",
+        str(figs),
+    ]
     attention_maps.main([*small, "--own-digits", str(digits)])
     gabor_layer.main(small)
-    course_transfer.main(["--greek-dir", str(greek), "--own-dir", str(own), "--epochs", "5",
-                          "--model", str(models / "mnist_net.pt"), "--figures-dir", str(figs)])
+    course_transfer.main(
+        [
+            "--greek-dir",
+            str(greek),
+            "--own-dir",
+            str(own),
+            "--epochs",
+            "5",
+            "--model",
+            str(models / "mnist_net.pt"),
+            "--figures-dir",
+            str(figs),
+        ]
+    )
     compare_networks.main([*small, "--perturbed", "50", "--own-digits", str(digits)])
     return report.main(["--figures-dir", str(figs)]).read_text()
 
@@ -76,14 +170,30 @@ def two_runs(tmp_path_factory):
 @pytest.mark.slow
 def test_every_section_and_linked_figure_is_there(two_runs):
     (figs, text), _ = two_runs
-    for heading in ["## Task 1", "### a)", "### c) The network", "### d) Training", "### f)", "### g)",
-                    "## Task 2", "### b) What the filters do", "### c) Truncated networks",
-                    "## Task 3", "### d) Sum-of-squared-difference", "### e) Own symbols", "### f, g) KNN",
-                    "## Task 4", "## Extension: a pretrained network",
-                    "## Extension: other embedding widths", "## Extension: more letters",
-                    "## Extension: the digit transformer", "## Extension: a fixed Gabor",
-                    "## Extension: the course's transfer", "## Extension: every digit",
-                    "## Extension: why the network read"]:
+    for heading in [
+        "## Task 1",
+        "### a)",
+        "### c) The network",
+        "### d) Training",
+        "### f)",
+        "### g)",
+        "## Task 2",
+        "### b) What the filters do",
+        "### c) Truncated networks",
+        "## Task 3",
+        "### d) Sum-of-squared-difference",
+        "### e) Own symbols",
+        "### f, g) KNN",
+        "## Task 4",
+        "## Extension: a pretrained network",
+        "## Extension: other embedding widths",
+        "## Extension: more letters",
+        "## Extension: the digit transformer",
+        "## Extension: a fixed Gabor",
+        "## Extension: the course's transfer",
+        "## Extension: every digit",
+        "## Extension: why the network read",
+    ]:
         assert heading in text, heading
     assert "Not run" not in text
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
@@ -125,8 +235,9 @@ def output_values(figs):
 @pytest.mark.slow
 def test_no_number_in_the_report_is_absent_from_the_step_outputs(two_runs):
     (figs, text), _ = two_runs
-    text = "\n".join(line for line in text.splitlines()
-                     if not line.startswith(("- Libraries:", "- Machine:")))
+    text = "\n".join(
+        line for line in text.splitlines() if not line.startswith(("- Libraries:", "- Machine:"))
+    )
     for hits, total, percent in PERCENT_OF.findall(text):  # percentages the report derives from counts
         assert float(percent) == round(100 * int(hits) / int(total), 1)
     text = PERCENT_OF.sub(lambda m: f"{m.group(1)}/{m.group(2)}", text)
@@ -146,8 +257,9 @@ def test_no_number_in_the_report_is_absent_from_the_step_outputs(two_runs):
 
 def data_numbers(text):
     """The report's numbers, less run times (and the observation derived from them)."""
-    lines = [line for line in text.splitlines()
-             if "**time**" not in line and not line.startswith("| `python")]
+    lines = [
+        line for line in text.splitlines() if "**time**" not in line and not line.startswith("| `python")
+    ]
     return NUMBER.findall(TIMING.sub("", "\n".join(lines)))
 
 

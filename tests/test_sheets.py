@@ -1,4 +1,5 @@
 """Reading a photographed sheet of digits: finding, grouping, ordering, ruled lines, shadows."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,10 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-import glyph_pages
-import glyphs
 import netlib
-import sheets
+from recognition.data import sheets
+from recognition.handwriting import glyphs, pages
 
 
 def page(draw_digits, size=(900, 500), ruled=False, shadow=False) -> np.ndarray:
@@ -32,8 +32,8 @@ def page(draw_digits, size=(900, 500), ruled=False, shadow=False) -> np.ndarray:
 def one_row(d):
     """A '1', a broken '5' (flag apart from the body) and a '7' written across a ruled line."""
     d.line([(150, 150), (150, 280)], fill=(20, 20, 30), width=9)
-    d.line([(330, 150), (400, 150)], fill=(20, 20, 30), width=9)           # the 5's flag ...
-    d.line([(330, 172), (330, 200)], fill=(20, 20, 30), width=9)           # ... apart from its body
+    d.line([(330, 150), (400, 150)], fill=(20, 20, 30), width=9)  # the 5's flag ...
+    d.line([(330, 172), (330, 200)], fill=(20, 20, 30), width=9)  # ... apart from its body
     d.arc([(320, 195), (410, 285)], start=200, end=160, fill=(20, 20, 30), width=9)
     d.line([(560, 150), (650, 150), (590, 285)], fill=(20, 20, 30), width=9)
 
@@ -53,8 +53,12 @@ def test_three_digits_found_in_order_whatever_the_paper(ruled, shadow):
 
 def test_reading_order_is_rows_then_left_to_right():
     boxes = [[300, 210, 340, 260], [10, 200, 50, 250], [150, 10, 190, 60], [20, 20, 60, 70]]
-    assert sheets.reading_order(boxes) == [[20, 20, 60, 70], [150, 10, 190, 60], [10, 200, 50, 250],
-                                           [300, 210, 340, 260]]
+    assert sheets.reading_order(boxes) == [
+        [20, 20, 60, 70],
+        [150, 10, 190, 60],
+        [10, 200, 50, 250],
+        [300, 210, 340, 260],
+    ]
 
 
 def test_blank_sheet_finds_nothing_and_speck_is_ignored():
@@ -80,7 +84,7 @@ def test_score_counts_missing_and_extra_digits_as_wrong():
 
 @pytest.mark.slow
 def test_generated_sheets_are_found_whole(tmp_path):
-    paths = glyph_pages.write_digit_sheets(tmp_path / "sheets", seed=3)
+    paths = pages.write_digit_sheets(tmp_path / "sheets", seed=3)
     assert [p.name.split("_")[1] for p in paths] == ["1", "2", "3"]
     for path in paths:
         sheet = sheets.read_sheet(path)
@@ -95,8 +99,16 @@ def test_classify_sheets_checks_its_flags(tmp_path):
     Image.fromarray((page(one_row) * 255).astype(np.uint8)).save(tmp_path / "s.png")
     with pytest.raises(sheets.cli.UserError, match="--labels"):
         sheets.classify_sheets(model, tmp_path / "s.png", "1x7", tmp_path, tmp_path, "s{}.png", 0)
-    step = sheets.sheets_step(model, tmp_path / "s.png", "157", tmp_path, tmp_path / "figs", "sheet_{}.png",
-                              0, {"accuracy": {"overall": [5, 6]}})
+    step = sheets.sheets_step(
+        model,
+        tmp_path / "s.png",
+        "157",
+        tmp_path,
+        tmp_path / "figs",
+        "sheet_{}.png",
+        0,
+        {"accuracy": {"overall": [5, 6]}},
+    )
     out = step["g_sheets"]
     assert out["sheets"][0]["found"] == 3 and out["accuracy"][1] == 3 and out["all_own_digits"][1] == 9
     assert step["figures"]["g_sheets"] == [str(tmp_path / "figs" / "sheet_1.png")]

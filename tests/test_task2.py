@@ -1,4 +1,5 @@
 """Task 2: the filter readings, filtering, the steps and report section (fast), whole runs (slow)."""
+
 import re
 import subprocess
 import sys
@@ -9,11 +10,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-import cli
 import netlib
 import task2_examine as task2
-from atomicio import read_json, write_json
-from reportlib import Results
+from recognition import cli
+from recognition.io import read_json, write_json
+from recognition.report.markdown import Results
 
 EDGE = np.tile([-1.0, -1.0, 0.0, 1.0, 1.0], (5, 1))  # dark left, bright right: a vertical edge
 
@@ -34,10 +35,12 @@ def examined(tmp_path_factory, model, model_path, mnist):
     """Every step on one digit, merged as main merges them."""
     figs = tmp_path_factory.mktemp("figures")
     results = {"timings_s": {}}
-    for name, step, args in [("summary", task2.describe_model, (model, model_path, {"hidden": 50}, figs)),
-                             ("a_filters", task2.first_layer, (model, figs)),
-                             ("c_conv2_filters", task2.second_layer, (model, figs)),
-                             ("digits", task2.examine_digits, (model, mnist, [("test", 1)] * 2, figs))]:
+    for name, step, args in [
+        ("summary", task2.describe_model, (model, model_path, {"hidden": 50}, figs)),
+        ("a_filters", task2.first_layer, (model, figs)),
+        ("c_conv2_filters", task2.second_layer, (model, figs)),
+        ("digits", task2.examine_digits, (model, mnist, [("test", 1)] * 2, figs)),
+    ]:
         task2.timed(results, name, step, *args)
     write_json(figs / task2.RESULTS_FILE, results)
     return figs, results
@@ -85,23 +88,30 @@ def test_filtered_images_are_the_correlation_with_each_filter(model):
     padded = np.pad(image.numpy(), 2, mode="reflect")
     for i in (0, 7):
         w = filters[i, 0].numpy()
-        expected = np.array([[(padded[r:r + 5, c:c + 5] * w).sum() for c in range(28)] for r in range(28)])
+        expected = np.array(
+            [[(padded[r : r + 5, c : c + 5] * w).sum() for c in range(28)] for r in range(28)]
+        )
         assert np.allclose(out[i].numpy(), expected, atol=1e-5)
 
 
 V_PROFILE = np.abs(np.arange(5) - 2.0) - 1.2  # zero mean: high at both sides, low in the middle
 
 
-@pytest.mark.parametrize("weights, words", [
-    (EDGE, "vertical edges, dark left / bright right"),
-    (-EDGE, "vertical edges, dark right / bright left"),
-    (EDGE.T, "horizontal edges, dark above / bright below"),
-    (-EDGE.T, "horizontal edges, dark below / bright above"),
-    (np.add.outer(np.arange(5), np.arange(5)) - 4.0,
-     "diagonal (/) edges, dark upper left / bright lower right"),
-    (-np.tile(V_PROFILE[:, None], (1, 5)), "bright horizontal lines"),
-    (np.tile(V_PROFILE, (5, 1)), "dark vertical lines"),
-])
+@pytest.mark.parametrize(
+    "weights, words",
+    [
+        (EDGE, "vertical edges, dark left / bright right"),
+        (-EDGE, "vertical edges, dark right / bright left"),
+        (EDGE.T, "horizontal edges, dark above / bright below"),
+        (-EDGE.T, "horizontal edges, dark below / bright above"),
+        (
+            np.add.outer(np.arange(5), np.arange(5)) - 4.0,
+            "diagonal (/) edges, dark upper left / bright lower right",
+        ),
+        (-np.tile(V_PROFILE[:, None], (1, 5)), "bright horizontal lines"),
+        (np.tile(V_PROFILE, (5, 1)), "dark vertical lines"),
+    ],
+)
 def test_reading_names_edges_and_lines_with_their_orientation(weights, words):
     reading = task2.read_filter(weights)
     assert words in reading["text"]
@@ -110,7 +120,7 @@ def test_reading_names_edges_and_lines_with_their_orientation(weights, words):
 
 def test_reading_of_spots_brightness_and_texture():
     y, x = np.mgrid[-2:3, -2:3]
-    spot = np.exp(-(x ** 2 + y ** 2) / 2.0)
+    spot = np.exp(-(x**2 + y**2) / 2.0)
     assert task2.read_filter(spot - spot.mean())["kind"] == "spot"
     assert "bright spot" in task2.read_filter(spot - spot.mean())["text"]
     assert "dark spot" in task2.read_filter(spot.mean() - spot)["text"]
@@ -149,8 +159,18 @@ def test_a_digit_outside_the_set_is_a_clear_error(mnist):
 
 @pytest.mark.slow  # runs the script in a new interpreter
 def test_missing_model_says_to_run_task1_first(tmp_path):
-    run = subprocess.run([sys.executable, "task2_examine.py", "--model", str(tmp_path / "none.pt"),
-                          "--figures-dir", str(tmp_path)], capture_output=True, text=True)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "task2_examine.py",
+            "--model",
+            str(tmp_path / "none.pt"),
+            "--figures-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 1 and "Traceback" not in run.stderr
     assert "none.pt" in run.stderr and "task1_train_mnist.py" in run.stderr
 
@@ -160,8 +180,11 @@ def test_an_unwritable_figures_folder_is_one_line_naming_it(tmp_path, model_path
     """As root a read-only folder can still be written, so the folder's parent is a regular file."""
     (tmp_path / "file").write_text("a file, not a folder")
     figs = tmp_path / "file" / "figs"
-    run = subprocess.run([sys.executable, "task2_examine.py", "--model", str(model_path),
-                          "--figures-dir", str(figs)], capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "task2_examine.py", "--model", str(model_path), "--figures-dir", str(figs)],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 1 and run.stderr.strip() == f"error: cannot use {figs}: Not a directory"
 
 

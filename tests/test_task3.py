@@ -8,15 +8,14 @@ import torch
 from greek_helpers import QuickProjection, letter_sets, quick_save, saved_network, tiny_mnist
 from PIL import Image, ImageDraw
 
-import cli
-import embedlib
-import glyphs
-import greeksets
 import netlib
-import plotlib
 import task3_greek_embedding as task3
-from atomicio import read_json
-from reportlib import Results, fraction
+from recognition import cli, embedding
+from recognition.data import greeksets
+from recognition.handwriting import glyphs
+from recognition.io import read_json
+from recognition.report import plots
+from recognition.report.markdown import Results, fraction
 
 
 def bar_image(size=136, mode="L", box=(60, 30, 76, 106)) -> Image.Image:
@@ -49,6 +48,7 @@ def two_letter_folder(tmp_path):
 
 # --- the data --------------------------------------------------------------------------------
 
+
 def column_centre(image: np.ndarray) -> float:
     cols = image.sum(axis=0)
     return float((np.arange(len(cols)) * cols).sum() / cols.sum())
@@ -67,8 +67,9 @@ def test_a_drawn_bar_lands_centred_bright_on_black(two_letter_folder, transform)
 
 
 def test_only_the_mnist_recipe_centres_an_off_centre_bar(two_letter_folder):
-    off_centre = {t: greeksets.load_reference(two_letter_folder, t, None).images[0].numpy()
-                  for t in ("mnist", "course")}
+    off_centre = {
+        t: greeksets.load_reference(two_letter_folder, t, None).images[0].numpy() for t in ("mnist", "course")
+    }
     assert abs(column_centre(off_centre["mnist"]) - 13.5) < 1.0
     assert column_centre(off_centre["course"]) < 12.5  # the course's crop keeps the bar where it was drawn
 
@@ -93,7 +94,8 @@ def test_transparent_png_and_jpeg_read_like_the_plain_image(tmp_path):
 
 
 def test_hidden_files_checkpoints_and_non_images_are_ignored_and_an_empty_class_is_reported(
-        two_letter_folder, capsys):
+    two_letter_folder, capsys
+):
     root = two_letter_folder
     write(bar_image(), root / ".ipynb_checkpoints" / "iota_0-checkpoint.png")
     write(bar_image(), root / "iota" / ".hidden.png")
@@ -139,21 +141,38 @@ def test_an_explicit_greek_dir_wins_and_names_the_letters_it_lacks(two_letter_fo
     monkeypatch.chdir(tmp_path)
     model = saved_network(tmp_path / "models" / "mnist_net.pt")
     with pytest.raises(cli.UserError) as err:
-        task3.main(["--greek-dir", str(two_letter_folder), "--own-dir", str(two_letter_folder),
-                    "--letters", "iota,delta,omicron,zeta", "--model", str(model),
-                    "--figures-dir", str(tmp_path / "figs")])
+        task3.main(
+            [
+                "--greek-dir",
+                str(two_letter_folder),
+                "--own-dir",
+                str(two_letter_folder),
+                "--letters",
+                "iota,delta,omicron,zeta",
+                "--model",
+                str(model),
+                "--figures-dir",
+                str(tmp_path / "figs"),
+            ]
+        )
     message = str(err.value)
     assert str(two_letter_folder) in message and "delta, zeta" in message and "--letters" in message
     assert not (tmp_path / "data").exists()  # nothing built-in was generated or read
 
 
-@pytest.mark.parametrize("argv, expected", [
-    (["--letters", "alpha"], "--letters expects 'all' or at least two comma-separated letter names such as "
-                             "alpha,beta,delta, got 'alpha'"),
-    (["--letters", ","], "--letters expects"),
-    (["--k", "0"], "--k expects a positive integer such as 9, got '0'"),
-    (["--transfer-steps", "many"], "--transfer-steps expects a positive integer such as 200, got 'many'"),
-])
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (
+            ["--letters", "alpha"],
+            "--letters expects 'all' or at least two comma-separated letter names such as "
+            "alpha,beta,delta, got 'alpha'",
+        ),
+        (["--letters", ","], "--letters expects"),
+        (["--k", "0"], "--k expects a positive integer such as 9, got '0'"),
+        (["--transfer-steps", "many"], "--transfer-steps expects a positive integer such as 200, got 'many'"),
+    ],
+)
 def test_list_flags_name_themselves_and_an_example(argv, expected, capsys):
     with pytest.raises(SystemExit):
         task3.parse_args(argv)
@@ -184,9 +203,11 @@ def test_ink_statistics_of_a_centred_and_an_off_centre_bar():
 
 # --- SSD and the classifiers -----------------------------------------------------------------
 
+
 def test_ssd_is_the_sum_of_squared_differences():
-    d = embedlib.ssd_matrix(np.array([[1.0, 2.0, 3.0]]),
-                            np.array([[0.0, 0.0, 0.0], [1.0, 2.0, 5.0], [2, 0, 3]]))
+    d = embedding.ssd_matrix(
+        np.array([[1.0, 2.0, 3.0]]), np.array([[0.0, 0.0, 0.0], [1.0, 2.0, 5.0], [2, 0, 3]])
+    )
     assert d.tolist() == [[14.0, 4.0, 5.0]]  # 1+4+9, 0+0+4, 1+4+0
 
 
@@ -194,30 +215,30 @@ def test_the_two_knn_rules_can_disagree():
     labels = np.array(["A", "A", "A", "B", "B", "B"])
     d = np.array([[1.0, 1.0, 50.0, 3.0, 3.0, 3.0]])
     # Vote: the 3 nearest are A, A, B -> A. Sum: A 1+1+50 = 52, B 3+3+3 = 9 -> B.
-    assert embedlib.knn_vote(d, labels, 3).tolist() == ["A"]
-    assert embedlib.knn_sum(d, labels, 3).tolist() == ["B"]
-    assert embedlib.nearest_neighbour(d, labels).tolist() == ["A"]
+    assert embedding.knn_vote(d, labels, 3).tolist() == ["A"]
+    assert embedding.knn_sum(d, labels, 3).tolist() == ["B"]
+    assert embedding.nearest_neighbour(d, labels).tolist() == ["A"]
 
 
 def test_a_tied_vote_goes_to_the_smaller_summed_ssd_not_the_nearest():
     labels = np.array(["A", "A", "A", "B", "B", "B"])
     d = np.array([[1.0, 5.0, 9.0, 2.0, 2.5, 9.0]])  # 4 nearest: A 1, B 2, B 2.5, A 5 -> 2:2
-    assert embedlib.knn_vote(d, labels, 4).tolist() == ["B"]  # B sums 4.5 < A's 6
+    assert embedding.knn_vote(d, labels, 4).tolist() == ["B"]  # B sums 4.5 < A's 6
 
 
 def test_k_is_capped_at_the_smallest_class():
     labels = np.array(["A", "A", "A", "B", "B"])
-    assert embedlib.capped_k(9, labels) == 2 and embedlib.capped_k(1, labels) == 1
+    assert embedding.capped_k(9, labels) == 2 and embedding.capped_k(1, labels) == 1
     # With k capped at 2, B's two images (3 + 3) beat A's two nearest (1 + 10).
     d = np.array([[1.0, 10.0, 10.0, 3.0, 3.0]])
-    assert embedlib.knn_sum(d, labels, 9).tolist() == ["B"]
+    assert embedding.knn_sum(d, labels, 9).tolist() == ["B"]
 
 
 def test_leave_one_out_never_uses_the_held_out_image():
     x = np.array([[0.0], [0.1], [0.2], [5.0], [5.1], [5.2], [2.0]])
     labels = np.array(["A", "A", "A", "B", "B", "B", "C"])  # the lone C is nearest the As
-    d = embedlib.ssd_matrix(x, x)
-    predicted = embedlib.leave_one_out(d, labels, embedlib.nearest_neighbour)
+    d = embedding.ssd_matrix(x, x)
+    predicted = embedding.leave_one_out(d, labels, embedding.nearest_neighbour)
     assert predicted.tolist() == ["A", "A", "A", "B", "B", "B", "A"]
 
 
@@ -231,20 +252,21 @@ def toy_embedding(n_per_class=6, classes=3, dim=5, seed=0):
 def test_the_transfer_layer_learns_a_separable_toy_embedding():
     x, y = toy_embedding()
     names = np.array(["alpha", "beta", "gamma"])
-    weight, bias = embedlib.fit_linear_heads(x, y, 3, np.ones((1, len(y)), bool), steps=200, lr=0.05, seed=0)
-    assert (embedlib.head_predict(x, weight[0], bias[0]) == y).all()
-    assert (embedlib.transfer_leave_one_out(x, names[y], list(names), steps=200, lr=0.05) == names[y]).all()
+    weight, bias = embedding.fit_linear_heads(x, y, 3, np.ones((1, len(y)), bool), steps=200, lr=0.05, seed=0)
+    assert (embedding.head_predict(x, weight[0], bias[0]) == y).all()
+    assert (embedding.transfer_leave_one_out(x, names[y], list(names), steps=200, lr=0.05) == names[y]).all()
 
 
 def test_layers_trained_together_equal_layers_trained_alone():
     x, y = toy_embedding(n_per_class=3)
     masks = np.ones((3, len(y)), bool)
     masks[1, 0] = masks[2, 4] = False
-    together = embedlib.fit_linear_heads(x, y, 3, masks, steps=50, seed=1)
+    together = embedding.fit_linear_heads(x, y, 3, masks, steps=50, seed=1)
     for f in range(3):
         keep = masks[f]
-        alone = embedlib.fit_linear_heads(x[keep], y[keep], 3, np.ones((1, keep.sum()), bool), steps=50,
-                                          seed=1)
+        alone = embedding.fit_linear_heads(
+            x[keep], y[keep], 3, np.ones((1, keep.sum()), bool), steps=50, seed=1
+        )
         assert torch.allclose(together[0][f], alone[0][0], atol=1e-5)
         assert torch.allclose(together[1][f], alone[1][0], atol=1e-5)
 
@@ -253,15 +275,15 @@ def test_the_transfer_network_is_frozen_and_matches_the_layer_on_embeddings():
     netlib.seed_everything(0)
     model = netlib.MnistNet().eval()
     images = torch.rand(5, 28, 28)
-    emb = embedlib.embed(model, images)
+    emb = embedding.embed(model, images)
     weight, bias = torch.randn(3, 50), torch.randn(3)
-    net = embedlib.transfer_network(model, weight, bias)
+    net = embedding.transfer_network(model, weight, bias)
     trainable = [name for name, p in net.named_parameters() if p.requires_grad]
     assert trainable == ["fc2.weight", "fc2.bias"]
     with torch.no_grad():
-        out = net(task3.datalib.to_model_input(images))
+        out = net(task3.datasets.to_model_input(images))
     assert out.shape == (5, 3)
-    assert out.argmax(1).tolist() == embedlib.head_predict(emb, weight, bias).tolist()
+    assert out.argmax(1).tolist() == embedding.head_predict(emb, weight, bias).tolist()
     assert model.fc2.out_features == 10  # the digit network itself is untouched
 
 
@@ -274,34 +296,40 @@ def test_ssd_table_headers_hold_each_columns_smallest_non_zero_ssd():
 
 # --- the whole script ------------------------------------------------------------------------
 
+
 def selection_set(folder):
     """Yet other writers' letters (another seed than letter_sets' own set), to choose the headline layer."""
-    glyphs.write_glyph_set(folder, ("alpha", "beta", "gamma"), per_class=1, seed=7, style=glyphs.OWN_STYLE,
-                           writers=2)
+    glyphs.write_glyph_set(
+        folder, ("alpha", "beta", "gamma"), per_class=1, seed=7, style=glyphs.OWN_STYLE, writers=2
+    )
     return folder
 
 
 def test_the_headline_layer_is_chosen_on_the_selection_set_and_scored_on_the_own_set(tmp_path, monkeypatch):
     greek, own = letter_sets(tmp_path)
     sets = greeksets.load_sets(greek, own, None, "mnist", 0, False, every_transform=False)
-    folder, select = greeksets.load_selection(selection_set(tmp_path / "select"), False, "mnist",
-                                              ["alpha", "beta", "gamma"], 0)
+    folder, select = greeksets.load_selection(
+        selection_set(tmp_path / "select"), False, "mnist", ["alpha", "beta", "gamma"], 0
+    )
     netlib.seed_everything(0)
     model = netlib.MnistNet().eval()
-    result, _, _, _ = embedlib.classify_and_score(model, sets.ref["mnist"], sets.own["mnist"], steps=5)
+    result, _, _, _ = embedding.classify_and_score(model, sets.ref["mnist"], sets.own["mnist"], steps=5)
     compared = []
-    real_compare = embedlib.compare_layers
-    monkeypatch.setattr(embedlib, "compare_layers",
-                        lambda m, r, o: compared.append(o) or real_compare(m, r, o))
+    real_compare = embedding.compare_layers
+    monkeypatch.setattr(
+        embedding, "compare_layers", lambda m, r, o: compared.append(o) or real_compare(m, r, o)
+    )
     h = task3.step_headline(model, result, sets, "mnist", (folder, select))["headline"]
     assert len(compared) == 1 and compared[0] is select  # chosen on the selection writers only
-    chosen = embedlib.best_layer(real_compare(model, sets.ref["mnist"], select))
+    chosen = embedding.best_layer(real_compare(model, sets.ref["mnist"], select))
     assert (h["layer"], h["distance"]) == (chosen["layer"], chosen["distance"])
     assert h["selection"] == chosen["other_writers"] and h["selection"][1] == 6
-    d = embedlib.DISTANCES[h["distance"]](embedlib.embed(model, sets.own["mnist"].images, layer=h["layer"]),
-                                          embedlib.embed(model, sets.ref["mnist"].images, layer=h["layer"]))
+    d = embedding.DISTANCES[h["distance"]](
+        embedding.embed(model, sets.own["mnist"].images, layer=h["layer"]),
+        embedding.embed(model, sets.ref["mnist"].images, layer=h["layer"]),
+    )
     truth = sets.own["mnist"].labels
-    predicted = embedlib.nearest_neighbour(d, np.asarray(sets.ref["mnist"].labels))
+    predicted = embedding.nearest_neighbour(d, np.asarray(sets.ref["mnist"].labels))
     assert h["predictions"] == predicted.tolist() and len(h["predictions"]) == 8
     assert h["own"] == [sum(p == t for p, t in zip(predicted, truth)), 6]  # the 2 deltas are not scored
     assert h["assignment_50d_ssd"] == [sum(p == t for p, t in zip(result["own"]["1-NN"], truth)), 6]
@@ -313,6 +341,7 @@ def test_the_headline_layer_is_chosen_on_the_selection_set_and_scored_on_the_own
 def tiny_run(tmp_path_factory):
     """Every step of Task 3 on three letters (3 images each), an untrained network and tiny MNIST files."""
     import sklearn.manifold
+
     tmp = tmp_path_factory.mktemp("task3")
     greek, own = letter_sets(tmp)
     select = selection_set(tmp / "select")
@@ -320,21 +349,44 @@ def tiny_run(tmp_path_factory):
     figs = tmp / "figures"
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(sklearn.manifold, "TSNE", QuickProjection)
-        patch.setattr(plotlib, "save_figure", quick_save)
-        results = task3.main(["--greek-dir", str(greek), "--own-dir", str(own), "--model", str(model),
-                              "--select-dir", str(select),
-                              "--data-dir", str(tiny_mnist(tmp / "data")), "--figures-dir", str(figs),
-                              "--transfer-steps", "30"])
+        patch.setattr(plots, "save_figure", quick_save)
+        results = task3.main(
+            [
+                "--greek-dir",
+                str(greek),
+                "--own-dir",
+                str(own),
+                "--model",
+                str(model),
+                "--select-dir",
+                str(select),
+                "--data-dir",
+                str(tiny_mnist(tmp / "data")),
+                "--figures-dir",
+                str(figs),
+                "--transfer-steps",
+                "30",
+            ]
+        )
     return results, figs
 
 
 def test_every_figure_is_listed_and_written(tiny_run):
     results, figs = tiny_run
     listed = [p for v in results["figures"].values() for p in (v if isinstance(v, list) else [v])]
-    assert sorted(listed) == sorted(str(figs / name) for name in [
-        "task3a_reference_set.png", "task3a_transform_check.png", "task3b_embedding_summary.txt",
-        "task3d_ssd_table.csv", "task3d_ssd_matrix.png", "task3e_own_symbols_1.png", "task3f_confusion.png",
-        "task3f_embedding_projection.png"])
+    assert sorted(listed) == sorted(
+        str(figs / name)
+        for name in [
+            "task3a_reference_set.png",
+            "task3a_transform_check.png",
+            "task3b_embedding_summary.txt",
+            "task3d_ssd_table.csv",
+            "task3d_ssd_matrix.png",
+            "task3e_own_symbols_1.png",
+            "task3f_confusion.png",
+            "task3f_embedding_projection.png",
+        ]
+    )
     assert all((figs / p).stat().st_size > 0 for p in listed)
     assert "[-1, 50]" in (figs / "task3b_embedding_summary.txt").read_text()
     assert read_json(figs / task3.RESULTS_FILE)["e_own_predictions"] == results["e_own_predictions"]
@@ -360,7 +412,7 @@ def test_accuracy_tables_count_unknown_letters_apart(tiny_run):
     results, _ = tiny_run
     for transform in ("mnist", "course"):
         table = results["accuracy"][transform]
-        assert set(table["leave-one-out"]) == set(embedlib.CLASSIFIERS)
+        assert set(table["leave-one-out"]) == set(embedding.CLASSIFIERS)
         assert all(total == 9 for _, total in table["leave-one-out"].values())
         assert all(total == 6 for _, total in table["own"].values())  # the 2 deltas are unknown
         assert table["own_unknown"] == 2
@@ -375,19 +427,30 @@ def test_accuracy_tables_count_unknown_letters_apart(tiny_run):
 def test_the_report_section_renders_the_steps_results(tiny_run):
     results, figs = tiny_run
     text = task3.report_section(Results(figs))
-    for heading in ["## Task 3", "### a) The data", "### b) The embedding network", "### c) Embeddings",
-                    "### d) Sum-of-squared-difference", "### e) Own symbols", "### f, g) KNN"]:
+    for heading in [
+        "## Task 3",
+        "### a) The data",
+        "### b) The embedding network",
+        "### c) Embeddings",
+        "### d) Sum-of-squared-difference",
+        "### e) Own symbols",
+        "### f, g) KNN",
+    ]:
         assert heading in text, heading
     assert "Not run" not in text and "[-1, 50]" in text  # the summary file is read in
     mnist = results["accuracy"]["mnist"]
-    assert "| `mnist` | own | " + " | ".join(fraction(*mnist["own"][c]) for c in embedlib.CLASSIFIERS) in text
+    assert (
+        "| `mnist` | own | " + " | ".join(fraction(*mnist["own"][c]) for c in embedding.CLASSIFIERS) in text
+    )
     wrong = sum(row["1-NN"] != row["truth"] for row in results["e_own_predictions"])
     assert f"8 own symbols, {wrong} wrong by 1-NN" in text
     for name in ("task3a_reference_set.png", "task3d_ssd_matrix.png", "task3f_embedding_projection.png"):
         assert f"]({name})" in text
     h = results["headline"]
-    assert (f"headline: own symbols by {h['layer']}/{h['distance']} 1-NN: {fraction(*h['own'])}; the "
-            f"assignment's 50-d SSD: {fraction(*mnist['own']['1-NN'])}") in text
+    assert (
+        f"headline: own symbols by {h['layer']}/{h['distance']} 1-NN: {fraction(*h['own'])}; the "
+        f"assignment's 50-d SSD: {fraction(*mnist['own']['1-NN'])}"
+    ) in text
 
 
 def test_without_results_the_section_says_how_to_make_them(tmp_path):
@@ -396,9 +459,12 @@ def test_without_results_the_section_says_how_to_make_them(tmp_path):
 
 
 def test_accuracy_lines_use_the_shared_format():
-    table = {"leave-one-out": {c: [27, 27] for c in embedlib.CLASSIFIERS},
-             "own": {c: [61, 81] for c in embedlib.CLASSIFIERS}, "own_unknown": 3}
-    lines = embedlib.accuracy_lines(table)
+    table = {
+        "leave-one-out": {c: [27, 27] for c in embedding.CLASSIFIERS},
+        "own": {c: [61, 81] for c in embedding.CLASSIFIERS},
+        "own_unknown": 3,
+    }
+    lines = embedding.accuracy_lines(table)
     assert "  leave-one-out 1-NN accuracy: 27/27 (100.0%)" in lines
     assert "  own KNN sum accuracy: 61/81 (75.3%)" in lines
     assert any("own set: 3 images" in line for line in lines)
@@ -409,11 +475,28 @@ def test_the_script_end_to_end_draws_every_figure(tmp_path):
     greek, own = letter_sets(tmp_path)
     model = saved_network(tmp_path / "models" / "mnist_net.pt")
     figs = tmp_path / "figures"
-    done = subprocess.run([sys.executable, "task3_greek_embedding.py", "--greek-dir", str(greek), "--own-dir",
-                           str(own), "--model", str(model), "--data-dir", str(tiny_mnist(tmp_path / "data")),
-                           "--select-dir", str(selection_set(tmp_path / "select")),
-                           "--figures-dir", str(figs), "--transfer-steps", "30"],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "task3_greek_embedding.py",
+            "--greek-dir",
+            str(greek),
+            "--own-dir",
+            str(own),
+            "--model",
+            str(model),
+            "--data-dir",
+            str(tiny_mnist(tmp_path / "data")),
+            "--select-dir",
+            str(selection_set(tmp_path / "select")),
+            "--figures-dir",
+            str(figs),
+            "--transfer-steps",
+            "30",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     results = read_json(figs / task3.RESULTS_FILE)
     for path in [p for v in results["figures"].values() for p in (v if isinstance(v, list) else [v])]:
@@ -424,10 +507,22 @@ def test_the_script_end_to_end_draws_every_figure(tmp_path):
 
 @pytest.mark.slow
 def test_the_script_reports_a_bad_folder_in_one_line(tmp_path):
-    done = subprocess.run([sys.executable, "task3_greek_embedding.py", "--greek-dir", str(tmp_path / "none"),
-                           "--model", str(saved_network(tmp_path / "m.pt")), "--figures-dir", str(tmp_path)],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "task3_greek_embedding.py",
+            "--greek-dir",
+            str(tmp_path / "none"),
+            "--model",
+            str(saved_network(tmp_path / "m.pt")),
+            "--figures-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines() == [
         f"error: --greek-dir {tmp_path / 'none'} does not exist: give a folder of letter images "
-        "(alpha/x.png, ...), or leave out --greek-dir to use the built-in set"]
+        "(alpha/x.png, ...), or leave out --greek-dir to use the built-in set"
+    ]

@@ -10,13 +10,10 @@ import pytest
 import sqlalchemy
 from optuna.trial import TrialState
 
-import cli
-import sweeplib
-import task4_analysis as analysis
 import task4_experiments as task4
-import task4_grids
-import task4_report
-from reportlib import Results
+from recognition import cli
+from recognition.experiments import analysis, grids, section, sweep
+from recognition.report.markdown import Results
 
 pytestmark = pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
 POINTS = [32, 64]  # batch sizes: one grouped training each, of 2 dropouts x 2 seeds
@@ -50,15 +47,15 @@ def tiny_args(tmp_path, *extra) -> list[str]:
 
 def study_of(tmp_path, *extra) -> optuna.Study:
     args = task4.parse_args(tiny_args(tmp_path, *extra))
-    grids = task4_grids.chosen_grids(
+    chosen = grids.chosen_grids(
         args.grids,
         False,
-        {f: getattr(args, f) for f in task4_grids.LIST_FLAGS},
+        {f: getattr(args, f) for f in grids.LIST_FLAGS},
         {k: getattr(args, k) for k in ("max_epochs", "train_subset", "test_subset")},
     )
     names = optuna.get_all_study_names(f"sqlite:///{tmp_path / 'task4_study.db'}")
-    grid = grids["report"]
-    name = sweeplib.study_name("task4_report_mnist", task4.study_identity(grid, task4.Training(), "mnist"))
+    grid = chosen["report"]
+    name = sweep.study_name("task4_report_mnist", task4.study_identity(grid, task4.Recipe(), "mnist"))
     assert name in names
     return optuna.load_study(study_name=name, storage=f"sqlite:///{tmp_path / 'task4_study.db'}")
 
@@ -71,30 +68,40 @@ def complete_points(study) -> list:
 
 
 def test_report_grid_trains_in_cache_sized_groups_costliest_first():
-    grid = task4_grids.GRIDS["report"]
-    units = task4_grids.trainings(grid)
+    grid = grids.GRIDS["report"]
+    units = grids.trainings(grid)
     parts: dict[int, list] = {}
     for unit in units:
-        parts.setdefault(unit["batch_size"], []).append(task4_grids.part_members(grid, unit))
+        parts.setdefault(unit["batch_size"], []).append(grids.part_members(grid, unit))
     assert {batch: [len(p) for p in found] for batch, found in parts.items()} == {
-        16: [6], 32: [6], 64: [6], 128: [3, 3], 256: [3, 3]
+        16: [6],
+        32: [6],
+        64: [6],
+        128: [3, 3],
+        256: [3, 3],
     }
     for found in parts.values():  # every network of every point trained exactly once
-        assert sorted(m for part in found for m in part) == sorted(task4_grids.members(grid))
+        assert sorted(m for part in found for m in part) == sorted(grids.members(grid))
     # five live networks before three before two (dropout 1.0 skips its convolutions); small batches first
     assert [(u["batch_size"], u["part"]) for u in units] == [
-        (16, 0), (32, 0), (64, 0), (128, 0), (256, 0), (128, 1), (256, 1)
+        (16, 0),
+        (32, 0),
+        (64, 0),
+        (128, 0),
+        (256, 0),
+        (128, 1),
+        (256, 1),
     ]
     seven = {**grid, "dropout": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6]}  # parts differ by one network at most
-    at_256 = [u for u in task4_grids.trainings(seven) if u["batch_size"] == 256]
-    assert [len(task4_grids.part_members(seven, u)) for u in at_256] == [3, 2, 2]
+    at_256 = [u for u in grids.trainings(seven) if u["batch_size"] == 256]
+    assert [len(grids.part_members(seven, u)) for u in at_256] == [3, 2, 2]
 
 
 @pytest.mark.slow
 def test_results_do_not_depend_on_how_networks_are_grouped(tmp_path, monkeypatch):
     together = task4.main(tiny_args(tmp_path / "together"))["grids"]["report"]
-    monkeypatch.setattr(task4_grids, "GROUP_IMAGES", 1)
-    monkeypatch.setattr(task4_grids, "SMALLEST_GROUP", 1)  # every network alone
+    monkeypatch.setattr(grids, "GROUP_IMAGES", 1)
+    monkeypatch.setattr(grids, "SMALLEST_GROUP", 1)  # every network alone
     alone = task4.main(tiny_args(tmp_path / "alone"))["grids"]["report"]
     assert (together["groups"], alone["groups"]) == (2, 8)
 
@@ -126,7 +133,7 @@ def test_tiny_sweep_rows_figures_and_rerun(tmp_path):
     assert complete_points(study_of(tmp_path)) == POINTS  # each point trained once
     again = task4.main(tiny_args(tmp_path))  # a rerun trains nothing
     assert again["grids"]["report"]["study"]["trials_in_study"] == grid["study"]["trials_in_study"]
-    text = task4_report.report_section(Results(tmp_path))
+    text = section.report_section(Results(tmp_path))
     assert "Grid `report`" in text and "95% confidence" in text and "task4_report_heatmap.png" in text
 
 
@@ -206,7 +213,7 @@ def test_another_grid_in_the_same_folder_is_another_study(tmp_path):
 def test_damaged_study_file_is_named_and_left_alone(tmp_path):
     """Probe 1: a half-truncated database used to end in a SQLAlchemy traceback."""
     db = tmp_path / "task4_study.db"
-    sweeplib.open_study(f"sqlite:///{db}", "s", {"grid": 1}, [{"batch_size": 32}])
+    sweep.open_study(f"sqlite:///{db}", "s", {"grid": 1}, [{"batch_size": 32}])
     data = db.read_bytes()
     db.write_bytes(data[: len(data) // 2])
     with pytest.raises(cli.UserError, match="damaged") as err:
@@ -222,14 +229,14 @@ def test_postgresql_url_uses_psycopg_3_and_passwords_are_masked():
     """Probes 4 and 6: the README's plain postgresql:// URL needs no psycopg2; no password is shown."""
     engine = sqlalchemy.create_engine("postgresql://user:secret@localhost:1/optuna")
     assert engine.dialect.driver == "psycopg"
-    masked = sweeplib.mask_url("postgresql://user:secret@dbhost:5432/optuna")
+    masked = sweep.mask_url("postgresql://user:secret@dbhost:5432/optuna")
     assert "secret" not in masked and "user" in masked and "dbhost" in masked
-    assert "secret" not in sweeplib.mask_url("not a url://user:secret@host")
+    assert "secret" not in sweep.mask_url("not a url://user:secret@host")
 
 
 def test_storage_that_cannot_be_reached_is_one_line_without_the_password():
     with pytest.raises(cli.UserError) as err:
-        sweeplib.open_storage("postgresql://user:secret@127.0.0.1:1/optuna")
+        sweep.open_storage("postgresql://user:secret@127.0.0.1:1/optuna")
     assert "secret" not in str(err.value) and "127.0.0.1" in str(err.value)
 
 
@@ -238,20 +245,20 @@ def test_worker_with_nothing_to_take_says_who_holds_the_rest(tmp_path):
     """Probe 5: the worker that finishes first used to exit 1 while another trained the last point."""
     url = f"sqlite:///{tmp_path / 's.db'}"
     points = [{"batch_size": 32}, {"batch_size": 64}]
-    study = sweeplib.open_study(url, "s", {"grid": 1}, points)
+    study = sweep.open_study(url, "s", {"grid": 1}, points)
     held = study.ask()  # another worker's trial, popped from the queue and still running
     held.set_user_attr("worker", "elsewhere:1")
     said = []
-    done = sweeplib.run_worker(study, points, lambda point, trial: 1.0, wait=False, log=said.append)
+    done = sweep.run_worker(study, points, lambda point, trial: 1.0, wait=False, log=said.append)
     assert done is False and "elsewhere:1" in said[0]
     study.tell(held, 1.0)
-    assert sweeplib.run_worker(study, points, lambda point, trial: 1.0, wait=False) is True
+    assert sweep.run_worker(study, points, lambda point, trial: 1.0, wait=False) is True
     assert len(study.get_trials(states=(TrialState.COMPLETE,))) == 2
 
 
 def test_observations_use_the_intervals():
     grid = {
-        **task4_grids.GRIDS["report"],
+        **grids.GRIDS["report"],
         "batch_size": [32, 128],
         "dropout": [0.0, 0.5, 1.0],
         "seed": [1, 2, 3],
@@ -301,10 +308,10 @@ def test_pareto_front():
 
 
 def test_default_grids():
-    full = task4_grids.chosen_grids(
+    full = grids.chosen_grids(
         "report,broad",
         False,
-        dict.fromkeys(task4_grids.LIST_FLAGS),
+        dict.fromkeys(grids.LIST_FLAGS),
         dict.fromkeys(("max_epochs", "train_subset", "test_subset")),
     )
     report, broad = full["report"], full["broad"]
@@ -315,10 +322,10 @@ def test_default_grids():
     )
     variants = math.prod(len(broad[d]) for d in ("filters1", "filters2", "kernel", "hidden", "dropout"))
     assert variants >= 100 and len(broad["seed"]) == 3
-    quick = task4_grids.chosen_grids(
+    quick = grids.chosen_grids(
         "broad",
         True,
-        dict.fromkeys(task4_grids.LIST_FLAGS),
+        dict.fromkeys(grids.LIST_FLAGS),
         dict.fromkeys(("max_epochs", "train_subset", "test_subset")),
     )
     assert len(quick["broad"]["seed"]) == 3 and quick["broad"]["train_subset"]
@@ -328,15 +335,15 @@ def test_default_grids():
 def test_a_point_that_keeps_crashing_is_given_up_with_its_error(tmp_path):
     url = f"sqlite:///{tmp_path / 's.db'}"
     points = [{"batch_size": 32}]
-    study = sweeplib.open_study(url, "s", {"grid": 1}, points)
-    for attempt in range(sweeplib.MAX_RETRY + 1):
+    study = sweep.open_study(url, "s", {"grid": 1}, points)
+    for attempt in range(sweep.MAX_RETRY + 1):
         if attempt:
-            study.enqueue_trial(points[0], user_attrs={"point": sweeplib.point_key(points[0])})
+            study.enqueue_trial(points[0], user_attrs={"point": sweep.point_key(points[0])})
         trial = study.ask()
         trial.set_user_attr("error", "ValueError: broken")
         study.tell(trial, state=TrialState.FAIL)
     with pytest.raises(cli.UserError, match="failed 4 times, last: ValueError: broken"):
-        sweeplib.run_worker(study, points, lambda point, trial: 1.0, wait=False)
+        sweep.run_worker(study, points, lambda point, trial: 1.0, wait=False)
 
 
 def test_two_workers_popping_the_same_trial_is_harmless(tmp_path):
@@ -344,7 +351,7 @@ def test_two_workers_popping_the_same_trial_is_harmless(tmp_path):
     that finishes second finds it complete and moves on instead of crashing."""
     url = f"sqlite:///{tmp_path / 's.db'}"
     points = [{"batch_size": 32}]
-    study = sweeplib.open_study(url, "s", {"grid": 1}, points)
+    study = sweep.open_study(url, "s", {"grid": 1}, points)
     other = optuna.load_study(study_name="s", storage=url)
 
     def train_while_another_finishes(point, trial):
@@ -353,7 +360,7 @@ def test_two_workers_popping_the_same_trial_is_harmless(tmp_path):
         return 0.5
 
     said = []
-    assert sweeplib.run_worker(study, points, train_while_another_finishes, wait=False, log=said.append)
+    assert sweep.run_worker(study, points, train_while_another_finishes, wait=False, log=said.append)
     assert "another worker finished" in said[0]
     assert [t.state for t in study.trials] == [TrialState.COMPLETE]
 
@@ -361,33 +368,52 @@ def test_two_workers_popping_the_same_trial_is_harmless(tmp_path):
 def grid_file_args(tmp_path, spec) -> list[str]:
     path = tmp_path / "grid.json"
     path.write_text(json.dumps(spec) if not isinstance(spec, str) else spec)
-    return ["--grid-file", str(path), "--workers", "1", "--threads", "1",
-            "--figures-dir", str(tmp_path / "out")]
+    return [
+        "--grid-file",
+        str(path),
+        "--workers",
+        "1",
+        "--threads",
+        "1",
+        "--figures-dir",
+        str(tmp_path / "out"),
+    ]
 
 
 @pytest.mark.slow
 def test_a_grid_file_is_its_own_grid_with_every_varying_dimension_observed(tmp_path):
-    spec = {"name": "act", "activation": ["relu", "tanh"], "hidden": [16, 32], "dropout": 0.5,
-            "seed": [1, 2], "max_epochs": 1, "train_subset": 128, "test_subset": 64}
+    spec = {
+        "name": "act",
+        "activation": ["relu", "tanh"],
+        "hidden": [16, 32],
+        "dropout": 0.5,
+        "seed": [1, 2],
+        "max_epochs": 1,
+        "train_subset": 128,
+        "test_subset": 64,
+    }
     results = task4.main(grid_file_args(tmp_path, spec))
     grid = results["grids"]["act"]
     assert list(results["grids"]) == ["act"] and grid["variants"] == 4 and grid["trainings"] == 8
     assert grid["grid"]["batch_size"] == [64] and grid["grid"]["filters1"] == [10]  # the course's
     assert set(grid["observations"]) == {"activation", "hidden"}
     assert grid["pareto"] and all((tmp_path / "out").joinpath(p).exists() for p in grid["figures"])
-    assert "Grid `act`" in task4_report.report_section(Results(tmp_path / "out"))
+    assert "Grid `act`" in section.report_section(Results(tmp_path / "out"))
 
 
-@pytest.mark.parametrize("spec, message", [
-    ("{not json", "not a readable JSON file"),
-    ([1, 2], "a JSON object is needed"),
-    ({"hidden": [32]}, '"name" must be'),
-    ({"name": "report"}, '"name" must be'),
-    ({"name": "x", "widths": [3]}, "unknown key"),
-    ({"name": "x", "dropout": [0.5, float("nan")]}, "'dropout'"),
-    ({"name": "x", "hidden": ["64"]}, "'hidden'"),
-    ({"name": "x", "max_epochs": 0}, "max_epochs"),
-])
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("{not json", "not a readable JSON file"),
+        ([1, 2], "a JSON object is needed"),
+        ({"hidden": [32]}, '"name" must be'),
+        ({"name": "report"}, '"name" must be'),
+        ({"name": "x", "widths": [3]}, "unknown key"),
+        ({"name": "x", "dropout": [0.5, float("nan")]}, "'dropout'"),
+        ({"name": "x", "hidden": ["64"]}, "'hidden'"),
+        ({"name": "x", "max_epochs": 0}, "max_epochs"),
+    ],
+)
 def test_a_bad_grid_file_is_one_line_and_writes_nothing(tmp_path, spec, message):
     with pytest.raises(cli.UserError, match=message):
         task4.main(grid_file_args(tmp_path, spec))

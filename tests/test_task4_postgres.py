@@ -2,6 +2,7 @@
 SIGKILL mid-training. Every grid point must end complete exactly once, with the numbers a
 single-process run gives. Needs Debian's `postgresql` binaries (`make test` installs them where
 it can); skipped with the reason where they are absent."""
+
 import csv
 import glob
 import os
@@ -53,42 +54,85 @@ def postgres_url():
     run = lambda *cmd: subprocess.run([*as_user, *map(str, cmd)], check=True, capture_output=True)  # noqa: E731
     try:
         run(bin_dir / "initdb", "-D", data, "-U", "sweeper", "-A", "trust")
-        run(bin_dir / "pg_ctl", "-D", data, "-l", folder / "log", "-w", "start",
-            "-o", f"-p {port} -k {folder} -c listen_addresses=127.0.0.1")
+        run(
+            bin_dir / "pg_ctl",
+            "-D",
+            data,
+            "-l",
+            folder / "log",
+            "-w",
+            "start",
+            "-o",
+            f"-p {port} -k {folder} -c listen_addresses=127.0.0.1",
+        )
         run(bin_dir / "createdb", "-h", "127.0.0.1", "-p", port, "-U", "sweeper", "optuna")
         yield f"postgresql://sweeper:{PASSWORD}@127.0.0.1:{port}/optuna"
     finally:
-        subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True)
+        subprocess.run(
+            [*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True,
+        )
         shutil.rmtree(folder, ignore_errors=True)
 
 
 def sweep_command(out: Path, *extra: str) -> list[str]:
-    return [sys.executable, str(ROOT / "task4_experiments.py"), "--grids", "report", "--batch-sizes",
-            "32,64,128,256", "--dropouts", "0,0.5", "--seeds", "1", "--max-epochs", "2", "--train-subset",
-            "256", "--test-subset", "128", "--workers", "1", "--threads", "1", "--figures-dir", str(out),
-            "--data-dir", str(ROOT / "data"), *extra]
+    return [
+        sys.executable,
+        str(ROOT / "task4_experiments.py"),
+        "--grids",
+        "report",
+        "--batch-sizes",
+        "32,64,128,256",
+        "--dropouts",
+        "0,0.5",
+        "--seeds",
+        "1",
+        "--max-epochs",
+        "2",
+        "--train-subset",
+        "256",
+        "--test-subset",
+        "128",
+        "--workers",
+        "1",
+        "--threads",
+        "1",
+        "--figures-dir",
+        str(out),
+        "--data-dir",
+        str(ROOT / "data"),
+        *extra,
+    ]
 
 
 def accuracies(out: Path) -> list[tuple]:
     with open(out / "task4_report_variants.csv", newline="") as f:
-        return sorted((r["batch_size"], r["dropout"], r["epochs"], r["train_acc"], r["test_acc"])
-                      for r in csv.DictReader(f))
+        return sorted(
+            (r["batch_size"], r["dropout"], r["epochs"], r["train_acc"], r["test_acc"])
+            for r in csv.DictReader(f)
+        )
 
 
 def test_two_workers_one_killed_every_point_once(postgres_url, tmp_path):
     flags = ["--storage", postgres_url, "--heartbeat", "1", "--grace", "3"]
     logs = [open(tmp_path / f"worker{i}.log", "w") for i in range(2)]
-    survivor, victim = (subprocess.Popen(sweep_command(tmp_path / f"w{i}", *flags), cwd=ROOT, stdout=log,
-                                         stderr=subprocess.STDOUT) for i, log in enumerate(logs))
+    survivor, victim = (
+        subprocess.Popen(
+            sweep_command(tmp_path / f"w{i}", *flags), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+        )
+        for i, log in enumerate(logs)
+    )
     try:
         deadline = time.monotonic() + 240
         study = None
         while time.monotonic() < deadline:  # kill the victim once it is training a point
             names = optuna.get_all_study_names(postgres_url)
             study = study or (optuna.load_study(study_name=names[0], storage=postgres_url) if names else None)
-            running = [str(t.user_attrs.get("worker")) for t in (study.trials if study else [])
-                       if t.state == TrialState.RUNNING]
+            running = [
+                str(t.user_attrs.get("worker"))
+                for t in (study.trials if study else [])
+                if t.state == TrialState.RUNNING
+            ]
             if any(worker.endswith(f":{victim.pid}") for worker in running):
                 victim.send_signal(signal.SIGKILL)
                 break

@@ -1,6 +1,6 @@
 """`python -m extensions.explorer`: start the explorer page (see server.py for the flags)."""
 
-import cli
 from extensions.explorer import server
+from recognition import cli
 
 cli.run(server.main)

@@ -17,18 +17,19 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-import cli
-import datalib
-import embedlib
-import greeksets
 import netlib
 from extensions import attributions
+from recognition import cli, embedding
+from recognition.data import datasets, greeksets
 
 DIGITS = [str(d) for d in range(10)]
 NEIGHBOURS = 5  # reference letters listed on the page
 DECIMALS = 3  # JSON numbers: enough for a picture, a quarter of the bytes
-ATTRIBUTIONS = {"saliency": attributions.saliency, "integrated_gradients": attributions.integrated_gradients,
-                "gradcam": attributions.grad_cam}
+ATTRIBUTIONS = {
+    "saliency": attributions.saliency,
+    "integrated_gradients": attributions.integrated_gradients,
+    "gradcam": attributions.grad_cam,
+}
 
 
 def load_digit_networks(path: str | Path) -> dict[str, nn.Module]:
@@ -68,15 +69,25 @@ def load_greek_reference(model: netlib.MnistNet, folder: Path | None) -> GreekRe
         if not folder.exists():
             greeksets.generate_letter_set(folder, all_letters=False, own=False, seed=netlib.DEFAULT_SEED)
     elif not folder.is_dir():
-        raise cli.UserError(f"--greek-dir {folder} is not a folder: give one sub-folder per letter "
-                            f"(alpha/x.png, ...), leave out --greek-dir for the built-in set, or pass "
-                            f"--no-greek")
+        raise cli.UserError(
+            f"--greek-dir {folder} is not a folder: give one sub-folder per letter "
+            f"(alpha/x.png, ...), leave out --greek-dir for the built-in set, or pass "
+            f"--no-greek"
+        )
     ref = greeksets.load_reference(folder, "mnist", None, quiet=True)
     labels = np.asarray(ref.labels)
-    emb = embedlib.embed(model, ref.images)
+    emb = embedding.embed(model, ref.images)
     net, letters = attributions.letter_network(model, emb, ref.labels)
-    return GreekReference(folder, [display(p, folder) for p in ref.paths], labels, ref.images.numpy(), emb,
-                          letters, net, embedlib.capped_k(embedlib.K, labels))
+    return GreekReference(
+        folder,
+        [display(p, folder) for p in ref.paths],
+        labels,
+        ref.images.numpy(),
+        emb,
+        letters,
+        net,
+        embedding.capped_k(embedding.K, labels),
+    )
 
 
 def display(path: Path, root: Path) -> str:
@@ -106,7 +117,7 @@ class Explorer:
         }
 
     def digits(self, image: np.ndarray) -> dict:
-        x = datalib.to_model_input(torch.from_numpy(image)[None])
+        x = datasets.to_model_input(torch.from_numpy(image)[None])
         with self.lock:
             start = time.perf_counter()
             answers = [self._answer(name, net, x, DIGITS) for name, net in self.networks.items()]
@@ -123,16 +134,16 @@ class Explorer:
 
     def greek(self, image: np.ndarray) -> dict:
         g = self.greek_reference
-        x = datalib.to_model_input(torch.from_numpy(image)[None])
+        x = datasets.to_model_input(torch.from_numpy(image)[None])
         with self.lock:
             start = time.perf_counter()
-            emb = embedlib.embed(self.cnn, torch.from_numpy(image)[None])
-            d = embedlib.ssd_matrix(emb, g.embeddings)
+            emb = embedding.embed(self.cnn, torch.from_numpy(image)[None])
+            d = embedding.ssd_matrix(emb, g.embeddings)
             transfer = self._answer("transfer layer", g.letter_net, x, g.letters)
             classifiers = {
-                "1-NN": str(embedlib.nearest_neighbour(d, g.labels)[0]),
-                f"KNN vote (k={g.k})": str(embedlib.knn_vote(d, g.labels, g.k)[0]),
-                f"KNN sum (k={g.k})": str(embedlib.knn_sum(d, g.labels, g.k)[0]),
+                "1-NN": str(embedding.nearest_neighbour(d, g.labels)[0]),
+                f"KNN vote (k={g.k})": str(embedding.knn_vote(d, g.labels, g.k)[0]),
+                f"KNN sum (k={g.k})": str(embedding.knn_sum(d, g.labels, g.k)[0]),
                 "transfer layer": transfer["prediction"],
             }
             nearest = np.argsort(d[0], kind="stable")[:NEIGHBOURS]
@@ -173,6 +184,8 @@ class Explorer:
         `target`, each scaled to [-1, 1] (saliency: [0, 1])."""
         with torch.inference_mode():
             maps = [b(x)[0].numpy() for b in self.blocks]
-        heat = {name: rounded(attributions.unit_scale(method(net, x, target)))
-                for name, method in ATTRIBUTIONS.items()}
+        heat = {
+            name: rounded(attributions.unit_scale(method(net, x, target)))
+            for name, method in ATTRIBUTIONS.items()
+        }
         return {"feature_maps": {"block1": rounded(maps[0]), "block2": rounded(maps[1])}, **heat}

@@ -23,11 +23,10 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from PIL import Image, UnidentifiedImageError
 
-import cli
-import datalib
 import netlib
-import preprocess
 from extensions.explorer.engine import Explorer, load_digit_networks, load_greek_reference
+from recognition import cli
+from recognition.data import imagefiles, preprocess
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -48,7 +47,7 @@ def read_upload(data: bytes) -> np.ndarray:
             with Image.open(io.BytesIO(data)) as img:
                 if img.width * img.height > Image.MAX_IMAGE_PIXELS:
                     raise Image.DecompressionBombError(f"{img.width}x{img.height} pixels")
-                rgb = datalib.upright_rgb(img)
+                rgb = imagefiles.upright_rgb(img)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
         raise HTTPException(
             400,
@@ -158,17 +157,26 @@ def address(sock: socket.socket) -> str:
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--host", default="127.0.0.1",
-                   help="interface to listen on (0.0.0.0 opens it to your network)")
+    p.add_argument(
+        "--host", default="127.0.0.1", help="interface to listen on (0.0.0.0 opens it to your network)"
+    )
     p.add_argument("--port", type=int, default=8000, help="port (0: any free port)")
     p.add_argument("--model", type=Path, default=Path("models/mnist_net.pt"), help="digit network (task 1)")
-    p.add_argument("--greek-dir", type=Path, default=None,
-                   help="Greek reference letters, one sub-folder per letter (default: the built-in set "
-                        "in data/greek, generated when missing)")
+    p.add_argument(
+        "--greek-dir",
+        type=Path,
+        default=None,
+        help="Greek reference letters, one sub-folder per letter (default: the built-in set "
+        "in data/greek, generated when missing)",
+    )
     p.add_argument("--no-greek", action="store_true", help="start without Greek mode")
-    p.add_argument("--threads", type=int, default=1,
-                   help="torch threads: 1 suits one small request at a time (on a busy 2-core machine, "
-                        "2 threads made each answer 30x slower)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads: 1 suits one small request at a time (on a busy 2-core machine, "
+        "2 threads made each answer 30x slower)",
+    )
     return p.parse_args(argv)
 
 

@@ -1,8 +1,9 @@
 """How every script ends: a user's mistake is one line on stderr and exit 1, never a traceback.
 
-    if __name__ == "__main__":
-        cli.run(main)
+if __name__ == "__main__":
+    cli.run(main)
 """
+
 from __future__ import annotations
 
 import sys

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-import plotlib
-import task4_analysis as analysis
-from plotlib import plt
+from recognition.experiments import analysis
+from recognition.report import plots
+from recognition.report.plots import plt
 
 
 def setup_line(summary: analysis.Summary, shows: str = "mean and 95% CI") -> str:
@@ -37,7 +37,7 @@ def accuracy_vs_epochs(summary: analysis.Summary, path: Path) -> Path:
     ax.grid(alpha=0.3)
     ax.legend(title="batch size")
     ax.set_title(f"Test accuracy against epochs, dropout {dropout:g}\n{setup_line(summary)}")
-    return plotlib.save_figure(fig, path)
+    return plots.save_figure(fig, path)
 
 
 def accuracy_vs_dropout(summary: analysis.Summary, path: Path) -> Path:
@@ -70,7 +70,7 @@ def accuracy_vs_dropout(summary: analysis.Summary, path: Path) -> Path:
         f"Accuracy against dropout, batch {batch}, {summary.max_epochs} epochs\n{setup_line(summary)}"
     )
     fig.tight_layout()
-    return plotlib.save_figure(fig, path)
+    return plots.save_figure(fig, path)
 
 
 def heatmap(summary: analysis.Summary, path: Path) -> Path:
@@ -84,7 +84,7 @@ def heatmap(summary: analysis.Summary, path: Path) -> Path:
     )
     low, high = matrix[matrix >= matrix.max() - 10].min(), matrix.max()
     clipped = f"; colours clipped below {low:.2f}" if matrix.min() < low else ""
-    fig = plotlib.heatmap(
+    fig = plots.heatmap(
         matrix,
         [str(b) for b in grid["batch_size"]],
         [f"{d:g}" for d in grid["dropout"]],
@@ -99,7 +99,7 @@ def heatmap(summary: analysis.Summary, path: Path) -> Path:
     ax.images[0].set_clim(low, high)
     for text in ax.texts:  # text colours follow the new scale: light on dark cells
         text.set_color("white" if ax.images[0].norm(float(text.get_text())) < 0.5 else "black")
-    return plotlib.save_figure(fig, path)
+    return plots.save_figure(fig, path)
 
 
 def time_vs_batch(summary: analysis.Summary, path: Path) -> Path:
@@ -116,9 +116,11 @@ def time_vs_batch(summary: analysis.Summary, path: Path) -> Path:
     ax.set(xlabel="batch size", ylabel="seconds per epoch per network")
     ax.grid(alpha=0.3)
     images = f"{summary.grid['train_subset']:,}" if summary.grid["train_subset"] else "all"
-    ax.set_title("Training time per epoch and network (a grouped training's epoch / its networks)\n"
-                 f"{images} training images; bars: min-max over its networks")
-    return plotlib.save_figure(fig, path)
+    ax.set_title(
+        "Training time per epoch and network (a grouped training's epoch / its networks)\n"
+        f"{images} training images; bars: min-max over its networks"
+    )
+    return plots.save_figure(fig, path)
 
 
 def pareto_figure(summary: analysis.Summary, path: Path) -> Path:
@@ -150,8 +152,13 @@ def pareto_figure(summary: analysis.Summary, path: Path) -> Path:
         for i in reversed(front[-4:]):  # the best few of the front, named; none on top of another
             if all(abs(acc[i] - acc[j]) >= 1.0 for j in named):
                 named.append(i)
-                ax.annotate(found["labels"][i], (xs[i], acc[i]), fontsize=8, xytext=(4, -12),
-                            textcoords="offset points")
+                ax.annotate(
+                    found["labels"][i],
+                    (xs[i], acc[i]),
+                    fontsize=8,
+                    xytext=(4, -12),
+                    textcoords="offset points",
+                )
         if log:
             ax.set_xscale("log")
         # Variants that collapsed towards chance would squeeze the rest into a line: show the top 15 points.
@@ -165,12 +172,15 @@ def pareto_figure(summary: analysis.Summary, path: Path) -> Path:
         f"({setup_line(summary)}); y axis: at most the top 15 points"
     )
     fig.tight_layout()
-    return plotlib.save_figure(fig, path)
+    return plots.save_figure(fig, path)
 
 
 def dimensions_figure(summary: analysis.Summary, path: Path) -> Path:
-    dims = [d for d in ("batch_size", "filters1", "filters2", "kernel", "hidden", "activation", "dropout")
-            if len(summary.grid[d]) > 1]
+    dims = [
+        d
+        for d in ("batch_size", "filters1", "filters2", "kernel", "hidden", "activation", "dropout")
+        if len(summary.grid[d]) > 1
+    ]
     fig, axes = plt.subplots(1, len(dims), figsize=(3.2 * len(dims), 4), sharey=True, squeeze=False)
     for ax, dim in zip(axes[0], dims):
         values = summary.grid[dim]
@@ -184,7 +194,7 @@ def dimensions_figure(summary: analysis.Summary, path: Path) -> Path:
         f"Each dimension averaged over the others, {summary.max_epochs} epochs ({setup_line(summary)})"
     )
     fig.tight_layout()
-    return plotlib.save_figure(fig, path)
+    return plots.save_figure(fig, path)
 
 
 def draw(grid_name: str, summary: analysis.Summary, out: Path, prefix: str) -> list[Path]:

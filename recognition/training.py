@@ -4,6 +4,7 @@ The whole normalised data set sits in one tensor and shuffled batches are sliced
 2-core CPU this is about twice as fast as a per-image PIL `DataLoader`, and `channels_last`
 adds another ~30% (see benchmarks/training_speed.py).
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -17,11 +18,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm import tqdm
 
-import augment as augmentlib
-import cli
-import datalib
 import netlib
-from atomicio import atomic_path
+from recognition import cli, networks
+from recognition.data import augment, datasets
+from recognition.io import atomic_path
 
 OPTIMIZERS = ("adam", "sgd", "adamw")
 SCHEDULES = ("onecycle", "constant")
@@ -37,33 +37,40 @@ class TrainConfig:
 
     These defaults are the assignment's (and every script's flags take theirs from here).
     """
+
     epochs: int = 5
     batch_size: int = 64
     optimizer: str = "adam"
     lr: float = DEFAULT_LR["adam"]  # Adam with one-cycle: the peak rate; otherwise the constant rate
-    momentum: float = 0.5     # SGD only (the PyTorch tutorial's value)
+    momentum: float = 0.5  # SGD only (the PyTorch tutorial's value)
     schedule: str = DEFAULT_SCHEDULE["adam"]
     seed: int = netlib.DEFAULT_SEED
-    log_interval: int = 10    # batches per point of the training-loss curve
-    eval_train: bool = True   # evaluate the whole training set after each epoch (else: running)
+    log_interval: int = 10  # batches per point of the training-loss curve
+    eval_train: bool = True  # evaluate the whole training set after each epoch (else: running)
     weight_decay: float = 0.0  # AdamW's decoupled weight decay (the transformer presets)
     # augment.AUGMENTATIONS: "handwriting" bends, shifts and re-pens each batch (benchmarks/augmentation.py:
     # as accurate on MNIST, far more robust to changed digits); "none" is the assignment's recipe
     augment: str = "handwriting"
 
     @classmethod
-    def for_optimizer(cls, optimizer: str, lr: float | None = None, schedule: str | None = None,
-                      **fields) -> "TrainConfig":
+    def for_optimizer(
+        cls, optimizer: str, lr: float | None = None, schedule: str | None = None, **fields
+    ) -> "TrainConfig":
         """A config whose unset rate and schedule are the optimizer's defaults."""
         if optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
-        return cls(optimizer=optimizer, lr=DEFAULT_LR[optimizer] if lr is None else lr,
-                   schedule=schedule or DEFAULT_SCHEDULE[optimizer], **fields)
+        return cls(
+            optimizer=optimizer,
+            lr=DEFAULT_LR[optimizer] if lr is None else lr,
+            schedule=schedule or DEFAULT_SCHEDULE[optimizer],
+            **fields,
+        )
 
 
 @dataclass
 class History:
     """Per-epoch metrics, plus the training loss every `log_interval` batches."""
+
     examples_seen: list[int] = field(default_factory=list)
     train_loss: list[float] = field(default_factory=list)
     epoch: list[int] = field(default_factory=list)
@@ -132,7 +139,8 @@ def make_optimizer(model: nn.Module, cfg: TrainConfig, steps_per_epoch: int):
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {cfg.optimizer!r}")
     if cfg.schedule == "onecycle":
         sched = torch.optim.lr_scheduler.OneCycleLR(
-            opt, max_lr=cfg.lr, total_steps=cfg.epochs * steps_per_epoch)
+            opt, max_lr=cfg.lr, total_steps=cfg.epochs * steps_per_epoch
+        )
     elif cfg.schedule == "constant":
         sched = None
     else:
@@ -141,8 +149,9 @@ def make_optimizer(model: nn.Module, cfg: TrainConfig, steps_per_epoch: int):
 
 
 @torch.inference_mode()
-def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
-             batch_size: int = 500) -> tuple[float, float]:
+def evaluate(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 500
+) -> tuple[float, float]:
     """Mean negative log-likelihood and accuracy (0..1) of a log-softmax model, in eval mode.
 
     Batches of 500 keep a layer's output in the CPU's cache: a quarter faster than 2000 here."""
@@ -150,17 +159,24 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
     model.eval()
     loss_sum, correct = 0.0, 0
     for i in range(0, len(x), batch_size):
-        out = model(x[i:i + batch_size])
-        loss_sum += F.nll_loss(out, y[i:i + batch_size], reduction="sum").item()
-        correct += (out.argmax(1) == y[i:i + batch_size]).sum().item()
+        out = model(x[i : i + batch_size])
+        loss_sum += F.nll_loss(out, y[i : i + batch_size], reduction="sum").item()
+        correct += (out.argmax(1) == y[i : i + batch_size]).sum().item()
     model.train(was_training)
     return loss_sum / len(x), correct / len(x)
 
 
-def train(model: nn.Module, train_x: torch.Tensor, train_y: torch.Tensor,
-          test_x: torch.Tensor, test_y: torch.Tensor, cfg: TrainConfig,
-          progress: bool = True, on_epoch: Callable[[int, History], None] | None = None,
-          resume_file: Path | None = None) -> History:
+def train(
+    model: nn.Module,
+    train_x: torch.Tensor,
+    train_y: torch.Tensor,
+    test_x: torch.Tensor,
+    test_y: torch.Tensor,
+    cfg: TrainConfig,
+    progress: bool = True,
+    on_epoch: Callable[[int, History], None] | None = None,
+    resume_file: Path | None = None,
+) -> History:
     """Train `model` in place on normalised (N,1,28,28) tensors; evaluate the test set each epoch.
 
     Shuffling uses its own generator seeded with `cfg.seed`, so the batch order does not depend on
@@ -176,7 +192,7 @@ def train(model: nn.Module, train_x: torch.Tensor, train_y: torch.Tensor,
     steps = -(-len(train_x) // cfg.batch_size)
     opt, sched = make_optimizer(model, cfg, steps)
     shuffle = torch.Generator().manual_seed(cfg.seed)
-    augmenter = augmentlib.make_augmenter(cfg.augment, cfg.seed + 1)  # its own stream: same batch order
+    augmenter = augment.make_augmenter(cfg.augment, cfg.seed + 1)  # its own stream: same batch order
     hist, seen, first = History(), 0, 1
     if resume_file is not None and Path(resume_file).is_file():
         hist, seen, first = restore_training(resume_file, cfg, model, opt, sched, shuffle, augmenter)
@@ -188,7 +204,7 @@ def train(model: nn.Module, train_x: torch.Tensor, train_y: torch.Tensor,
         interval_loss, epoch_loss, epoch_correct = 0.0, 0.0, 0
         bar = tqdm(range(steps), desc=f"epoch {epoch}/{cfg.epochs}", disable=not progress, leave=False)
         for step in bar:
-            idx = order[step * cfg.batch_size:(step + 1) * cfg.batch_size]
+            idx = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
             out = model(train_x[idx] if augmenter is None else augmenter(train_x[idx]))
             loss = F.nll_loss(out, train_y[idx])
             opt.zero_grad(set_to_none=True)
@@ -219,8 +235,10 @@ def train(model: nn.Module, train_x: torch.Tensor, train_y: torch.Tensor,
         hist.test_loss.append(test_loss)
         hist.test_acc.append(test_acc)
         if progress:
-            tqdm.write(f"epoch {epoch}: train loss {train_loss:.4f} acc {train_acc:.2%} | "
-                       f"test loss {test_loss:.4f} acc {test_acc:.2%} | {hist.epoch_seconds[-1]:.1f} s")
+            tqdm.write(
+                f"epoch {epoch}: train loss {train_loss:.4f} acc {train_acc:.2%} | "
+                f"test loss {test_loss:.4f} acc {test_acc:.2%} | {hist.epoch_seconds[-1]:.1f} s"
+            )
         if resume_file is not None and epoch < cfg.epochs:
             save_training(resume_file, cfg, epoch, seen, hist, model, opt, sched, shuffle, augmenter)
         if on_epoch is not None:
@@ -242,29 +260,50 @@ def _random_states(shuffle: torch.Generator, augmenter) -> dict:
     return states
 
 
-def save_training(path: Path, cfg: TrainConfig, epoch: int, seen: int, hist: History, model: nn.Module,
-                  opt, sched, shuffle: torch.Generator, augmenter) -> None:
+def save_training(
+    path: Path,
+    cfg: TrainConfig,
+    epoch: int,
+    seen: int,
+    hist: History,
+    model: nn.Module,
+    opt,
+    sched,
+    shuffle: torch.Generator,
+    augmenter,
+) -> None:
     """The state after `epoch`, written atomically: what `restore_training` needs to go on."""
-    state = {"config": asdict(cfg), "epoch": epoch, "seen": seen, "history": hist.to_dict(),
-             "model": model.state_dict(), "optimizer": opt.state_dict(),
-             "scheduler": sched.state_dict() if sched is not None else None,
-             "random": _random_states(shuffle, augmenter)}
+    state = {
+        "config": asdict(cfg),
+        "epoch": epoch,
+        "seen": seen,
+        "history": hist.to_dict(),
+        "model": model.state_dict(),
+        "optimizer": opt.state_dict(),
+        "scheduler": sched.state_dict() if sched is not None else None,
+        "random": _random_states(shuffle, augmenter),
+    }
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
 
 
-def restore_training(path: Path, cfg: TrainConfig, model: nn.Module, opt, sched, shuffle: torch.Generator,
-                     augmenter) -> tuple[History, int, int]:
+def restore_training(
+    path: Path, cfg: TrainConfig, model: nn.Module, opt, sched, shuffle: torch.Generator, augmenter
+) -> tuple[History, int, int]:
     """Load an interrupted training's state into the fresh objects; (history, examples seen, next epoch)."""
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
         saved = TrainConfig(**state["config"])
     except Exception as err:  # torch raises many types for a damaged file
-        raise cli.UserError(f"{path} is not a readable training state ({type(err).__name__}); delete it to "
-                            "train from the start") from err
+        raise cli.UserError(
+            f"{path} is not a readable training state ({type(err).__name__}); delete it to "
+            "train from the start"
+        ) from err
     if saved != cfg:
-        raise cli.UserError(f"{path} holds an interrupted training of another recipe ({saved}); delete it, "
-                            "or resume with the same flags")
+        raise cli.UserError(
+            f"{path} holds an interrupted training of another recipe ({saved}); delete it, "
+            "or resume with the same flags"
+        )
     model.load_state_dict(state["model"])
     opt.load_state_dict(state["optimizer"])
     if sched is not None:
@@ -285,37 +324,62 @@ def accuracy_line(name: str, correct: int, total: int) -> str:
     return f"{name} accuracy: {correct}/{total} ({pct:.1f}%)"
 
 
-def train_digit_network(mnist: datalib.Mnist, cfg: TrainConfig, hidden: int = netlib.DEFAULT_HIDDEN,
-                        device: str | torch.device = "cpu", progress: bool = True, arch: str = "cnn",
-                        network: dict | None = None,
-                        resume_file: Path | None = None) -> tuple[nn.Module, History]:
+def train_digit_network(
+    mnist: datasets.Mnist,
+    cfg: TrainConfig,
+    hidden: int = netlib.DEFAULT_HIDDEN,
+    device: str | torch.device = "cpu",
+    progress: bool = True,
+    arch: str = "cnn",
+    network: dict | None = None,
+    resume_file: Path | None = None,
+) -> tuple[nn.Module, History]:
     """The one way every digit network is made: seeded, built, trained on `mnist` with `cfg`.
 
-    `arch` and `network` pick the kind and its settings (`netlib.build_network`); without
+    `arch` and `network` pick the kind and its settings (`networks.build_network`); without
     `network`, the CNN kinds get `hidden`.
     """
     netlib.seed_everything(cfg.seed)
     settings = network if network is not None else ({} if arch == "transformer" else {"hidden": hidden})
-    model = netlib.build_network(arch, **settings).to(device)
-    hist = train(model, datalib.to_model_input(mnist.train_images), mnist.train_labels,
-                 datalib.to_model_input(mnist.test_images), mnist.test_labels, cfg, progress=progress,
-                 resume_file=resume_file)
+    model = networks.build_network(arch, **settings).to(device)
+    hist = train(
+        model,
+        datasets.to_model_input(mnist.train_images),
+        mnist.train_labels,
+        datasets.to_model_input(mnist.test_images),
+        mnist.test_labels,
+        cfg,
+        progress=progress,
+        resume_file=resume_file,
+    )
     return model, hist
 
 
 def save_digit_network(model: netlib.MnistNet, path, cfg: TrainConfig, hist: History, train_images: int):
     """Checkpoint with the whole training config, so any later network can be made the same way."""
-    return netlib.save_checkpoint(model, path, train_config=asdict(cfg), seed=cfg.seed, epochs=cfg.epochs,
-                                  test_accuracy=hist.test_acc[-1], train_images=train_images,
-                                  epoch_seconds=hist.epoch_seconds)
+    return netlib.save_checkpoint(
+        model,
+        path,
+        train_config=asdict(cfg),
+        seed=cfg.seed,
+        epochs=cfg.epochs,
+        test_accuracy=hist.test_acc[-1],
+        train_images=train_images,
+        epoch_seconds=hist.epoch_seconds,
+    )
 
 
-
-
-def load_or_train(models_dir, mnist: datalib.Mnist, arch: str = "cnn", preset: str | None = "cpu",
-                  seed: int = netlib.DEFAULT_SEED, device: str | torch.device = "cpu", progress: bool = False,
-                  cfg: TrainConfig | None = None) -> tuple[nn.Module, dict]:
-    """A network of kind `arch` (a transformer: of `preset`) from `models_dir/netlib.checkpoint_name(...)`.
+def load_or_train(
+    models_dir,
+    mnist: datasets.Mnist,
+    arch: str = "cnn",
+    preset: str | None = "cpu",
+    seed: int = netlib.DEFAULT_SEED,
+    device: str | torch.device = "cpu",
+    progress: bool = False,
+    cfg: TrainConfig | None = None,
+) -> tuple[nn.Module, dict]:
+    """A network of kind `arch` (a transformer: of `preset`) from `models_dir/networks.checkpoint_name(...)`.
 
     Task 1's CNN (mnist_net.pt) is read as it is whenever it exists: the tasks use it, so it is
     never replaced here. Another kind is read when its checkpoint was made exactly so (settings,
@@ -323,16 +387,17 @@ def load_or_train(models_dir, mnist: datalib.Mnist, arch: str = "cnn", preset: s
     preset's or the default recipe, with `seed`; without the training-set pass after each epoch,
     which changes no weight), saved there and read back.
     """
-    network, train = netlib.preset_settings(arch, preset)
+    network, train = networks.preset_settings(arch, preset)
     cfg = without_train_pass(cfg or TrainConfig(**{**train, "seed": seed}))
-    wanted = netlib.network_settings(netlib.build_network(arch, **network))
-    path = Path(models_dir) / netlib.checkpoint_name(arch, preset)
+    wanted = networks.build_network(arch, **network).settings()
+    path = Path(models_dir) / networks.checkpoint_name(arch, preset)
     try:
         model, meta = netlib.load_checkpoint(path, device)
         saved = meta.get("network", {"hidden": meta.get("hidden"), "dropout": meta.get("dropout", 0.5)})
         made = (meta.get("arch", "cnn"), saved, meta.get("train_images"))
-        if arch == "cnn" or (made == (arch, wanted, len(mnist.train_images))
-                             and same_recipe(config_from_meta(meta), cfg)):
+        if arch == "cnn" or (
+            made == (arch, wanted, len(mnist.train_images)) and same_recipe(config_from_meta(meta), cfg)
+        ):
             return model, meta
         print(f"{path} was trained otherwise (settings, recipe or data), so it is trained again")
     except netlib.CheckpointError:

@@ -25,7 +25,7 @@ from typing import Callable, Sequence
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-import cli
+from recognition import cli
 
 # Heartbeats, fail_stale_trials and the retry callback are Optuna's way to share a study between
 # machines; Optuna still labels them experimental.

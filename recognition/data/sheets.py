@@ -20,12 +20,12 @@ import torch
 from PIL import Image
 from scipy import ndimage
 
-import cli
-import datalib
-import glyph_pages
-import plotlib
-import preprocess
-from reportlib import figure, fraction, table
+from recognition.report.markdown import figure, fraction, table
+from recognition import cli
+from recognition.data import datasets, imagefiles
+from recognition.data import preprocess
+from recognition.handwriting import pages
+from recognition.report import plots
 
 INK_LEVEL = 0.3            # of the cleaned ink map: what counts as a stroke pixel
 LINE_OVER_PAGE = (0.2, 0.6)  # ruled lines: runs over 0.2 of the width (across) or 0.6 of the height (down)
@@ -126,7 +126,7 @@ def labels_from_name(path: Path) -> str | None:
 
 def read_sheet(path: Path, labels: str | None = None) -> Sheet:
     """Find, crop and preprocess every digit on the sheet at `path`."""
-    rgb = np.asarray(datalib.read_image(path).convert("RGB"), np.float32) / 255
+    rgb = np.asarray(imagefiles.read_image(path).convert("RGB"), np.float32) / 255
     ink = preprocess.ink_map(rgb)
     boxes, mask = find_digits(ink)
     inputs = [digit_input(ink, mask, box) for box in boxes]
@@ -138,7 +138,7 @@ def sheet_paths(source: Path) -> list[Path]:
     """The sheet itself, or every image in a folder of sheets (sorted)."""
     if source.is_file():
         return [source]
-    return datalib.scan_image_folder(source).paths
+    return imagefiles.scan_image_folder(source).paths
 
 
 def score(sheet: Sheet) -> tuple[int, int] | None:
@@ -153,8 +153,8 @@ def score(sheet: Sheet) -> tuple[int, int] | None:
 def plot_sheet(sheet: Sheet, path: Path) -> Path:
     """The sheet with a numbered box round each digit found and its prediction (green right,
     red wrong, blue when there is no label)."""
-    plt = plotlib.plt
-    photo = datalib.read_image(sheet.path).convert("RGB")
+    plt = plots.plt
+    photo = imagefiles.read_image(sheet.path).convert("RGB")
     fig, ax = plt.subplots(figsize=(min(16, 3 + photo.width / 120), min(12, 1.5 + photo.height / 120)))
     ax.imshow(photo)
     for k, ((x0, y0, x1, y1), pred) in enumerate(zip(sheet.boxes, sheet.predicted)):
@@ -168,7 +168,7 @@ def plot_sheet(sheet: Sheet, path: Path) -> Path:
     ax.set_title(f"{sheet.path.name}: {len(sheet.boxes)} digits found"
                  + (f", {result[0]}/{result[1]} read right" if result else ""))
     ax.axis("off")
-    return plotlib.save_figure(fig, path)
+    return plots.save_figure(fig, path)
 
 
 @torch.inference_mode()
@@ -183,7 +183,7 @@ def classify_sheets(model, source: Path | None, labels: str | None, data_dir: Pa
         source = data_dir / BUILT_IN
         if not source.exists():
             print(f"{source} is missing: generating the built-in digit sheets there (seed {seed})")
-            glyph_pages.write_digit_sheets(source, seed)
+            pages.write_digit_sheets(source, seed)
     if not source.exists():
         raise cli.UserError(f"--own-digits-sheet {source} does not exist: give a photo of a sheet of digits "
                             "or a folder of them")
@@ -195,7 +195,7 @@ def classify_sheets(model, source: Path | None, labels: str | None, data_dir: Pa
     for k, path in enumerate(sheet_paths(source), start=1):
         sheet = read_sheet(path, labels)
         if len(sheet.boxes):
-            sheet.predicted = model(datalib.to_model_input(sheet.images).to(device)).argmax(1).tolist()
+            sheet.predicted = model(datasets.to_model_input(sheet.images).to(device)).argmax(1).tolist()
         result = score(sheet)
         read = "".join(map(str, sheet.predicted))  # saved as shown, so the report prints what is stored
         out["sheets"].append({"file": str(path), "labels": sheet.labels, "found": len(sheet.boxes),
@@ -232,7 +232,7 @@ def report_part(r: dict | None) -> str:
            "in rows, cropped and put through the same recipe (`sheets.py`).\n\n")
     if r.get("generated"):
         out += ("The built-in sheets, like the built-in own digits above, are **generated** (glyphs.py, "
-                "glyph_pages.py: varied digit shapes, one set of forms per writer), not real handwriting; "
+                "pages.py: varied digit shapes, one set of forms per writer), not real handwriting; "
                 "the table above gives each writer's number.\n\n")
     rows = [[Path(s["file"]).name, s["found"], s["read"],
              fraction(*s["accuracy"]) if s["accuracy"] else "no labels"] for s in r["sheets"]]

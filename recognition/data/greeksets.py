@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-import cli
-import datalib
-import glyphs
-import preprocess
-from atomicio import atomic_folder, moved
+from recognition.io import atomic_folder, moved
+from recognition import cli
+from recognition.data import imagefiles
+from recognition.data import preprocess
+from recognition.handwriting import glyphs
 
 DEFAULT_GREEK, DEFAULT_OWN = Path("data/greek"), Path("data/greek_own")
 DEFAULT_GREEK_ALL, DEFAULT_OWN_ALL = Path("data/greek_all"), Path("data/greek_own_all")
@@ -89,13 +89,13 @@ def letter_order(name: str) -> tuple[int, str]:
     return (glyphs.GREEK_LETTERS.index(name) if known else len(glyphs.GREEK_LETTERS), name)
 
 
-def subset(images: datalib.ImageSet, keep) -> datalib.ImageSet:
+def subset(images: imagefiles.ImageSet, keep) -> imagefiles.ImageSet:
     keep = list(keep)
     return dataclasses.replace(images, images=images.images[keep], labels=[images.labels[i] for i in keep],
                                groups=[images.groups[i] for i in keep], paths=[images.paths[i] for i in keep])
 
 
-def report_notes(images: datalib.ImageSet, what: str) -> None:
+def report_notes(images: imagefiles.ImageSet, what: str) -> None:
     for path, reason in images.skipped:
         print(f"  note: {what}: skipped {path}: {reason}")
     for path in images.empty_folders:
@@ -103,9 +103,9 @@ def report_notes(images: datalib.ImageSet, what: str) -> None:
 
 
 def load_reference(folder: Path, transform: str, letters: Sequence[str] | None,
-                   quiet: bool = False) -> datalib.ImageSet:
+                   quiet: bool = False) -> imagefiles.ImageSet:
     """The labelled reference set, sorted by letter; class names are the folder names."""
-    images = datalib.load_image_set(folder, vocabulary=None, transform=transform)
+    images = imagefiles.load_image_set(folder, vocabulary=None, transform=transform)
     if not quiet:
         report_notes(images, "reference set")
     unlabelled = [i for i, label in enumerate(images.labels) if label is None]
@@ -127,9 +127,9 @@ def load_reference(folder: Path, transform: str, letters: Sequence[str] | None,
     return subset(images, keep)
 
 
-def load_own(folder: Path, transform: str, classes, quiet: bool = False) -> datalib.ImageSet:
+def load_own(folder: Path, transform: str, classes, quiet: bool = False) -> imagefiles.ImageSet:
     """The set to classify; labels from letter folders or file names (alpha_3.png), else None."""
-    images = datalib.load_image_set(folder, vocabulary=set(glyphs.GREEK_LETTERS) | set(classes),
+    images = imagefiles.load_image_set(folder, vocabulary=set(glyphs.GREEK_LETTERS) | set(classes),
                                     transform=transform)
     if not quiet:
         report_notes(images, "own set")
@@ -156,7 +156,7 @@ def selection_folder(select_dir: Path | None, all_letters: bool, seed: int) -> P
 
 
 def load_selection(select_dir: Path | None, all_letters: bool, transform: str, classes,
-                   seed: int) -> tuple[Path, datalib.ImageSet]:
+                   seed: int) -> tuple[Path, imagefiles.ImageSet]:
     """Yet other writers' letters, only to choose an embedding layer and distance (never scored):
     the folder given, or the built-in one (generated when missing, with its own seed)."""
     folder = selection_folder(select_dir, all_letters, seed)
@@ -169,8 +169,8 @@ class LetterSets:
     greek_dir: Path
     own_dir: Path
     generated: list[str]
-    ref: dict[str, datalib.ImageSet]
-    own: dict[str, datalib.ImageSet]
+    ref: dict[str, imagefiles.ImageSet]
+    own: dict[str, imagefiles.ImageSet]
 
 
 def load_sets(greek_dir: Path | None, own_dir: Path | None, letters: Sequence[str] | None, transform: str,

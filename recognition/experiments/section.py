@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import reportlib
-import task4_analysis
-from reportlib import figure, opening, pct, table
+from recognition.experiments import analysis
+from recognition.report import markdown
+from recognition.report.markdown import figure, opening, pct, table
 
 RESULTS_FILE = "task4_results.json"
 COMMAND = "python task4_experiments.py --quick"
@@ -38,11 +38,11 @@ def describe_grid(name: str, r: dict) -> str:
     )
 
 
-def grid_section(name: str, r: dict, res: reportlib.Results, prefix: str) -> str:
+def grid_section(name: str, r: dict, res: markdown.Results, prefix: str) -> str:
     out = describe_grid(name, r)
     for key, found in r["observations"].items():
         out += (
-            f"- **{key.replace('_', ' ')}**: *hypothesis*: {task4_analysis.HYPOTHESES[key]}<br>"
+            f"- **{key.replace('_', ' ')}**: *hypothesis*: {analysis.HYPOTHESES[key]}<br>"
             f"*observation*: {found['text']}\n"
         )
     best = r["best"]
@@ -65,7 +65,7 @@ def grid_section(name: str, r: dict, res: reportlib.Results, prefix: str) -> str
     return out
 
 
-def report_section(res: reportlib.Results) -> str:
+def report_section(res: markdown.Results) -> str:
     r, out = opening(res, RESULTS_FILE, "Task 4: design your own experiment", COMMAND)
     if r is None:
         return out
@@ -76,8 +76,11 @@ def report_section(res: reportlib.Results) -> str:
         "and seed train together as one grouped network, numerically the same as one at a time. "
         "Accuracies are means over seeds with 95% confidence intervals (Student t); a difference whose "
         "intervals overlap is called inside the noise."
-        + (" These are the quick grids of `make figures`; `make sweep` runs the full ones." if r["quick"]
-           else "")
+        + (
+            " These are the quick grids of `make figures`; `make sweep` runs the full ones."
+            if r["quick"]
+            else ""
+        )
         + "\n\n"
     )
     for name, grid in sorted(r["grids"].items(), key=lambda item: item[0] != "report"):

@@ -1,13 +1,18 @@
 """What every report section is built from: number formats, Markdown pieces, and the step outputs.
 
-Each task script owns its section: it defines `RESULTS_FILE`, `COMMAND` and
-`report_section(res: Results) -> str`, and `report.py` only puts the sections together.
+Each step declares its section (`recognition.report.steps.Step.section`); `report.py` puts the
+sections together under their headings.
 """
+
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
+from typing import TypeVar
+
+from recognition.report.results import load_results
+
+T = TypeVar("T")
 
 
 def pct(x: float, digits: int = 2) -> str:
@@ -33,15 +38,15 @@ def code_block(text: str) -> str:
     return "```\n" + text.rstrip() + "\n```\n"
 
 
-class Results:
-    """The step outputs in a figures folder."""
+class Outputs:
+    """What the steps wrote in a figures folder: typed results, text and CSV files."""
 
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)
 
-    def load(self, name: str) -> dict | None:
-        path = self.folder / name
-        return json.loads(path.read_text()) if path.is_file() else None
+    def load(self, kind: type[T], name: str) -> T | None:
+        """The results file `name` as `kind`, or None when it is missing."""
+        return load_results(kind, self.folder / name)
 
     def text(self, name: str) -> str | None:
         path = self.folder / name
@@ -53,11 +58,3 @@ class Results:
             return None
         with path.open(newline="") as f:
             return list(csv.DictReader(f))
-
-
-def opening(res: Results, name: str, title: str, command: str) -> tuple[dict | None, str]:
-    """A step's results and its section heading; without results, the heading says how to make them."""
-    r = res.load(name)
-    missing = ("" if r is not None else
-               f"**Not run**: `{name}` is missing. Run `{command}` and then `python report.py`.\n")
-    return r, f"## {title}\n\n{missing}"

@@ -6,10 +6,11 @@ handwriting): each sample bends, slants, rotates and wobbles its template like a
 draws it with a pen of varying pressure, then puts it on paper with its own tone, lighting,
 noise, blur and pen colour (sometimes light chalk on a dark board).
 
-    python glyphs.py --kind greek --out data/greek --per-class 9 --seed 42 --style course
-    python glyphs.py --kind digits --out data/own_digits --per-class 3 --seed 42 --writers 3
-    python glyphs.py --kind greek --style own --preview sheet.png
+    python -m recognition.handwriting.glyphs --kind greek --out data/greek --per-class 9 --style course
+    python -m recognition.handwriting.glyphs --kind digits --out data/own_digits --per-class 3 --writers 3
+    python -m recognition.handwriting.glyphs --kind greek --style own --preview sheet.png
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,14 +24,36 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from atomicio import atomic_path
-from glyph_shapes import OWN_FORMS, TEMPLATES, Stroke, forms
+from recognition.handwriting.shapes import OWN_FORMS, TEMPLATES, Stroke, forms
+from recognition.io import atomic_path
 
 DIGITS: tuple[str, ...] = tuple("0123456789")
 GREEK_LETTERS: tuple[str, ...] = (
-    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
-    "lambda", "mu", "nu", "xi", "omicron", "pi", "rho", "sigma", "tau", "upsilon", "phi",
-    "chi", "psi", "omega")
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "epsilon",
+    "zeta",
+    "eta",
+    "theta",
+    "iota",
+    "kappa",
+    "lambda",
+    "mu",
+    "nu",
+    "xi",
+    "omicron",
+    "pi",
+    "rho",
+    "sigma",
+    "tau",
+    "upsilon",
+    "phi",
+    "chi",
+    "psi",
+    "omega",
+)
 COURSE_LETTERS = ("alpha", "beta", "gamma")
 REFERENCE_LETTERS = ("alpha", "beta", "gamma", "lambda")
 
@@ -43,6 +66,7 @@ LUMA = np.array([0.299, 0.587, 0.114])
 
 # ---------------------------------------------------------------------------------------------
 # Shapes: the templates live in glyph_shapes.py (reference forms and the own sets' allographs)
+
 
 def template(name: str, rng: np.random.Generator, style: Style | None = None) -> tuple[Stroke, ...]:
     """One way of writing `name`: the writer's own form when their style fixes one, else a random
@@ -58,9 +82,11 @@ def template(name: str, rng: np.random.Generator, style: Style | None = None) ->
 # ---------------------------------------------------------------------------------------------
 # Styles: how varied the hands are, and what pens, paper and cameras they use
 
+
 @dataclass(frozen=True)
 class Pen:
     """An ink colour (RGB in 0..1), how opaque it lays down, and how grainy (pencil, chalk)."""
+
     name: str
     rgb: tuple[float, float, float]
     weight: float = 1.0
@@ -71,30 +97,31 @@ class Pen:
 @dataclass(frozen=True)
 class Style:
     """Ranges that each sample draws from. Lengths are fractions unless they say px."""
-    side: tuple[int, int]                       # the canvas's shorter side, px
-    aspect: tuple[float, float] = (1.0, 1.0)    # canvas width / height
-    fill: tuple[float, float] = (0.6, 0.75)     # the glyph's box over the canvas's
-    offset: float = 0.04                        # shift of the glyph's centre, of the canvas
+
+    side: tuple[int, int]  # the canvas's shorter side, px
+    aspect: tuple[float, float] = (1.0, 1.0)  # canvas width / height
+    fill: tuple[float, float] = (0.6, 0.75)  # the glyph's box over the canvas's
+    offset: float = 0.04  # shift of the glyph's centre, of the canvas
     thickness: tuple[float, float] = (0.04, 0.07)  # pen width over the glyph's longer side
-    slant: tuple[float, float] = (-0.2, 0.3)    # shear: positive leans right
-    rotation: float = 8.0                       # degrees either way
-    stretch: float = 0.12                       # width/height change either way
-    distortion: float = 0.03                    # smooth bending of the template, of the box
-    wobble: float = 0.004                       # tremor along the stroke, of the box
-    paper: tuple[float, float] = (0.85, 1.0)    # paper luminance
-    paper_tint: float = 0.0                     # colour cast of the paper and light
+    slant: tuple[float, float] = (-0.2, 0.3)  # shear: positive leans right
+    rotation: float = 8.0  # degrees either way
+    stretch: float = 0.12  # width/height change either way
+    distortion: float = 0.03  # smooth bending of the template, of the box
+    wobble: float = 0.004  # tremor along the stroke, of the box
+    paper: tuple[float, float] = (0.85, 1.0)  # paper luminance
+    paper_tint: float = 0.0  # colour cast of the paper and light
     pens: tuple[Pen, ...] = ()
-    inverted_probability: float = 0.0           # light ink on a dark board
-    board: tuple[float, float] = (0.1, 0.3)     # board luminance when inverted
+    inverted_probability: float = 0.0  # light ink on a dark board
+    board: tuple[float, float] = (0.1, 0.3)  # board luminance when inverted
     chalks: tuple[Pen, ...] = ()
     gradient: tuple[float, float] = (0.0, 0.05)  # darkening by uneven light at its deepest
-    texture: float = 0.01                       # blotchy paper, luminance either way
+    texture: float = 0.01  # blotchy paper, luminance either way
     noise: tuple[float, float] = (0.005, 0.02)  # Gaussian sensor noise (sigma)
-    blur: tuple[float, float] = (0.0, 0.005)    # Gaussian blur radius over the canvas's shorter side
+    blur: tuple[float, float] = (0.0, 0.005)  # Gaussian blur radius over the canvas's shorter side
     jpeg_probability: float = 0.0
     jpeg_quality: tuple[int, int] = (70, 92)
-    own_forms: bool = False                     # draw from glyph_shapes.OWN_FORMS, not the reference
-    hand: tuple[tuple[str, str], ...] = ()      # a writer's (name, form) choices, kept for all samples
+    own_forms: bool = False  # draw from glyph_shapes.OWN_FORMS, not the reference
+    hand: tuple[tuple[str, str], ...] = ()  # a writer's (name, form) choices, kept for all samples
 
 
 BLACK = Pen("black", (0.05, 0.05, 0.06), weight=3.0)
@@ -108,16 +135,40 @@ YELLOW_CHALK = Pen("yellow chalk", (0.95, 0.9, 0.55), weight=0.5, grain=0.3)
 WHITE_MARKER = Pen("white marker", (0.97, 0.97, 0.97))
 
 COURSE_STYLE = Style(  # one careful hand per class, scanned: kept alike so classes stay apart
-    side=(128, 140), fill=(0.52, 0.62), offset=0.02, thickness=(0.065, 0.1),
-    slant=(-0.1, 0.2), rotation=5.0, stretch=0.08, distortion=0.02,
-    paper=(0.92, 1.0), pens=(BLACK, DARK_GREY), gradient=(0.0, 0.04), noise=(0.004, 0.015),
-    blur=(0.0, 0.006))
+    side=(128, 140),
+    fill=(0.52, 0.62),
+    offset=0.02,
+    thickness=(0.065, 0.1),
+    slant=(-0.1, 0.2),
+    rotation=5.0,
+    stretch=0.08,
+    distortion=0.02,
+    paper=(0.92, 1.0),
+    pens=(BLACK, DARK_GREY),
+    gradient=(0.0, 0.04),
+    noise=(0.004, 0.015),
+    blur=(0.0, 0.006),
+)
 OWN_STYLE = Style(
-    side=(200, 640), aspect=(0.75, 1.4), fill=(0.4, 0.8), offset=0.12, thickness=(0.025, 0.1),
-    slant=(-0.3, 0.35), rotation=10.0, paper=(0.5, 1.0), paper_tint=0.04,
-    pens=(BLACK, DARK_GREY, PENCIL, BLUE, GREEN, RED), inverted_probability=0.2,
-    chalks=(CHALK, YELLOW_CHALK, WHITE_MARKER), gradient=(0.0, 0.35), texture=0.03,
-    noise=(0.004, 0.025), blur=(0.0, 0.006), jpeg_probability=0.35, own_forms=True)
+    side=(200, 640),
+    aspect=(0.75, 1.4),
+    fill=(0.4, 0.8),
+    offset=0.12,
+    thickness=(0.025, 0.1),
+    slant=(-0.3, 0.35),
+    rotation=10.0,
+    paper=(0.5, 1.0),
+    paper_tint=0.04,
+    pens=(BLACK, DARK_GREY, PENCIL, BLUE, GREEN, RED),
+    inverted_probability=0.2,
+    chalks=(CHALK, YELLOW_CHALK, WHITE_MARKER),
+    gradient=(0.0, 0.35),
+    texture=0.03,
+    noise=(0.004, 0.025),
+    blur=(0.0, 0.006),
+    jpeg_probability=0.35,
+    own_forms=True,
+)
 
 
 def canvas_size(rng: np.random.Generator, style: Style) -> tuple[int, int]:
@@ -130,8 +181,10 @@ def canvas_size(rng: np.random.Generator, style: Style) -> tuple[int, int]:
 # ---------------------------------------------------------------------------------------------
 # Shaping: template -> this hand's strokes as dense polylines
 
-def _smooth_field(rng: np.random.Generator, amplitude: float, frequency: tuple[float, float],
-                  waves: int = 3) -> Callable[[np.ndarray], np.ndarray]:
+
+def _smooth_field(
+    rng: np.random.Generator, amplitude: float, frequency: tuple[float, float], waves: int = 3
+) -> Callable[[np.ndarray], np.ndarray]:
     """A random smooth displacement field: a few plane waves of random direction and phase."""
     angles = rng.uniform(0, 2 * np.pi, waves)
     k = rng.uniform(*frequency, (waves, 1)) * np.stack([np.cos(angles), np.sin(angles)], axis=1)
@@ -161,8 +214,10 @@ def _catmull_rom(points: np.ndarray, spacing: float) -> np.ndarray:
 
 def _polyline(points: np.ndarray, spacing: float) -> np.ndarray:
     """Straight segments, subdivided so that the wobble can bend them slightly."""
-    pieces = [np.linspace(a, b, max(2, int(np.linalg.norm(b - a) / spacing)), endpoint=False)
-              for a, b in zip(points, points[1:])]
+    pieces = [
+        np.linspace(a, b, max(2, int(np.linalg.norm(b - a) / spacing)), endpoint=False)
+        for a, b in zip(points, points[1:])
+    ]
     return np.vstack(pieces + [points[-1:]])
 
 
@@ -176,8 +231,9 @@ def _hand_transform(rng: np.random.Generator, style: Style) -> np.ndarray:
     return rotate @ shear @ np.diag([stretch, 1 / stretch])
 
 
-def shape_strokes(strokes: Sequence[Stroke], rng: np.random.Generator, style: Style,
-                  spacing: float = 0.004) -> list[np.ndarray]:
+def shape_strokes(
+    strokes: Sequence[Stroke], rng: np.random.Generator, style: Style, spacing: float = 0.004
+) -> list[np.ndarray]:
     """The template as this hand writes it: bent, slanted, rotated, wobbly dense polylines.
 
     Bending moves the control points with one smooth field, so strokes that meet in the
@@ -198,8 +254,10 @@ def shape_strokes(strokes: Sequence[Stroke], rng: np.random.Generator, style: St
 # ---------------------------------------------------------------------------------------------
 # Drawing: dense polylines -> anti-aliased ink coverage on the canvas
 
-def place(paths: list[np.ndarray], size: tuple[int, int], rng: np.random.Generator,
-          style: Style) -> tuple[list[np.ndarray], float]:
+
+def place(
+    paths: list[np.ndarray], size: tuple[int, int], rng: np.random.Generator, style: Style
+) -> tuple[list[np.ndarray], float]:
     """Scale and shift the glyph into the canvas (px); also pick the pen width (px) for its size.
 
     The shift never pushes the pen over the canvas's edge.
@@ -226,12 +284,13 @@ def _pressure(n: int, rng: np.random.Generator) -> np.ndarray:
 def _thin_out(points: np.ndarray, step: float) -> np.ndarray:
     """Every k-th point (and the last), about `step` px apart: round joints hide the corners."""
     gap = np.median(np.linalg.norm(np.diff(points, axis=0), axis=1)) if len(points) > 1 else step
-    keep = points[::max(1, int(step / max(gap, 1e-6)))]
+    keep = points[:: max(1, int(step / max(gap, 1e-6)))]
     return np.vstack([keep, points[-1:]])
 
 
-def draw_coverage(paths: list[np.ndarray], size: tuple[int, int], pen_px: float,
-                  rng: np.random.Generator) -> Image.Image:
+def draw_coverage(
+    paths: list[np.ndarray], size: tuple[int, int], pen_px: float, rng: np.random.Generator
+) -> Image.Image:
     """Ink coverage (mode L, 255 = full ink), drawn supersampled and shrunk with Lanczos."""
     width, height = size
     factor = max(2, min(4, 2048 // max(width, height)))  # big photos need less to look smooth
@@ -252,9 +311,11 @@ def draw_coverage(paths: list[np.ndarray], size: tuple[int, int], pen_px: float,
 # ---------------------------------------------------------------------------------------------
 # Photographing: coverage -> paper, pen, light, blur, noise
 
+
 @dataclass(frozen=True)
 class Look:
     """One sample's paper and pen, with the lighting depth its contrast allows."""
+
     paper: np.ndarray
     ink: np.ndarray
     opacity: float
@@ -317,12 +378,13 @@ def _shade(rng: np.random.Generator, x: np.ndarray, y: np.ndarray) -> np.ndarray
     return 1 / (1 + np.exp(-(along - edge) / rng.uniform(0.05, 0.15)))
 
 
-def light_field(rng: np.random.Generator, size: tuple[int, int], depth: float,
-                blotchiness: float) -> np.ndarray:
+def light_field(
+    rng: np.random.Generator, size: tuple[int, int], depth: float, blotchiness: float
+) -> np.ndarray:
     """Light over the page, (1 - depth)..1 times blotchy paper; smooth, so made small and enlarged."""
     width, height = size
     grid = 48
-    y, x = np.mgrid[0:grid * height // max(size) + 1, 0:grid * width // max(size) + 1] / grid
+    y, x = np.mgrid[0 : grid * height // max(size) + 1, 0 : grid * width // max(size) + 1] / grid
     light = 1 - depth * _shade(rng, x, y)
     blotches = Image.fromarray(rng.uniform(-blotchiness, blotchiness, (6, 6)).astype(np.float32))
     light = light * (1 + np.asarray(blotches.resize(light.shape[::-1], Image.Resampling.BICUBIC)))
@@ -330,8 +392,7 @@ def light_field(rng: np.random.Generator, size: tuple[int, int], depth: float,
     return np.asarray(small.resize(size, Image.Resampling.BICUBIC))
 
 
-def photograph(coverage: Image.Image, pen_px: float, rng: np.random.Generator,
-               style: Style) -> Image.Image:
+def photograph(coverage: Image.Image, pen_px: float, rng: np.random.Generator, style: Style) -> Image.Image:
     """Lay the coverage down as ink on paper, then light, blur and noise it like a photo."""
     look = choose_look(rng, style)
     blur = float(min(rng.uniform(*style.blur) * min(coverage.size), MAX_BLUR_OVER_PEN * pen_px))
@@ -348,8 +409,7 @@ def photograph(coverage: Image.Image, pen_px: float, rng: np.random.Generator,
     return Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8))
 
 
-def render_glyph(name: str, rng: np.random.Generator, size: tuple[int, int],
-                 style: Style) -> Image.Image:
+def render_glyph(name: str, rng: np.random.Generator, size: tuple[int, int], style: Style) -> Image.Image:
     """An RGB image of `size` (width, height) showing `name` handwritten in `style`."""
     paths = shape_strokes(template(name, rng, style), rng, style)
     paths, pen_px = place(paths, size, rng, style)
@@ -359,6 +419,7 @@ def render_glyph(name: str, rng: np.random.Generator, size: tuple[int, int],
 # ---------------------------------------------------------------------------------------------
 # Writers and files
 
+
 def writer_styles(style: Style, writers: int, seed: int) -> list[Style]:
     """One consistent sub-style per writer: their pen, paper, camera and handwriting habits.
 
@@ -367,13 +428,15 @@ def writer_styles(style: Style, writers: int, seed: int) -> list[Style]:
     """
     rng = np.random.default_rng([seed, 7, writers])
     inverted = np.zeros(writers, bool)
-    inverted[:int(writers * style.inverted_probability + 0.5)] = True
+    inverted[: int(writers * style.inverted_probability + 0.5)] = True
     inverted = rng.permutation(inverted)
     pens = _deal(style.pens, writers, rng)
     chalks = _deal(style.chalks or style.pens, writers, rng)
     hands = _deal_forms(style, writers, rng)
-    return [_one_writer(style, rng, bool(inv), chalk if inv else pen, hand)
-            for inv, pen, chalk, hand in zip(inverted, pens, chalks, hands)]
+    return [
+        _one_writer(style, rng, bool(inv), chalk if inv else pen, hand)
+        for inv, pen, chalk, hand in zip(inverted, pens, chalks, hands)
+    ]
 
 
 def _deal(pens: Sequence[Pen], n: int, rng: np.random.Generator) -> list[Pen]:
@@ -395,23 +458,36 @@ def _deal_forms(style: Style, n: int, rng: np.random.Generator) -> list[tuple[tu
     """Each writer's letter forms, one per symbol; like pens, every form of a symbol is dealt to
     some writer before any form repeats, so even three writers show three ways of writing it."""
     pool = OWN_FORMS if style.own_forms else {name: forms(name, False) for name in TEMPLATES}
-    dealt = {name: [list(choices)[i] for i in rng.permutation(len(choices))]
-             for name, choices in sorted(pool.items())}
+    dealt = {
+        name: [list(choices)[i] for i in rng.permutation(len(choices))]
+        for name, choices in sorted(pool.items())
+    }
     return [tuple((name, order[k % len(order)]) for name, order in dealt.items()) for k in range(n)]
 
 
-def _one_writer(style: Style, rng: np.random.Generator, inverted: bool, pen: Pen,
-                hand: tuple[tuple[str, str], ...]) -> Style:
+def _one_writer(
+    style: Style, rng: np.random.Generator, inverted: bool, pen: Pen, hand: tuple[tuple[str, str], ...]
+) -> Style:
     side = tuple(int(v) for v in _narrow(style.side, rng, 0.1))
     return dataclasses.replace(
-        style, side=side, aspect=_narrow(style.aspect, rng, 0.05), fill=_narrow(style.fill, rng, 0.15),
-        thickness=_narrow(style.thickness, rng, 0.1), slant=_narrow(style.slant, rng, 0.1),
-        paper=_narrow(style.paper, rng, 0.05), board=_narrow(style.board, rng, 0.1),
+        style,
+        side=side,
+        aspect=_narrow(style.aspect, rng, 0.05),
+        fill=_narrow(style.fill, rng, 0.15),
+        thickness=_narrow(style.thickness, rng, 0.1),
+        slant=_narrow(style.slant, rng, 0.1),
+        paper=_narrow(style.paper, rng, 0.05),
+        board=_narrow(style.board, rng, 0.1),
         paper_tint=style.paper_tint / 3,  # one pad of paper under one lamp
-        gradient=_narrow(style.gradient, rng, 0.2), noise=_narrow(style.noise, rng, 0.1),
-        blur=_narrow(style.blur, rng, 0.1), pens=(pen,), chalks=(pen,),
+        gradient=_narrow(style.gradient, rng, 0.2),
+        noise=_narrow(style.noise, rng, 0.1),
+        blur=_narrow(style.blur, rng, 0.1),
+        pens=(pen,),
+        chalks=(pen,),
         inverted_probability=float(inverted),
-        jpeg_probability=float(rng.random() < style.jpeg_probability), hand=hand)
+        jpeg_probability=float(rng.random() < style.jpeg_probability),
+        hand=hand,
+    )
 
 
 def _sample_rng(seed: int, writer: int, name: str, index: int) -> np.random.Generator:
@@ -429,8 +505,14 @@ def _encode(image: Image.Image, rng: np.random.Generator, style: Style) -> tuple
     return buffer.getvalue(), ".png"
 
 
-def write_glyph_set(out_dir: str | Path, names: Sequence[str], per_class: int, seed: int,
-                    style: Style, writers: int | None = None) -> list[Path]:
+def write_glyph_set(
+    out_dir: str | Path,
+    names: Sequence[str],
+    per_class: int,
+    seed: int,
+    style: Style,
+    writers: int | None = None,
+) -> list[Path]:
     """Write `per_class` images of each name and return their paths; same arguments, same bytes.
 
     Layout: out_dir/<name>/<name>_<i>.png, or with `writers`, out_dir/writer_<k>/<name>/...
@@ -442,8 +524,9 @@ def write_glyph_set(out_dir: str | Path, names: Sequence[str], per_class: int, s
     if writers is None:
         groups = [(out_dir, style, 0)]
     else:
-        groups = [(out_dir / f"writer_{k}", sub, k + 1)
-                  for k, sub in enumerate(writer_styles(style, writers, seed))]
+        groups = [
+            (out_dir / f"writer_{k}", sub, k + 1) for k, sub in enumerate(writer_styles(style, writers, seed))
+        ]
     written = []
     for folder, sub_style, writer in groups:
         for name in names:
@@ -458,8 +541,9 @@ def write_glyph_set(out_dir: str | Path, names: Sequence[str], per_class: int, s
     return written
 
 
-def preview_sheet(names: Sequence[str], style: Style, seed: int, per_class: int = 6,
-                  cell: int = 96) -> Image.Image:
+def preview_sheet(
+    names: Sequence[str], style: Style, seed: int, per_class: int = 6, cell: int = 96
+) -> Image.Image:
     """A contact sheet: one row per name, each shrunk into a square cell.
 
     It shows the first `per_class` images that `write_glyph_set` writes without writers.
@@ -490,9 +574,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--per-class", type=int, default=9, help="images per name (and writer)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--letters", help="comma-separated subset of the names, e.g. alpha,beta or 3,7")
-    parser.add_argument("--style", choices=STYLES,
-                        help="course: the course's Greek scans; own: people's photos "
-                             "(default: course for greek, own for digits)")
+    parser.add_argument(
+        "--style",
+        choices=STYLES,
+        help="course: the course's Greek scans; own: people's photos "
+        "(default: course for greek, own for digits)",
+    )
     parser.add_argument("--writers", type=int, help="write writer_<k>/ folders, one per writer")
     parser.add_argument("--preview", type=Path, help="write a contact sheet PNG (6 per name) here")
     args = parser.parse_args(argv)
@@ -521,8 +608,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             preview_sheet(args.names, args.style, args.seed).save(tmp, format="PNG")
         print(f"wrote {args.preview}")
     if args.out is not None:
-        paths = write_glyph_set(args.out, args.names, args.per_class, args.seed, args.style,
-                                args.writers)
+        paths = write_glyph_set(args.out, args.names, args.per_class, args.seed, args.style, args.writers)
         print(f"wrote {len(paths)} images under {args.out}")
 
 

@@ -1,6 +1,6 @@
 """Write every built-in generated data set that is missing (the stand-ins for people's own writing).
 
-    python builtin_data.py [--data-dir data] [--seed 42]
+    python -m recognition.data.builtin [--data-dir data] [--seed 42]
 
 Each task and extension generates the sets it reads when they are missing; this writes them all
 at once, with the same seeds, so that `make figures` can run its steps two at a time without
@@ -12,11 +12,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import cli
-import glyph_pages
-import greeksets
 import netlib
-import sheets
+from recognition import cli
+from recognition.data import greeksets
+from recognition.data import sheets
+from recognition.handwriting import pages
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -29,8 +29,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 def digit_sets(data_dir: Path, seed: int) -> list[str]:
     """Task 1's own digits (photos and 28x28 crops) and its photographed sheets."""
     made = []
-    writers = {data_dir / "own_digits": glyph_pages.write_own_digits,
-               data_dir / sheets.BUILT_IN: glyph_pages.write_digit_sheets}
+    writers = {data_dir / "own_digits": pages.write_own_digits,
+               data_dir / sheets.BUILT_IN: pages.write_digit_sheets}
     for folder, write in writers.items():
         if not folder.exists():
             write(folder, seed)

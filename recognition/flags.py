@@ -1,5 +1,6 @@
 """The flags the network extensions share: where data, models and figures live, the seed, the
 device, and subsets for quick checks."""
+
 from __future__ import annotations
 
 import argparse
@@ -11,8 +12,12 @@ import netlib
 def add_training_flags(p: argparse.ArgumentParser, models_help: str) -> None:
     """--seed, --train-subset, --test-subset, --data-dir, --models-dir (`models_help`), --figures-dir and
     --device."""
-    p.add_argument("--seed", type=int, default=netlib.DEFAULT_SEED,
-                   help="seed of the networks trained here (Task 1's saved CNN keeps its own)")
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=netlib.DEFAULT_SEED,
+        help="seed of the networks trained here (Task 1's saved CNN keeps its own)",
+    )
     p.add_argument("--train-subset", type=int, default=None, help="train on the first N images (checks)")
     p.add_argument("--test-subset", type=int, default=None, help="score on the first N test images")
     p.add_argument("--data-dir", type=Path, default=Path("data"), help="where MNIST lives")

@@ -274,8 +274,11 @@ def observations(grid_name: str, summary: Summary) -> dict:
             "epochs": observe_epochs(summary),
             "time": observe_time(summary),
         }
-    names = {"filters1": "filters in conv layer 1", "filters2": "filters in conv layer 2",
-             "batch_size": "batch size"}
+    names = {
+        "filters1": "filters in conv layer 1",
+        "filters2": "filters in conv layer 2",
+        "batch_size": "batch size",
+    }
     found = {
         dim: observe_dimension(summary, dim, names.get(dim, dim))
         for dim in ("batch_size", "filters1", "filters2", "kernel", "hidden", "activation")

@@ -1,4 +1,5 @@
 """Plotting helpers shared by every task: image grids, heatmaps, and atomic figure saving."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,13 +8,14 @@ from typing import Sequence
 import matplotlib
 
 matplotlib.use("Agg")  # files only: works headless and in CI
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from atomicio import atomic_path  # noqa: E402
+from recognition.io import atomic_path
 
-plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "font.size": 11,
-                     "axes.titlesize": 11, "figure.titlesize": 13})
+plt.rcParams.update(
+    {"figure.dpi": 110, "savefig.dpi": 110, "font.size": 11, "axes.titlesize": 11, "figure.titlesize": 13}
+)
 
 
 def save_figure(fig, path: str | Path) -> Path:
@@ -41,9 +43,18 @@ def _as_array(image) -> np.ndarray:
     return image[0] if image.ndim == 3 and image.shape[0] == 1 else image
 
 
-def image_grid(images: Sequence, titles: Sequence[str] | None = None, ncols: int = 6,
-               suptitle: str | None = None, cmap: str = "gray", vmin=None, vmax=None,
-               cell: float = 1.8, colorbar: bool = False, title_colors: Sequence[str] | None = None):
+def image_grid(
+    images: Sequence,
+    titles: Sequence[str] | None = None,
+    ncols: int = 6,
+    suptitle: str | None = None,
+    cmap: str = "gray",
+    vmin=None,
+    vmax=None,
+    cell: float = 1.8,
+    colorbar: bool = False,
+    title_colors: Sequence[str] | None = None,
+):
     """Images in a grid with a title each and no ticks; one colour scale when vmin/vmax are given.
 
     Greyscale images are shown with `cmap`; RGB (H, W, 3) images in colour.
@@ -52,8 +63,12 @@ def image_grid(images: Sequence, titles: Sequence[str] | None = None, ncols: int
     ncols = max(1, min(ncols, n))
     nrows = -(-n // ncols)
     title_room = 0.35 if titles is not None else 0.0
-    fig, axes = plt.subplots(nrows, ncols, squeeze=False,
-                             figsize=(cell * ncols, (cell + title_room) * nrows + (0.5 if suptitle else 0)))
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        squeeze=False,
+        figsize=(cell * ncols, (cell + title_room) * nrows + (0.5 if suptitle else 0)),
+    )
     shown = None
     for i, ax in enumerate(axes.flat):
         ax.set_xticks([])
@@ -73,8 +88,15 @@ def image_grid(images: Sequence, titles: Sequence[str] | None = None, ncols: int
     return fig
 
 
-def pairs_grid(originals: Sequence, inputs: Sequence, top: Sequence[str], bottom: Sequence[str],
-               colors: Sequence[str], suptitle: str, ncols: int = 4):
+def pairs_grid(
+    originals: Sequence,
+    inputs: Sequence,
+    top: Sequence[str],
+    bottom: Sequence[str],
+    colors: Sequence[str],
+    suptitle: str,
+    ncols: int = 4,
+):
     """Each original image beside its 28x28 network input: `top` titles the original, `bottom`
     (in `colors`) the input."""
     nrows = -(-len(inputs) // ncols)
@@ -87,25 +109,41 @@ def pairs_grid(originals: Sequence, inputs: Sequence, top: Sequence[str], bottom
         axes[r, 2 * c + 1].imshow(_as_array(x), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
         # Text above the axes rather than set_title: a title's position is recomputed for every
         # axes at every draw, which took most of the time of a figure of 60 panels.
-        for ax, text, color in ((axes[r, 2 * c], top[k], "black"),
-                                (axes[r, 2 * c + 1], bottom[k], colors[k])):
-            ax.text(0.5, 1.03, text, transform=ax.transAxes, ha="center", va="bottom", fontsize=9,
-                    color=color)
+        for ax, text, color in (
+            (axes[r, 2 * c], top[k], "black"),
+            (axes[r, 2 * c + 1], bottom[k], colors[k]),
+        ):
+            ax.text(
+                0.5, 1.03, text, transform=ax.transAxes, ha="center", va="bottom", fontsize=9, color=color
+            )
     fig.suptitle(suptitle)
     fig.tight_layout()
     return fig
 
 
-def heatmap(matrix, row_labels: Sequence[str], col_labels: Sequence[str], title: str,
-            xlabel: str = "", ylabel: str = "", cmap: str = "viridis", fmt: str | None = "{:.1f}",
-            cell: float = 0.6, colorbar_label: str = ""):
+def heatmap(
+    matrix,
+    row_labels: Sequence[str],
+    col_labels: Sequence[str],
+    title: str,
+    xlabel: str = "",
+    ylabel: str = "",
+    cmap: str = "viridis",
+    fmt: str | None = "{:.1f}",
+    cell: float = 0.6,
+    colorbar_label: str = "",
+):
     """A labelled matrix; values written in the cells when `fmt` is given and the matrix is small."""
     matrix = np.asarray(matrix, dtype=float)
     rows, cols = matrix.shape
     fig, ax = plt.subplots(figsize=(max(5.0, cell * cols + 2.5), max(4.0, cell * rows + 1.5)))
     im = ax.imshow(matrix, cmap=cmap, aspect="auto")
-    ax.set_xticks(range(cols), col_labels, rotation=45 if max(map(len, map(str, col_labels))) > 3 else 0,
-                  ha="right" if max(map(len, map(str, col_labels))) > 3 else "center")
+    ax.set_xticks(
+        range(cols),
+        col_labels,
+        rotation=45 if max(map(len, map(str, col_labels))) > 3 else 0,
+        ha="right" if max(map(len, map(str, col_labels))) > 3 else "center",
+    )
     ax.set_yticks(range(rows), row_labels)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -115,8 +153,15 @@ def heatmap(matrix, row_labels: Sequence[str], col_labels: Sequence[str], title:
         for r in range(rows):
             for c in range(cols):
                 if np.isfinite(matrix[r, c]):
-                    ax.text(c, r, fmt.format(matrix[r, c]), ha="center", va="center", fontsize=9,
-                            color="white" if matrix[r, c] < middle else "black")
+                    ax.text(
+                        c,
+                        r,
+                        fmt.format(matrix[r, c]),
+                        ha="center",
+                        va="center",
+                        fontsize=9,
+                        color="white" if matrix[r, c] < middle else "black",
+                    )
     fig.colorbar(im, ax=ax, label=colorbar_label)
     fig.tight_layout()
     return fig

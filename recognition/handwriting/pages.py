@@ -7,6 +7,7 @@ and off-centre in a loose crop. The sheets put one writer's digits in rows on a 
 "write the digits on white paper and take a picture" comes out; their file names hold the digits
 in reading order (`sheet_1_7294058136.png`), which is how `sheets.py` scores them.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -17,8 +18,8 @@ from typing import Sequence
 import numpy as np
 from PIL import Image, ImageFilter
 
-import glyphs
-from atomicio import atomic_folder, atomic_path, moved
+from recognition.handwriting import glyphs
+from recognition.io import atomic_folder, atomic_path, moved
 
 CROP_KINDS = ("faint", "blurred", "small")
 SHEET_KINDS = ("plain", "ruled", "shadow")
@@ -56,8 +57,13 @@ def hand_made_crop(image: Image.Image, kind: str, rng: np.random.Generator) -> I
     return Image.fromarray(a.clip(0, 255).astype(np.uint8))
 
 
-def write_crops_28(folder: str | Path, names: Sequence[str], per_class: int, seed: int,
-                   style: glyphs.Style = glyphs.OWN_STYLE) -> list[Path]:
+def write_crops_28(
+    folder: str | Path,
+    names: Sequence[str],
+    per_class: int,
+    seed: int,
+    style: glyphs.Style = glyphs.OWN_STYLE,
+) -> list[Path]:
     """`per_class` 28x28 crops per name by one writer, cycling faint, blurred and small:
     folder/<name>/<name>_<i>_<kind>.png."""
     writer = _writer(style, seed, salt=100)
@@ -74,8 +80,9 @@ def write_crops_28(folder: str | Path, names: Sequence[str], per_class: int, see
     return written
 
 
-def render_sheet(digits: str, style: glyphs.Style, kind: str, rng: np.random.Generator,
-                 per_row: int = 5, cell: int = 150) -> Image.Image:
+def render_sheet(
+    digits: str, style: glyphs.Style, kind: str, rng: np.random.Generator, per_row: int = 5, cell: int = 150
+) -> Image.Image:
     """A photo of a page with `digits` handwritten in rows of `per_row`, in reading order."""
     rows = -(-len(digits) // per_row)
     margin = cell // 2
@@ -96,10 +103,10 @@ def render_sheet(digits: str, style: glyphs.Style, kind: str, rng: np.random.Gen
         rules = np.zeros(photo.shape[:2], np.float32)
         for row in range(rows + 1):
             y = margin + row * cell + int(cell * 0.86) - cell
-            rules[max(y, 0):y + 2] = 1.0
-            rules[max(y + cell // 2, 0):y + cell // 2 + 2] = 1.0
+            rules[max(y, 0) : y + 2] = 1.0
+            rules[max(y + cell // 2, 0) : y + cell // 2 + 2] = 1.0
         photo = photo * (1 - rules[..., None] * (1 - RULE_RGB))
-        photo[:, margin // 2:margin // 2 + 2] *= np.array([0.95, 0.6, 0.6], np.float32)
+        photo[:, margin // 2 : margin // 2 + 2] *= np.array([0.95, 0.6, 0.6], np.float32)
     elif kind == "shadow":  # a hand's or phone's hard-edged shadow over part of the page
         edge = rng.uniform(0.3, 0.6) * (size[0] + 0.4 * size[1])
         photo = photo * np.where(xs + 0.4 * ys > edge, 0.72, 1.0)[..., None]
@@ -129,8 +136,14 @@ def write_own_digits(folder: str | Path, seed: int) -> list[Path]:
     """The built-in own-digit set: three writers' photos (writer_<k>/), and a fourth writer's
     hand-made 28x28 crops (writer_3_28x28/: faint, blurred, small), all in the own forms."""
     with atomic_folder(folder) as out:  # an interrupted run leaves no half set behind
-        paths = glyphs.write_glyph_set(out, glyphs.DIGITS, per_class=OWN_DIGITS_PER_CLASS, seed=seed,
-                                       style=glyphs.OWN_STYLE, writers=OWN_DIGIT_WRITERS)
+        paths = glyphs.write_glyph_set(
+            out,
+            glyphs.DIGITS,
+            per_class=OWN_DIGITS_PER_CLASS,
+            seed=seed,
+            style=glyphs.OWN_STYLE,
+            writers=OWN_DIGIT_WRITERS,
+        )
         crops = out / f"writer_{OWN_DIGIT_WRITERS}_28x28"
         paths += write_crops_28(crops, glyphs.DIGITS, CROPS_PER_CLASS, seed)
     return moved(paths, out, folder)

@@ -8,9 +8,9 @@ import math
 import re
 from pathlib import Path
 
-import cli
-import grouped
-import task4_analysis as analysis
+from recognition import cli
+from recognition.experiments import analysis
+from recognition.networks import grouped
 
 GROUP_DIMS = ("batch_size",) + analysis.ARCH_DIMS  # networks that can train as one group
 MEMBER_DIMS = ("dropout", "seed")  # trained together inside it
@@ -124,8 +124,9 @@ def checked_values(dim: str, values: list, name: str, example: str) -> list:
 DIM_KINDS = {dim: kind for dim, kind, _ in LIST_FLAGS.values()}
 DIM_KINDS["dropout"] = (int, float)  # a grid file may write 0 for 0.0
 SCALARS = ("max_epochs", "train_subset", "test_subset")
-GRID_FILE_EXAMPLE = ('{"name": "mine", "batch_size": [32, 64], "hidden": [32, 64], "dropout": [0, 0.5], '
-                     '"max_epochs": 3}')
+GRID_FILE_EXAMPLE = (
+    '{"name": "mine", "batch_size": [32, 64], "hidden": [32, 64], "dropout": [0, 0.5], "max_epochs": 3}'
+)
 
 
 def read_grid_file(path: Path) -> tuple[str, dict]:
@@ -139,12 +140,16 @@ def read_grid_file(path: Path) -> tuple[str, dict]:
         raise cli.UserError(f"--grid-file {path}: a JSON object is needed, e.g. {GRID_FILE_EXAMPLE}")
     name = spec.pop("name", None)
     if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,30}", name) or name in GRIDS:
-        raise cli.UserError(f"--grid-file {path}: \"name\" must be a short lower-case name (letters, digits, "
-                            f"- and _) other than {', '.join(GRIDS)}, e.g. {GRID_FILE_EXAMPLE}")
+        raise cli.UserError(
+            f'--grid-file {path}: "name" must be a short lower-case name (letters, digits, '
+            f"- and _) other than {', '.join(GRIDS)}, e.g. {GRID_FILE_EXAMPLE}"
+        )
     unknown = sorted(set(spec) - set(DIMS) - set(SCALARS))
     if unknown:
-        raise cli.UserError(f"--grid-file {path}: unknown key(s) {', '.join(unknown)}; use name, "
-                            f"{', '.join(DIMS)}, {', '.join(SCALARS)}")
+        raise cli.UserError(
+            f"--grid-file {path}: unknown key(s) {', '.join(unknown)}; use name, "
+            f"{', '.join(DIMS)}, {', '.join(SCALARS)}"
+        )
     grid = {**COURSE, "max_epochs": 5, "train_subset": None, "test_subset": None}
     for key, value in spec.items():
         where = f"--grid-file {path}: {key!r}"
@@ -168,7 +173,10 @@ def describe(dim: str) -> str:
 
 
 def chosen_grids(
-    names_text: str, quick: bool, lists: dict[str, str | None], scalars: dict[str, int | None],
+    names_text: str,
+    quick: bool,
+    lists: dict[str, str | None],
+    scalars: dict[str, int | None],
     grid_file: Path | None = None,
 ) -> dict[str, dict]:
     """Each chosen grid (or the grid file's alone) with the flags applied: every value is checked
@@ -179,8 +187,11 @@ def chosen_grids(
         raise cli.UserError(
             f"--grids {names_text!r}: unknown grid(s) {unknown}; choose from {', '.join(GRIDS)}"
         )
-    chosen = dict([read_grid_file(grid_file)]) if grid_file is not None else {
-        name: {**GRIDS[name], **(QUICK[name] if quick else {})} for name in names}
+    chosen = (
+        dict([read_grid_file(grid_file)])
+        if grid_file is not None
+        else {name: {**GRIDS[name], **(QUICK[name] if quick else {})} for name in names}
+    )
     grids = {}
     for name, grid in chosen.items():
         for flag, (dim, _, _) in LIST_FLAGS.items():

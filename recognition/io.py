@@ -2,6 +2,7 @@
 
 A crash or Ctrl-C mid-write leaves the old file (or none), never half of a new one.
 """
+
 from __future__ import annotations
 
 import contextlib
