@@ -6,13 +6,14 @@ network learns as usual, with the same seed, data and recipe as Task 1's network
 beside the learned first layer, what the bank does to a digit, both networks' test accuracy, and
 checks that the fixed layer came out of training bit for bit unchanged.
 
-    python extensions/gabor_layer.py        # reuses models/gabor_net.pt and models/mnist_net.pt
+    python -m extensions.gabor_layer        # reuses models/gabor_net.pt and models/mnist_net.pt
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -20,10 +21,12 @@ import torch
 import netlib
 from recognition import cli, flags, networks, training
 from recognition.data import datasets
-from recognition.io import write_json
+from recognition.io import writable_folder
 from recognition.networks.gabor import gabor_bank
 from recognition.report import plots
-from recognition.report.markdown import Results, figure, opening, pct, table
+from recognition.report.markdown import Outputs, figure, pct, table
+from recognition.report.results import StepResults, save_results
+from recognition.report.steps import Step
 
 
 def parse_args(argv=None):
@@ -84,96 +87,123 @@ def plot_effect(model: networks.GaborNet, image: torch.Tensor, label: int, path:
 # --- the two networks ------------------------------------------------------------------------
 
 
-def train_and_score(mnist: datasets.Mnist, models_dir: Path, seed: int, device) -> dict:
-    """Task 1's CNN (trained when missing), the Gabor CNN trained with the CNN's own recipe (reused
-    when saved so), their test accuracy, and whether the Gabor layer is exactly the bank it started as."""
+@dataclass
+class NetworkScore:
+    """One of the two networks: its size, its training and its test accuracy."""
+
+    test_accuracy: float
+    parameters: int
+    trainable: int
+    train_images: int | None
+    train_config: training.TrainConfig
+    checkpoint: str
+
+
+@dataclass(kw_only=True)
+class GaborResults(StepResults):
+    seed: int
+    filters: list[str]
+    test_images: int
+    learned: NetworkScore  # Task 1's CNN
+    gabor: NetworkScore
+    layer_unchanged: bool  # the Gabor layer after training is bit for bit the bank it started as
+    difference_points: float  # Gabor minus learned, in accuracy points
+    figures: list[str]
+
+
+def score_network(model, meta: dict, checkpoint: Path, x: torch.Tensor, y: torch.Tensor) -> NetworkScore:
+    _, accuracy = training.evaluate(model, x, y)
+    return NetworkScore(
+        test_accuracy=accuracy,
+        parameters=netlib.count_parameters(model),
+        trainable=sum(p.numel() for p in model.parameters() if p.requires_grad),
+        train_images=meta.get("train_images"),
+        train_config=training.config_from_meta(meta),
+        checkpoint=str(checkpoint),
+    )
+
+
+def train_and_score(mnist: datasets.Mnist, models_dir: Path, seed: int, device) -> tuple[dict, dict]:
+    """Task 1's CNN (trained when missing) and the Gabor CNN trained with the CNN's own recipe (reused
+    when saved so): {kind: model} and {kind: NetworkScore}."""
     x, y = datasets.to_model_input(mnist.test_images).to(device), mnist.test_labels.to(device)
-    out, cfg = {}, None
+    models, scores, cfg = {}, {}, None
     for arch in ("cnn", "gabor"):
         model, meta = training.load_or_train(models_dir, mnist, arch, seed=seed, device=device, cfg=cfg)
         cfg = training.config_from_meta(meta)  # the Gabor CNN is trained as the CNN was
-        _, accuracy = training.evaluate(model, x, y)
-        out[arch] = {
-            "model": model,
-            "test_accuracy": accuracy,
-            "trainable": sum(p.numel() for p in model.parameters() if p.requires_grad),
-            "parameters": netlib.count_parameters(model),
-            "epoch_seconds": meta.get("epoch_seconds"),
-            "train_images": meta.get("train_images"),
-            "train_config": meta.get("train_config"),
-            "checkpoint": str(models_dir / networks.checkpoint_name(arch)),
-        }
-        print(training.accuracy_line(f"{arch} test", round(accuracy * len(y)), len(y)))
-    bank, _ = gabor_bank()
-    out["gabor"]["layer_unchanged"] = bool(torch.equal(out["gabor"]["model"].conv1.weight.cpu(), bank))
-    out["gabor"]["difference_points"] = 100 * (out["gabor"]["test_accuracy"] - out["cnn"]["test_accuracy"])
-    return out
+        models[arch] = model
+        scores[arch] = score_network(model, meta, models_dir / networks.checkpoint_name(arch), x, y)
+        print(training.accuracy_line(f"{arch} test", round(scores[arch].test_accuracy * len(y)), len(y)))
+    return models, scores
 
 
 # --- main ------------------------------------------------------------------------------------
 
 
-def main(argv=None) -> dict:
+def main(argv=None) -> GaborResults:
     args = parse_args(argv)
-    figs = args.figures_dir
-    figs.mkdir(parents=True, exist_ok=True)
+    figs = writable_folder(args.figures_dir)
     device = netlib.select_device(args.device)
     clock = time.perf_counter()
     mnist = datasets.load_mnist(args.data_dir).subset(args.train_subset, args.test_subset)
-    nets = train_and_score(mnist, args.models_dir, args.seed, device)
-    gabor = nets["gabor"]["model"]
-    bank_png = plot_banks(
-        gabor.conv1.weight, gabor.filter_names, nets["cnn"]["model"].conv1.weight, figs / "ext_gabor_bank.png"
+    models, scores = train_and_score(mnist, args.models_dir, args.seed, device)
+    gabor = models["gabor"]
+    bank_png = plot_banks(gabor.conv1.weight, gabor.filter_names, models["cnn"].conv1.weight, figs / BANK_PNG)
+    effect_png = plot_effect(gabor, mnist.test_images[0], int(mnist.test_labels[0]), figs / EFFECT_PNG)
+    unchanged = bool(torch.equal(gabor.conv1.weight.cpu(), gabor_bank()[0]))
+    print(f"Gabor layer unchanged by training: {unchanged}")
+    results = GaborResults(
+        seed=args.seed,
+        filters=gabor.filter_names,
+        test_images=len(mnist.test_images),
+        learned=scores["cnn"],
+        gabor=scores["gabor"],
+        layer_unchanged=unchanged,
+        difference_points=100 * (scores["gabor"].test_accuracy - scores["cnn"].test_accuracy),
+        figures=[str(bank_png), str(effect_png)],
+        device=str(device),
+        seconds=time.perf_counter() - clock,
     )
-    effect_png = plot_effect(
-        gabor, mnist.test_images[0], int(mnist.test_labels[0]), figs / "ext_gabor_effect.png"
-    )
-    print(f"Gabor layer unchanged by training: {nets['gabor']['layer_unchanged']}")
-    results = {
-        "seed": args.seed,
-        "device": str(device),
-        "filters": gabor.filter_names,
-        "train_images": len(mnist.train_images),
-        "test_images": len(mnist.test_images),
-        "networks": {k: {n: v for n, v in r.items() if n != "model"} for k, r in nets.items()},
-        "figures": [str(bank_png), str(effect_png)],
-        "timings_s": {"total": time.perf_counter() - clock},
-    }
-    write_json(figs / RESULTS_FILE, results)
+    save_results(figs / STEP.results_file, results)
     return results
 
 
 # --- report section --------------------------------------------------------------------------
 
-RESULTS_FILE = "ext_gabor_results.json"
-COMMAND = "python extensions/gabor_layer.py"
+BANK_PNG, EFFECT_PNG = "ext_gabor_bank.png", "ext_gabor_effect.png"
 
 
-def report_section(res: Results) -> str:
-    r, out = opening(res, RESULTS_FILE, "Extension: a fixed Gabor filter bank as the first layer", COMMAND)
-    if r is None:
-        return out
-    cnn, gab = r["networks"]["cnn"], r["networks"]["gabor"]
+def report_section(r: GaborResults, outputs: Outputs) -> str:
     rows = [
-        [name, f"{n['parameters']:,}", f"{n['trainable']:,}", pct(n["test_accuracy"])]
-        for name, n in (("learned first layer (Task 1)", cnn), ("fixed Gabor bank", gab))
+        [name, f"{n.parameters:,}", f"{n.trainable:,}", pct(n.test_accuracy)]
+        for name, n in (("learned first layer (Task 1)", r.learned), ("fixed Gabor bank", r.gabor))
     ]
-    diff = gab["difference_points"]  # Gabor minus learned
-    kept = "bit for bit the bank it started as" if gab["layer_unchanged"] else "**changed** (a bug)"
-    out += (
+    kept = "bit for bit the bank it started as" if r.layer_unchanged else "**changed** (a bug)"
+    images = f"{r.gabor.train_images:,}" if r.gabor.train_images else "all the"
+    return (
         "The first convolution is replaced by ten 5x5 Gabor filters (bars at five evenly spaced "
         "orientations, at wavelengths 3 and 5 px; zero mean, unit norm, no bias) that are never trained; "
-        f"everything else is Task 1's network, trained with its recipe (seed {gab['train_config']['seed']}, "
-        f"{gab['train_images']:,} training images), "
-        f"scored on {r['test_images']:,} test images.\n\n"
+        f"everything else is Task 1's network, trained with its recipe (seed {r.gabor.train_config.seed}, "
+        f"{images} training images), scored on {r.test_images:,} test images.\n\n"
         + table(["first layer", "parameters", "trained", "test accuracy"], rows)
-        + f"\nThe fixed bank's accuracy differs from the learned layer's by {diff:+.2f} points. "
+        + "\nThe fixed bank's accuracy differs from the learned layer's by "
+        f"{r.difference_points:+.2f} points. "
         f"After training, the Gabor layer is {kept}.\n\n"
-        + figure("ext_gabor_bank.png", "The fixed Gabor bank (top) and the filters Task 1's CNN learned.")
+        + figure(BANK_PNG, "The fixed Gabor bank (top) and the filters Task 1's CNN learned.")
         + "\n"
-        + figure("ext_gabor_effect.png", "The first test digit and the Gabor layer's responses.")
+        + figure(EFFECT_PNG, "The first test digit and the Gabor layer's responses.")
     )
-    return out
+
+
+STEP = Step(
+    name="gabor",
+    title="Extension: a fixed Gabor filter bank as the first layer",
+    command="python -m extensions.gabor_layer",
+    results=GaborResults,
+    section=report_section,
+    needs=("task1",),
+    cost_s=40,
+)
 
 
 if __name__ == "__main__":

@@ -6,9 +6,9 @@ import torch
 from extensions import gabor_layer
 from recognition import training
 from recognition.data import datasets
-from recognition.io import read_json
 from recognition.networks.gabor import gabor_bank
-from recognition.report.markdown import Results
+from recognition.report.markdown import Outputs
+from recognition.report.results import load_results
 
 
 @pytest.mark.slow
@@ -37,11 +37,11 @@ def test_end_to_end_on_a_small_subset(tmp_path):
             "cpu",
         ]
     )
-    gabor = results["networks"]["gabor"]
-    assert gabor["layer_unchanged"] is True
-    assert gabor["trainable"] == results["networks"]["cnn"]["trainable"] - 260
-    assert 0.5 < gabor["test_accuracy"] <= 1  # 600 images, 5 epochs: far above chance
-    for name in ("ext_gabor_bank.png", "ext_gabor_effect.png", gabor_layer.RESULTS_FILE):
+    assert results.layer_unchanged is True
+    assert results.gabor.trainable == results.learned.trainable - 260
+    assert 0.5 < results.gabor.test_accuracy <= 1  # 600 images, 5 epochs: far above chance
+    for name in (gabor_layer.BANK_PNG, gabor_layer.EFFECT_PNG, gabor_layer.STEP.results_file):
         assert (figs / name).stat().st_size > 0
-    assert read_json(figs / gabor_layer.RESULTS_FILE)["networks"]["gabor"]["layer_unchanged"] is True
-    assert "bit for bit" in gabor_layer.report_section(Results(figs))
+    saved = load_results(gabor_layer.GaborResults, figs / gabor_layer.STEP.results_file)
+    assert saved == results
+    assert "bit for bit" in gabor_layer.report_section(saved, Outputs(figs))

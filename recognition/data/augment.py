@@ -10,6 +10,7 @@ A 5-epoch training costs at most 1.5 times as much (benchmarks/augmentation.py).
 numbers come from the augmenter's own generator, so the batch order and the weights'
 initialisation are the same with and without it.
 """
+
 from __future__ import annotations
 
 import math
@@ -24,14 +25,15 @@ AUGMENTATIONS = ("none", "handwriting")
 @dataclass(frozen=True)
 class Ranges:
     """How far each change goes, either way (a fraction of samples get pen changes)."""
-    probability: float = 0.8      # share of images that are changed at all
-    rotation: float = 12.0        # degrees
-    scale: float = 0.12           # 1 +- this
-    shear: float = 0.2            # x shifts by this times y
-    shift: float = 2.5            # px
-    elastic: float = 0.8          # px, the displacement's typical size
-    elastic_sigma: float = 3.0    # px, how smooth the bend is
-    pen: float = 0.3              # share of images drawn thicker, and again thinner
+
+    probability: float = 0.8  # share of images that are changed at all
+    rotation: float = 12.0  # degrees
+    scale: float = 0.12  # 1 +- this
+    shear: float = 0.2  # x shifts by this times y
+    shift: float = 2.5  # px
+    elastic: float = 0.8  # px, the displacement's typical size
+    elastic_sigma: float = 3.0  # px, how smooth the bend is
+    pen: float = 0.3  # share of images drawn thicker, and again thinner
 
 
 def smoothing_matrix(side: int, sigma: float) -> torch.Tensor:
@@ -66,8 +68,13 @@ class Augmenter:
         shift = torch.stack([self._uniform(b, r.shift), self._uniform(b, r.shift)], 1) * on[:, None]
         cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
         # output -> input coordinates in [-1, 1]: rotate and scale, shear, then shift
-        theta = torch.stack([torch.stack([cos, -sin + shear * cos, -shift[:, 0] * 2 / w], 1),
-                             torch.stack([sin, cos + shear * sin, -shift[:, 1] * 2 / h], 1)], 1)
+        theta = torch.stack(
+            [
+                torch.stack([cos, -sin + shear * cos, -shift[:, 0] * 2 / w], 1),
+                torch.stack([sin, cos + shear * sin, -shift[:, 1] * 2 / h], 1),
+            ],
+            1,
+        )
         bend = self._bend(b, h, w) * (r.elastic * on)[:, None, None, None]
         grid = (affine_grid(theta, h, w) + bend).to(x.dtype).to(x.device)
         background = x.amin(dim=(1, 2, 3), keepdim=True)  # MNIST's black, after normalisation
@@ -76,8 +83,10 @@ class Augmenter:
 
     def _bend(self, b: int, h: int, w: int) -> torch.Tensor:
         """Smooth random displacements (b, h, w, 2) in grid units, each image's of 1 px rms."""
-        rows, cols = (self._smoothing.setdefault(side, smoothing_matrix(side, self.ranges.elastic_sigma))
-                      for side in (h, w))
+        rows, cols = (
+            self._smoothing.setdefault(side, smoothing_matrix(side, self.ranges.elastic_sigma))
+            for side in (h, w)
+        )
         noise = torch.randn(b * 2, rows.shape[1], cols.shape[1], generator=self.generator)
         field = (rows @ (noise @ cols.T)).view(b, 2, h, w)  # (b, x|y, h, w) in px
         rms = torch.linalg.vector_norm(field.flatten(1), dim=1) / math.sqrt(2 * h * w)

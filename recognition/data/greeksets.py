@@ -5,6 +5,7 @@ glyphs.py generates when they are missing.
 A folder given by a flag is used as it is and never written into; the built-in folders are
 chosen only when no folder is given, so an explicit flag always wins.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -13,17 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from recognition.io import atomic_folder, moved
 from recognition import cli
-from recognition.data import imagefiles
-from recognition.data import preprocess
+from recognition.data import imagefiles, preprocess
 from recognition.handwriting import glyphs
+from recognition.io import atomic_folder, moved
 
 DEFAULT_GREEK, DEFAULT_OWN = Path("data/greek"), Path("data/greek_own")
 DEFAULT_GREEK_ALL, DEFAULT_OWN_ALL = Path("data/greek_all"), Path("data/greek_own_all")
 DEFAULT_SELECT, DEFAULT_SELECT_ALL = Path("data/greek_select"), Path("data/greek_select_all")
 SELECT_SEED_OFFSET = 100  # the selection writers' seed: seed + 100 (+1), far from the other sets'
-REFERENCE_PER_LETTER = 9          # the report: 9 scans per letter
+REFERENCE_PER_LETTER = 9  # the report: 9 scans per letter
 OWN_WRITERS = 3
 OWN_PER_LETTER = {False: 6, True: 2}  # per writer; fewer with all 24 letters to keep the run short
 
@@ -34,8 +34,10 @@ def letter_list(text: str) -> tuple[str, ...]:
         return glyphs.GREEK_LETTERS
     names = tuple(dict.fromkeys(n.strip().lower() for n in text.split(",") if n.strip()))
     if len(names) < 2:
-        raise argparse.ArgumentTypeError(f"--letters expects 'all' or at least two comma-separated letter "
-                                         f"names such as alpha,beta,delta, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"--letters expects 'all' or at least two comma-separated letter "
+            f"names such as alpha,beta,delta, got {text!r}"
+        )
     return names
 
 
@@ -49,32 +51,46 @@ def generate_letter_set(folder: Path, all_letters: bool, own: bool, seed: int) -
     letters = glyphs.GREEK_LETTERS if all_letters else glyphs.REFERENCE_LETTERS
     with atomic_folder(folder) as tmp:  # an interrupted run leaves no half set behind
         if own:  # other hands than the reference set's: a different seed, phone-photo style
-            paths = glyphs.write_glyph_set(tmp, letters, per_class=OWN_PER_LETTER[all_letters], seed=seed + 1,
-                                           style=glyphs.OWN_STYLE, writers=OWN_WRITERS)
+            paths = glyphs.write_glyph_set(
+                tmp,
+                letters,
+                per_class=OWN_PER_LETTER[all_letters],
+                seed=seed + 1,
+                style=glyphs.OWN_STYLE,
+                writers=OWN_WRITERS,
+            )
         else:
-            paths = glyphs.write_glyph_set(tmp, letters, per_class=REFERENCE_PER_LETTER, seed=seed,
-                                           style=glyphs.COURSE_STYLE)
+            paths = glyphs.write_glyph_set(
+                tmp, letters, per_class=REFERENCE_PER_LETTER, seed=seed, style=glyphs.COURSE_STYLE
+            )
     paths = moved(paths, tmp, folder)
-    print(f"{folder} was missing: generated {len(paths)} {'own-style' if own else 'course-style'} images "
-          f"of {len(letters)} letters there (glyphs.py, seed {seed + own})")
+    print(
+        f"{folder} was missing: generated {len(paths)} {'own-style' if own else 'course-style'} images "
+        f"of {len(letters)} letters there (glyphs.py, seed {seed + own})"
+    )
     return paths
 
 
-def letter_folders(greek_dir: Path | None, own_dir: Path | None, all_letters: bool,
-                   seed: int) -> tuple[Path, Path, list[str]]:
+def letter_folders(
+    greek_dir: Path | None, own_dir: Path | None, all_letters: bool, seed: int
+) -> tuple[Path, Path, list[str]]:
     """The reference and own folders, and those generated now.
 
     A folder given by its flag is used as it is and never written into; without the flag, the
     built-in set (four letters, or all 24 with `all_letters`) is used and generated when missing.
     """
     chosen = []
-    for given, default, own in ((greek_dir, DEFAULT_GREEK_ALL if all_letters else DEFAULT_GREEK, False),
-                                (own_dir, DEFAULT_OWN_ALL if all_letters else DEFAULT_OWN, True)):
+    for given, default, own in (
+        (greek_dir, DEFAULT_GREEK_ALL if all_letters else DEFAULT_GREEK, False),
+        (own_dir, DEFAULT_OWN_ALL if all_letters else DEFAULT_OWN, True),
+    ):
         flag = "--own-dir" if own else "--greek-dir"
         if given is not None and not given.is_dir():
             what = "is a file" if given.exists() else "does not exist"
-            raise cli.UserError(f"{flag} {given} {what}: give a folder of letter images (alpha/x.png, ...), "
-                                f"or leave out {flag} to use the built-in set")
+            raise cli.UserError(
+                f"{flag} {given} {what}: give a folder of letter images (alpha/x.png, ...), "
+                f"or leave out {flag} to use the built-in set"
+            )
         folder = given if given is not None else default
         made = given is None and not folder.exists()
         if made:
@@ -91,8 +107,13 @@ def letter_order(name: str) -> tuple[int, str]:
 
 def subset(images: imagefiles.ImageSet, keep) -> imagefiles.ImageSet:
     keep = list(keep)
-    return dataclasses.replace(images, images=images.images[keep], labels=[images.labels[i] for i in keep],
-                               groups=[images.groups[i] for i in keep], paths=[images.paths[i] for i in keep])
+    return dataclasses.replace(
+        images,
+        images=images.images[keep],
+        labels=[images.labels[i] for i in keep],
+        groups=[images.groups[i] for i in keep],
+        paths=[images.paths[i] for i in keep],
+    )
 
 
 def report_notes(images: imagefiles.ImageSet, what: str) -> None:
@@ -102,35 +123,46 @@ def report_notes(images: imagefiles.ImageSet, what: str) -> None:
         print(f"  note: {what}: {path} holds no images, so it is left out")
 
 
-def load_reference(folder: Path, transform: str, letters: Sequence[str] | None,
-                   quiet: bool = False) -> imagefiles.ImageSet:
+def load_reference(
+    folder: Path, transform: str, letters: Sequence[str] | None, quiet: bool = False
+) -> imagefiles.ImageSet:
     """The labelled reference set, sorted by letter; class names are the folder names."""
     images = imagefiles.load_image_set(folder, vocabulary=None, transform=transform)
     if not quiet:
         report_notes(images, "reference set")
     unlabelled = [i for i, label in enumerate(images.labels) if label is None]
     if unlabelled and not quiet:
-        print(f"  note: reference set: {len(unlabelled)} images lie directly in {folder}, outside a letter "
-              f"folder, so they have no label and are left out (put them in {folder}/<letter>/)")
-    keep = [i for i, label in enumerate(images.labels)
-            if label is not None and (letters is None or label in letters)]
+        print(
+            f"  note: reference set: {len(unlabelled)} images lie directly in {folder}, outside a letter "
+            f"folder, so they have no label and are left out (put them in {folder}/<letter>/)"
+        )
+    keep = [
+        i
+        for i, label in enumerate(images.labels)
+        if label is not None and (letters is None or label in letters)
+    ]
     found = {images.labels[i] for i in keep}
     if letters is not None and (missing := [n for n in letters if n not in found]):
-        raise cli.UserError(f"{folder} has no images of {', '.join(missing)}: add {folder}/<letter>/ folders "
-                            f"of them, leave them out of --letters, or leave out --greek-dir to use the "
-                            f"built-in set (it has all 24 letters when --letters goes beyond "
-                            f"{', '.join(glyphs.REFERENCE_LETTERS)})")
+        raise cli.UserError(
+            f"{folder} has no images of {', '.join(missing)}: add {folder}/<letter>/ folders "
+            f"of them, leave them out of --letters, or leave out --greek-dir to use the "
+            f"built-in set (it has all 24 letters when --letters goes beyond "
+            f"{', '.join(glyphs.REFERENCE_LETTERS)})"
+        )
     if len(found) < 2:
-        raise cli.UserError(f"{folder} needs images of at least two letters, one sub-folder per letter "
-                            f"(alpha/, beta/, ...); found {sorted(found) or 'none'}")
+        raise cli.UserError(
+            f"{folder} needs images of at least two letters, one sub-folder per letter "
+            f"(alpha/, beta/, ...); found {sorted(found) or 'none'}"
+        )
     keep.sort(key=lambda i: letter_order(images.labels[i]))  # stable: file order within a letter
     return subset(images, keep)
 
 
 def load_own(folder: Path, transform: str, classes, quiet: bool = False) -> imagefiles.ImageSet:
     """The set to classify; labels from letter folders or file names (alpha_3.png), else None."""
-    images = imagefiles.load_image_set(folder, vocabulary=set(glyphs.GREEK_LETTERS) | set(classes),
-                                    transform=transform)
+    images = imagefiles.load_image_set(
+        folder, vocabulary=set(glyphs.GREEK_LETTERS) | set(classes), transform=transform
+    )
     if not quiet:
         report_notes(images, "own set")
     if len(images.paths) == 0:
@@ -150,13 +182,16 @@ def builtin_selection(all_letters: bool, seed: int) -> tuple[Path, bool]:
 def selection_folder(select_dir: Path | None, all_letters: bool, seed: int) -> Path:
     """The selection writers' folder given by --select-dir (never written into), or the built-in one."""
     if select_dir is not None and not select_dir.is_dir():
-        raise cli.UserError(f"--select-dir {select_dir} is not a folder: give a folder of letter images "
-                            "(alpha/x.png, ...), or leave out --select-dir to use the built-in set")
+        raise cli.UserError(
+            f"--select-dir {select_dir} is not a folder: give a folder of letter images "
+            "(alpha/x.png, ...), or leave out --select-dir to use the built-in set"
+        )
     return select_dir if select_dir is not None else builtin_selection(all_letters, seed)[0]
 
 
-def load_selection(select_dir: Path | None, all_letters: bool, transform: str, classes,
-                   seed: int) -> tuple[Path, imagefiles.ImageSet]:
+def load_selection(
+    select_dir: Path | None, all_letters: bool, transform: str, classes, seed: int
+) -> tuple[Path, imagefiles.ImageSet]:
     """Yet other writers' letters, only to choose an embedding layer and distance (never scored):
     the folder given, or the built-in one (generated when missing, with its own seed)."""
     folder = selection_folder(select_dir, all_letters, seed)
@@ -166,6 +201,7 @@ def load_selection(select_dir: Path | None, all_letters: bool, transform: str, c
 @dataclass
 class LetterSets:
     """The reference and own sets under every transform (the chosen one first)."""
+
     greek_dir: Path
     own_dir: Path
     generated: list[str]
@@ -173,8 +209,15 @@ class LetterSets:
     own: dict[str, imagefiles.ImageSet]
 
 
-def load_sets(greek_dir: Path | None, own_dir: Path | None, letters: Sequence[str] | None, transform: str,
-              seed: int, all_letters: bool, every_transform: bool = True) -> LetterSets:
+def load_sets(
+    greek_dir: Path | None,
+    own_dir: Path | None,
+    letters: Sequence[str] | None,
+    transform: str,
+    seed: int,
+    all_letters: bool,
+    every_transform: bool = True,
+) -> LetterSets:
     """The folders (the built-in ones, of all 24 letters with `all_letters`, generated when missing)
     read under `transform`, then quietly under the other transforms too unless `every_transform`
     is False."""

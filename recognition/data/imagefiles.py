@@ -3,6 +3,7 @@
 Hidden files are skipped, non-images and unreadable files reported, labels read from names, and
 each image goes through the one own-image recipe (`preprocess.py`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from recognition.data.datasets import MissingData
 from recognition.data.preprocess import TRANSFORMS, UnreadableImage
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
@@ -21,6 +23,7 @@ MAX_SIDE = 1024  # larger photos are shrunk first: the result is 28x28 anyway
 @dataclass
 class FolderScan:
     """Image files found under a folder, with their labels, and what was left out and why."""
+
     root: Path
     paths: list[Path] = field(default_factory=list)
     labels: list[str | None] = field(default_factory=list)
@@ -57,8 +60,10 @@ def scan_image_folder(root: str | Path, vocabulary: set[str] | None = None) -> F
     root = Path(root)
     if root.is_file():
         if root.suffix.lower() not in IMAGE_SUFFIXES:
-            raise MissingData(f"{root} is a file but not an image ({root.suffix or 'no extension'}); pass a "
-                              f"folder of images or one image ({', '.join(sorted(IMAGE_SUFFIXES))})")
+            raise MissingData(
+                f"{root} is a file but not an image ({root.suffix or 'no extension'}); pass a "
+                f"folder of images or one image ({', '.join(sorted(IMAGE_SUFFIXES))})"
+            )
         return FolderScan(root.parent, [root], [label_from_path(root, root.parent, vocabulary)], [""])
     if not root.is_dir():
         raise MissingData(f"image folder {root} does not exist; pass an existing folder (or one image)")
@@ -68,8 +73,9 @@ def scan_image_folder(root: str | Path, vocabulary: set[str] | None = None) -> F
         if _is_hidden(relative):
             continue
         if path.is_dir():
-            if not any(p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")
-                       for p in path.rglob("*")):
+            if not any(
+                p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".") for p in path.rglob("*")
+            ):
                 scan.empty_folders.append(path)
             continue
         if path.suffix.lower() not in IMAGE_SUFFIXES:
@@ -125,6 +131,7 @@ def upright_rgb(img: Image.Image) -> Image.Image:
 @dataclass
 class ImageSet:
     """Preprocessed images (N, 28, 28) in [0,1] with labels, groups and the source paths."""
+
     images: torch.Tensor
     labels: list[str | None]
     groups: list[str]
@@ -133,8 +140,9 @@ class ImageSet:
     empty_folders: list[Path]
 
 
-def load_image_set(root: str | Path, vocabulary: set[str] | None = None,
-                   transform: str = "mnist") -> ImageSet:
+def load_image_set(
+    root: str | Path, vocabulary: set[str] | None = None, transform: str = "mnist"
+) -> ImageSet:
     """Read and preprocess every image under `root`; unreadable ones are skipped and reported."""
     scan = scan_image_folder(root, vocabulary)
     prepare = TRANSFORMS[transform]
@@ -147,5 +155,11 @@ def load_image_set(root: str | Path, vocabulary: set[str] | None = None,
             reason = str(err).removeprefix(f"{path}: ")
             scan.skipped.append((path, reason))
     stacked = torch.from_numpy(np.stack(images)) if images else torch.zeros(0, 28, 28)
-    return ImageSet(stacked, [scan.labels[i] for i in kept], [scan.groups[i] for i in kept],
-                    [scan.paths[i] for i in kept], scan.skipped, scan.empty_folders)
+    return ImageSet(
+        stacked,
+        [scan.labels[i] for i in kept],
+        [scan.groups[i] for i in kept],
+        [scan.paths[i] for i in kept],
+        scan.skipped,
+        scan.empty_folders,
+    )

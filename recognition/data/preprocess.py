@@ -5,6 +5,7 @@ polarity) all go through `preprocess_own_image`, which redoes what MNIST's maker
 on black, cropped, longer side 20 px, centred by its centre of mass in 28x28. The course's Greek
 transform is here too, as the alternative Task 3 compares against.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,7 +17,6 @@ from scipy import ndimage
 
 class UnreadableImage(ValueError):
     pass
-
 
 
 MNIST_BOX, MNIST_SIDE = 20, 28
@@ -74,8 +74,10 @@ def matches_mnist(grey: np.ndarray) -> bool:
         return False
     centre = (MNIST_SIDE - 1) / 2
     cy, cx = centre_of_mass(grey)
-    return bool(MNIST_EXTENT[0] <= ink_extent(grey) <= MNIST_EXTENT[1]
-                and np.hypot(cy - centre, cx - centre) <= MNIST_COM_TOLERANCE)
+    return bool(
+        MNIST_EXTENT[0] <= ink_extent(grey) <= MNIST_EXTENT[1]
+        and np.hypot(cy - centre, cx - centre) <= MNIST_COM_TOLERANCE
+    )
 
 
 def _enlarge_small(rgb: np.ndarray) -> np.ndarray:
@@ -92,8 +94,14 @@ def _enlarge_small(rgb: np.ndarray) -> np.ndarray:
 
 def border_pixels(a: np.ndarray, b: int) -> np.ndarray:
     """The pixels (or RGB triples) of the `b`-pixel-wide frame around an image."""
-    return np.concatenate([a[:b].reshape(-1, *a.shape[2:]), a[-b:].reshape(-1, *a.shape[2:]),
-                           a[:, :b].reshape(-1, *a.shape[2:]), a[:, -b:].reshape(-1, *a.shape[2:])])
+    return np.concatenate(
+        [
+            a[:b].reshape(-1, *a.shape[2:]),
+            a[-b:].reshape(-1, *a.shape[2:]),
+            a[:, :b].reshape(-1, *a.shape[2:]),
+            a[:, -b:].reshape(-1, *a.shape[2:]),
+        ]
+    )
 
 
 def _border(a: np.ndarray) -> np.ndarray:
@@ -187,8 +195,9 @@ def _flatten_background(ink: np.ndarray) -> np.ndarray:
     thumb = -F.max_pool2d(-t, block, ceil_mode=True)[0, 0].numpy()
     k = max(3, size // block) | 1
     opened = _grey_morph(_grey_morph(thumb, k, "min"), k, "max")
-    background = F.interpolate(torch.from_numpy(opened)[None, None], size=ink.shape, mode="bilinear",
-                               align_corners=False)[0, 0].numpy()
+    background = F.interpolate(
+        torch.from_numpy(opened)[None, None], size=ink.shape, mode="bilinear", align_corners=False
+    )[0, 0].numpy()
     # Scaling back up blurs a shadow's edge by a block; spreading the background's maximum that
     # far keeps that edge from surviving as a thin, ink-like ridge.
     return ink - _grey_morph(background, 2 * block + 1, "max")
@@ -271,16 +280,18 @@ def _centre_by_mass(box: np.ndarray) -> np.ndarray:
     top = int(np.clip(round(MNIST_SIDE / 2 - 0.5 - cy), 0, MNIST_SIDE - h))
     left = int(np.clip(round(MNIST_SIDE / 2 - 0.5 - cx), 0, MNIST_SIDE - w))
     out = np.zeros((MNIST_SIDE, MNIST_SIDE), np.float32)
-    out[top:top + h, left:left + w] = box
+    out[top : top + h, left : left + w] = box
     return out
 
 
 # ---------------------------------------------------------------------------------------------
 # The course's Greek transform (for its 128-140 px scans)
 
+
 def course_greek_transform(img: Image.Image) -> np.ndarray:
     """The assignment's recipe: greyscale, scale by 36/128, centre-crop 28x28, invert. -> [0,1]."""
     import torchvision.transforms.functional as TF
+
     x = TF.to_tensor(img.convert("RGB"))
     x = TF.rgb_to_grayscale(x)
     x = TF.affine(x, angle=0.0, translate=[0, 0], scale=36 / 128, shear=[0.0])
@@ -289,5 +300,3 @@ def course_greek_transform(img: Image.Image) -> np.ndarray:
 
 
 TRANSFORMS = {"mnist": preprocess_own_image, "course": course_greek_transform}
-
-

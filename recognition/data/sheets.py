@@ -9,6 +9,7 @@ left to right. Each digit's own ink is cropped and put through the recipe.
 
     python task1_train_mnist.py --no-train --own-digits-sheet sheet.jpg --labels 0123456789
 """
+
 from __future__ import annotations
 
 import re
@@ -20,14 +21,13 @@ import torch
 from PIL import Image
 from scipy import ndimage
 
-from recognition.report.markdown import figure, fraction, table
 from recognition import cli
-from recognition.data import datasets, imagefiles
-from recognition.data import preprocess
+from recognition.data import datasets, imagefiles, preprocess
 from recognition.handwriting import pages
 from recognition.report import plots
+from recognition.report.markdown import figure, fraction, table
 
-INK_LEVEL = 0.3            # of the cleaned ink map: what counts as a stroke pixel
+INK_LEVEL = 0.3  # of the cleaned ink map: what counts as a stroke pixel
 LINE_OVER_PAGE = (0.2, 0.6)  # ruled lines: runs over 0.2 of the width (across) or 0.6 of the height (down)
 SPECK_OVER_TYPICAL = 0.12  # a blob with less ink than this share of a typical digit's is a speck
 MAX_DIGITS = 200
@@ -37,10 +37,11 @@ BUILT_IN = "own_digit_sheets"  # DATA_DIR/own_digit_sheets: generated when missi
 @dataclass
 class Sheet:
     """The digits found on one sheet: boxes (x0, y0, x1, y1) in reading order and their inputs."""
+
     path: Path
     boxes: list[tuple[int, int, int, int]]
-    images: torch.Tensor                      # (N, 28, 28) in [0, 1]
-    labels: str | None = None                 # the digits written, in reading order, when known
+    images: torch.Tensor  # (N, 28, 28) in [0, 1]
+    labels: str | None = None  # the digits written, in reading order, when known
     predicted: list[int] = field(default_factory=list)
 
 
@@ -103,9 +104,11 @@ def find_digits(ink: np.ndarray) -> tuple[list[tuple[int, int, int, int]], np.nd
     boxes = [[s[1].start, s[0].start, s[1].stop, s[0].stop, m] for s, m in zip(slices, mass)]
     # pieces first, so that a digit's parts join before specks are judged by their ink
     joined = _merge_boxes([b[:4] for b in boxes])
-    inside = [sum(m for x0, y0, x1, y1, m in boxes if x0 >= b[0] and y0 >= b[1] and x1 <= b[2] and y1 <= b[3])
-              for b in joined]
-    typical = float(np.median(sorted(inside)[len(inside) // 2:]))
+    inside = [
+        sum(m for x0, y0, x1, y1, m in boxes if x0 >= b[0] and y0 >= b[1] and x1 <= b[2] and y1 <= b[3])
+        for b in joined
+    ]
+    typical = float(np.median(sorted(inside)[len(inside) // 2 :]))
     kept = [b for b, m in zip(joined, inside) if m >= SPECK_OVER_TYPICAL * typical]
     return [tuple(b) for b in reading_order(kept)][:MAX_DIGITS], mask
 
@@ -162,18 +165,28 @@ def plot_sheet(sheet: Sheet, path: Path) -> Path:
         colour = "tab:blue" if truth is None else ("tab:green" if int(truth) == pred else "tab:red")
         ax.add_patch(plt.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, lw=2, color=colour))
         note = "" if truth is None or int(truth) == pred else f" (is {truth})"
-        ax.text(x0, y0 - 4, f"#{k + 1}: {pred}{note}", color="white", fontsize=11, va="bottom",
-                bbox=dict(fc=colour, ec="none", pad=1.5))
+        ax.text(
+            x0,
+            y0 - 4,
+            f"#{k + 1}: {pred}{note}",
+            color="white",
+            fontsize=11,
+            va="bottom",
+            bbox=dict(fc=colour, ec="none", pad=1.5),
+        )
     result = score(sheet)
-    ax.set_title(f"{sheet.path.name}: {len(sheet.boxes)} digits found"
-                 + (f", {result[0]}/{result[1]} read right" if result else ""))
+    ax.set_title(
+        f"{sheet.path.name}: {len(sheet.boxes)} digits found"
+        + (f", {result[0]}/{result[1]} read right" if result else "")
+    )
     ax.axis("off")
     return plots.save_figure(fig, path)
 
 
 @torch.inference_mode()
-def classify_sheets(model, source: Path | None, labels: str | None, data_dir: Path, figs: Path,
-                    figure_name: str, seed: int) -> dict:
+def classify_sheets(
+    model, source: Path | None, labels: str | None, data_dir: Path, figs: Path, figure_name: str, seed: int
+) -> dict:
     """Read every sheet of `source` (a photo or a folder; None: the built-in sheets in
     DATA_DIR/own_digit_sheets, generated when missing), classify its digits, draw each sheet with
     its boxes (figure_name has a {} for the sheet's number), and score against `labels` (else the
@@ -185,11 +198,15 @@ def classify_sheets(model, source: Path | None, labels: str | None, data_dir: Pa
             print(f"{source} is missing: generating the built-in digit sheets there (seed {seed})")
             pages.write_digit_sheets(source, seed)
     if not source.exists():
-        raise cli.UserError(f"--own-digits-sheet {source} does not exist: give a photo of a sheet of digits "
-                            "or a folder of them")
+        raise cli.UserError(
+            f"--own-digits-sheet {source} does not exist: give a photo of a sheet of digits "
+            "or a folder of them"
+        )
     if labels is not None and not labels.isdigit():
-        raise cli.UserError(f"--labels {labels!r} must be the digits written on the sheet in reading order, "
-                            "e.g. --labels 0123456789")
+        raise cli.UserError(
+            f"--labels {labels!r} must be the digits written on the sheet in reading order, "
+            "e.g. --labels 0123456789"
+        )
     device = next(model.parameters()).device
     out = {"source": str(source), "generated": generated, "sheets": [], "figures": []}
     for k, path in enumerate(sheet_paths(source), start=1):
@@ -198,13 +215,22 @@ def classify_sheets(model, source: Path | None, labels: str | None, data_dir: Pa
             sheet.predicted = model(datasets.to_model_input(sheet.images).to(device)).argmax(1).tolist()
         result = score(sheet)
         read = "".join(map(str, sheet.predicted))  # saved as shown, so the report prints what is stored
-        out["sheets"].append({"file": str(path), "labels": sheet.labels, "found": len(sheet.boxes),
-                              "predicted": sheet.predicted, "read": read,
-                              "boxes": [list(b) for b in sheet.boxes],
-                              "accuracy": list(result) if result else None})
+        out["sheets"].append(
+            {
+                "file": str(path),
+                "labels": sheet.labels,
+                "found": len(sheet.boxes),
+                "predicted": sheet.predicted,
+                "read": read,
+                "boxes": [list(b) for b in sheet.boxes],
+                "accuracy": list(result) if result else None,
+            }
+        )
         out["figures"].append(str(plot_sheet(sheet, figs / figure_name.format(k))))
-        print(f"  sheet {path.name}: {len(sheet.boxes)} digits found, read as {read or '(none)'}"
-              + (f"; {result[0]}/{result[1]} right" if result else ""))
+        print(
+            f"  sheet {path.name}: {len(sheet.boxes)} digits found, read as {read or '(none)'}"
+            + (f"; {result[0]}/{result[1]} right" if result else "")
+        )
     scored = [s["accuracy"] for s in out["sheets"] if s["accuracy"]]
     out["accuracy"] = [sum(a[0] for a in scored), sum(a[1] for a in scored)] if scored else None
     if out["accuracy"]:
@@ -212,8 +238,16 @@ def classify_sheets(model, source: Path | None, labels: str | None, data_dir: Pa
     return out
 
 
-def sheets_step(model, source: Path | None, labels: str | None, data_dir: Path, figs: Path, figure_name: str,
-                seed: int, own_digits: dict) -> dict:
+def sheets_step(
+    model,
+    source: Path | None,
+    labels: str | None,
+    data_dir: Path,
+    figs: Path,
+    figure_name: str,
+    seed: int,
+    own_digits: dict,
+) -> dict:
     """Task 1g's sheets, as a step: its results, figures, and one accuracy over all own digits
     (`own_digits`: step g's single-image results)."""
     out = classify_sheets(model, source, labels, data_dir, figs, figure_name, seed)
@@ -228,14 +262,25 @@ def report_part(r: dict | None) -> str:
     """Task 1g's paragraph on the sheets (nothing when the run read none)."""
     if not r:
         return ""
-    out = (f"\n#### Sheets of digits\n\n`{r['source']}`: each sheet's ink blobs grouped into digits, ordered "
-           "in rows, cropped and put through the same recipe (`sheets.py`).\n\n")
+    out = (
+        f"\n#### Sheets of digits\n\n`{r['source']}`: each sheet's ink blobs grouped into digits, ordered "
+        "in rows, cropped and put through the same recipe (`sheets.py`).\n\n"
+    )
     if r.get("generated"):
-        out += ("The built-in sheets, like the built-in own digits above, are **generated** (glyphs.py, "
-                "pages.py: varied digit shapes, one set of forms per writer), not real handwriting; "
-                "the table above gives each writer's number.\n\n")
-    rows = [[Path(s["file"]).name, s["found"], s["read"],
-             fraction(*s["accuracy"]) if s["accuracy"] else "no labels"] for s in r["sheets"]]
+        out += (
+            "The built-in sheets, like the built-in own digits above, are **generated** (glyphs.py, "
+            "pages.py: varied digit shapes, one set of forms per writer), not real handwriting; "
+            "the table above gives each writer's number.\n\n"
+        )
+    rows = [
+        [
+            Path(s["file"]).name,
+            s["found"],
+            s["read"],
+            fraction(*s["accuracy"]) if s["accuracy"] else "no labels",
+        ]
+        for s in r["sheets"]
+    ]
     out += table(["sheet", "digits found", "read as", "right"], rows) + "\n"
     if r.get("all_own_digits"):
         out += f"All own digits (single images and sheet crops): **{fraction(*r['all_own_digits'])}**.\n"
