@@ -19,9 +19,8 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 import netlib
-from recognition import cli, networks
+from recognition import networks, training_state
 from recognition.data import augment, datasets
-from recognition.io import atomic_path
 
 OPTIMIZERS = ("adam", "sgd", "adamw")
 SCHEDULES = ("onecycle", "constant")
@@ -195,7 +194,10 @@ def train(
     augmenter = augment.make_augmenter(cfg.augment, cfg.seed + 1)  # its own stream: same batch order
     hist, seen, first = History(), 0, 1
     if resume_file is not None and Path(resume_file).is_file():
-        hist, seen, first = restore_training(resume_file, cfg, model, opt, sched, shuffle, augmenter)
+        saved, seen, first = training_state.restore(
+            resume_file, asdict(cfg), model, opt, sched, shuffle, augmenter
+        )
+        hist = History(**saved)
         print(f"resuming from {resume_file}: epoch {first - 1} of {cfg.epochs} was done")
     for epoch in range(first, cfg.epochs + 1):
         start = time.perf_counter()
@@ -240,82 +242,14 @@ def train(
                 f"test loss {test_loss:.4f} acc {test_acc:.2%} | {hist.epoch_seconds[-1]:.1f} s"
             )
         if resume_file is not None and epoch < cfg.epochs:
-            save_training(resume_file, cfg, epoch, seen, hist, model, opt, sched, shuffle, augmenter)
+            state = (asdict(cfg), epoch, seen, hist.to_dict(), model, opt, sched, shuffle, augmenter)
+            training_state.save(resume_file, *state)
         if on_epoch is not None:
             on_epoch(epoch, hist)
     if resume_file is not None:
         Path(resume_file).unlink(missing_ok=True)
     model.to(memory_format=torch.contiguous_format)
     return hist
-
-
-def _random_states(shuffle: torch.Generator, augmenter) -> dict:
-    """Every random stream a training draws from: dropout's (torch's global), the batch order's and
-    the augmentation's."""
-    states = {"torch": torch.get_rng_state(), "shuffle": shuffle.get_state()}
-    if torch.cuda.is_available():
-        states["cuda"] = torch.cuda.get_rng_state_all()
-    if augmenter is not None:
-        states["augment"] = augmenter.generator.get_state()
-    return states
-
-
-def save_training(
-    path: Path,
-    cfg: TrainConfig,
-    epoch: int,
-    seen: int,
-    hist: History,
-    model: nn.Module,
-    opt,
-    sched,
-    shuffle: torch.Generator,
-    augmenter,
-) -> None:
-    """The state after `epoch`, written atomically: what `restore_training` needs to go on."""
-    state = {
-        "config": asdict(cfg),
-        "epoch": epoch,
-        "seen": seen,
-        "history": hist.to_dict(),
-        "model": model.state_dict(),
-        "optimizer": opt.state_dict(),
-        "scheduler": sched.state_dict() if sched is not None else None,
-        "random": _random_states(shuffle, augmenter),
-    }
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
-
-
-def restore_training(
-    path: Path, cfg: TrainConfig, model: nn.Module, opt, sched, shuffle: torch.Generator, augmenter
-) -> tuple[History, int, int]:
-    """Load an interrupted training's state into the fresh objects; (history, examples seen, next epoch)."""
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        saved = TrainConfig(**state["config"])
-    except Exception as err:  # torch raises many types for a damaged file
-        raise cli.UserError(
-            f"{path} is not a readable training state ({type(err).__name__}); delete it to "
-            "train from the start"
-        ) from err
-    if saved != cfg:
-        raise cli.UserError(
-            f"{path} holds an interrupted training of another recipe ({saved}); delete it, "
-            "or resume with the same flags"
-        )
-    model.load_state_dict(state["model"])
-    opt.load_state_dict(state["optimizer"])
-    if sched is not None:
-        sched.load_state_dict(state["scheduler"])
-    random = state["random"]
-    torch.set_rng_state(random["torch"])
-    shuffle.set_state(random["shuffle"])
-    if "cuda" in random and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(random["cuda"])
-    if augmenter is not None:
-        augmenter.generator.set_state(random["augment"])
-    return History(**state["history"]), state["seen"], state["epoch"] + 1
 
 
 def accuracy_line(name: str, correct: int, total: int) -> str:
