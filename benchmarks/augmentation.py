@@ -20,9 +20,9 @@ import torch
 import torch.nn.functional as F
 
 import netlib
-from benchmarks.own_image_robustness import CONDITIONS, as_photo
 from recognition import training
 from recognition.data import augment, datasets, imagefiles, preprocess, sheets
+from recognition.data.photos import CONDITIONS, as_photo
 from recognition.handwriting import pages
 
 
