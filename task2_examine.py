@@ -10,20 +10,32 @@ Reads the model Task 1 saved. Figures that depend on the digit carry its name as
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 import netlib
 from recognition import cli, networks
 from recognition.data import datasets
-from recognition.io import writable_folder, write_json, write_text
+from recognition.io import writable_folder, write_text
+from recognition.networks.filters import FILTER_PADDING, apply_filters, read_filter
 from recognition.report import plots
-from recognition.report.markdown import Results, code_block, figure, opening, table
+from recognition.report.results import save_results
+from recognition.report.sections.task2 import (
+    DigitFigures,
+    ExaminedDigit,
+    FirstLayer,
+    ModelRead,
+    SecondLayer,
+    Task2Results,
+    Timings,
+    report_section,
+)
+from recognition.report.steps import Step
 
 FILTER_CMAP = "RdBu_r"  # red positive, blue negative, white zero
 IMAGE_SETS = ("train", "test")
@@ -84,6 +96,20 @@ def summary_parameter_count(table: str) -> int:
     return int(match.group(1).replace(",", ""))
 
 
+def describe_model(model: netlib.MnistNet, model_path: Path, meta: dict, figs: Path) -> ModelRead:
+    """The network read back, its summary table, and the parameter count the table states."""
+    summary = networks.summary_table(model)
+    print(f"The network read from {model_path}:\n{model}\n\n{summary}")
+    path = write_text(figs / "task2_summary.txt", f"{model}\n\n{summary}")
+    return ModelRead(
+        checkpoint=model_path,
+        meta=meta,
+        parameters=netlib.count_parameters(model),
+        summary_parameters=summary_parameter_count(summary),
+        summary_file=path,
+    )
+
+
 # --- a) the first layer's filters ------------------------------------------------------------
 
 
@@ -108,137 +134,29 @@ def plot_filters(filters: np.ndarray, path: Path) -> Path:
     return plots.save_figure(fig, path)
 
 
-# --- what a filter responds to ---------------------------------------------------------------
-#
-# A filter is read through its least-squares fit by a second-order polynomial over its window
-# (its "local jet"): a constant (it sums brightness), a linear part (its mean gradient: an edge
-# detector), and a quadratic part (its curvature: a line, a spot or a saddle). The three parts
-# are orthogonal on the window, so each explains a share of the filter's energy (sum of squared
-# weights); the reading names the part with the largest share.
-
-COMPASS = ("right", "upper right", "above", "upper left", "left", "lower left", "below", "lower right")
-MIN_SHARE = 0.2  # below this the winning part is hardly above what random weights give
-
-
-def _polynomial_parts(w: np.ndarray):
-    """Constant, linear and quadratic parts of the filter, plus the gradient and Hessian.
-
-    Coordinates: x to the right, y downwards (image rows), the window centre at 0.
-    """
-    k = w.shape[0]
-    y, x = np.mgrid[0:k, 0:k] - (k - 1) / 2
-    basis = np.stack([np.ones_like(x), x, y, x * x, y * y, x * y], -1).reshape(-1, 6)
-    coef, *_ = np.linalg.lstsq(basis, w.ravel(), rcond=None)
-    fit = (basis * coef).reshape(k, k, 6)
-    quadratic = fit[..., 3:].sum(-1)
-    # The quadratic terms' mean belongs to the constant part; this keeps the parts orthogonal.
-    constant = fit[..., 0] + quadratic.mean()
-    quadratic = quadratic - quadratic.mean()
-    linear = fit[..., 1] + fit[..., 2]
-    gradient = coef[1:3]
-    hessian = np.array([[2 * coef[3], coef[5]], [coef[5], 2 * coef[4]]])
-    return constant, linear, quadratic, gradient, hessian
-
-
-def _angle(dx: float, dy: float) -> float:
-    """Direction in degrees, counter-clockwise from 'right' with 'up' at 90 (image y points down)."""
-    return float(np.degrees(np.arctan2(-dy, dx)) % 360)
-
-
-def _compass(angle: float) -> str:
-    return COMPASS[int(((angle + 22.5) % 360) // 45)]
-
-
-def _orientation(axis_angle: float) -> str:
-    """Name of a line's orientation given the angle of its axis (mod 180)."""
-    a = axis_angle % 180
-    if a < 22.5 or a >= 157.5:
-        return "horizontal"
-    if 67.5 <= a < 112.5:
-        return "vertical"
-    return "diagonal (/)" if a < 90 else "diagonal (\\)"
-
-
-def read_filter(w: np.ndarray) -> dict:
-    """What the filter responds to, computed from its weights: kind, angle, share, and a sentence."""
-    w = np.asarray(w, dtype=float)
-    constant, linear, quadratic, gradient, hessian = _polynomial_parts(w)
-    energy = float((w**2).sum()) or 1.0
-    shares = {
-        "brightness": float((constant**2).sum()) / energy,
-        "edge": float((linear**2).sum()) / energy,
-        "curvature": float((quadratic**2).sum()) / energy,
-    }
-    positive = float(w[w > 0].sum() / max(np.abs(w).sum(), 1e-12))
-    part = max(shares, key=shares.get)
-    share, angle = shares[part], None
-    if share < MIN_SHARE:
-        kind, text = "texture", f"no single simple structure (fine texture; the largest part is {part})"
-    elif part == "brightness":
-        kind = "brightness"
-        text = (
-            "responds to overall brightness: sums the ink in its window (a blur)"
-            if constant.mean() > 0
-            else "responds to overall darkness: its output falls wherever its window has ink"
-        )
-    elif part == "edge":
-        kind, angle = "edge", _angle(*gradient)
-        edge_axis = angle + 90  # an edge runs across its gradient
-        text = (
-            f"responds to {_orientation(edge_axis)} edges, dark {_compass((angle + 180) % 360)} / "
-            f"bright {_compass(angle)} (gradient {angle:.0f} deg)"
-        )
-    else:
-        kind, angle, text = _read_curvature(hessian)
-    return {
-        "kind": kind,
-        "angle_deg": angle,
-        "share": share,
-        "shares": shares,
-        "positive_weight_share": positive,
-        "text": f"{text}; that part holds {share:.2f} of its energy; "
-        f"{100 * positive:.0f}% of weight positive",
-    }
-
-
-def _read_curvature(hessian: np.ndarray) -> tuple[str, float | None, str]:
-    """Spot, line or saddle from the Hessian's eigenvalues (weights peaked -> bright structure)."""
-    values, vectors = np.linalg.eigh(hessian)
-    order = np.argsort(-np.abs(values))
-    strong, weak = values[order]
-    across = vectors[:, order[0]]  # the direction of strongest curvature
-    axis = _angle(-across[1], across[0]) % 180  # the structure runs across that direction
-    shade = "bright" if strong < 0 else "dark"
-    ratio = weak / strong
-    if ratio > 0.5:
-        surround = "darker" if strong < 0 else "brighter"
-        return "spot", None, f"responds to a {shade} spot on a {surround} surround (centre-surround)"
-    if ratio < -0.5:
-        other = "dark" if shade == "bright" else "bright"
-        return (
-            "saddle",
-            axis,
-            f"responds to crossings: {shade} along {_orientation(axis)}, "
-            f"{other} along {_orientation(axis + 90)} (axis {axis:.0f} deg)",
-        )
-    return "line", axis, f"responds to {shade} {_orientation(axis)} lines / strokes (axis {axis:.0f} deg)"
+def first_layer(model: netlib.MnistNet, figs: Path) -> FirstLayer:
+    """a) the conv1 weights and their figure; b) what each filter responds to."""
+    filters = model.conv1.weight.detach().cpu()  # (10, 1, 5, 5)
+    weights = filters[:, 0].numpy()  # one input channel: the filters as 5x5 arrays
+    print(f"a) first-layer weights: shape {tuple(filters.shape)}")
+    for i, w in enumerate(weights):
+        rows = "\n".join("    " + " ".join(f"{v:5.2f}" for v in row) for row in w)
+        print(f"  filter {i}:\n{rows}")
+    path = plot_filters(weights, figs / "task2a_filters.png")
+    readings = [read_filter(w) for w in weights]
+    print("b) what each filter responds to (computed from its weights):")
+    for i, reading in enumerate(readings):
+        print(f"  filter {i}: {reading.text}")
+    return FirstLayer(
+        weight_shape=list(filters.shape),
+        weights=np.round(weights, 4).tolist(),
+        readings=readings,
+        padding=FILTER_PADDING,
+        figure=path,
+    )
 
 
 # --- b) the filters applied to one digit -----------------------------------------------------
-
-
-def apply_filters(image: torch.Tensor, filters: torch.Tensor) -> torch.Tensor:
-    """Correlate a (28, 28) image with (n, 1, k, k) filters, as OpenCV's filter2D does.
-
-    Like filter2D's default border (BORDER_REFLECT_101), the image is padded by reflection
-    without repeating the edge pixel (torch's 'reflect'), so each output has the image's size.
-    No bias is added: these are the bare filters. Inside the border the result equals the
-    network's own conv1 output less its bias.
-    """
-    k = filters.shape[-1]
-    with torch.no_grad():
-        padded = F.pad(image[None, None].float(), (k // 2,) * 4, mode="reflect")
-        return F.conv2d(padded, filters.float())[0]
 
 
 def plot_filter_effect(
@@ -337,6 +255,12 @@ def plot_conv2_filters(weights: np.ndarray, path: Path) -> Path:
     return plots.save_figure(fig, path)
 
 
+def second_layer(model: netlib.MnistNet, figs: Path) -> SecondLayer:
+    conv2 = model.conv2.weight.detach().cpu().numpy()
+    path = plot_conv2_filters(conv2, figs / "task2c_conv2_filters.png")
+    return SecondLayer(weight_shape=list(conv2.shape), figure=path)
+
+
 # --- the digits to examine -------------------------------------------------------------------
 
 
@@ -354,8 +278,11 @@ def pick_digit(mnist: datasets.Mnist, image_set: str, index: int) -> tuple[torch
     return images[index], int(labels[index])
 
 
-def examine_digit(model, filters: torch.Tensor, mnist, image_set: str, index: int, figs: Path) -> dict:
-    """Steps b and c for one digit: its filtered images and its truncated-network outputs."""
+def examine_digit(
+    model, filters: torch.Tensor, mnist, image_set: str, index: int, figs: Path
+) -> ExaminedDigit:
+    """Steps b and c for one digit: its filtered images and its truncated-network outputs, timed."""
+    start = time.perf_counter()
     image, label = pick_digit(mnist, image_set, index)
     tag = f"{image_set}{index}"
     name = f"{image_set} image {index} (a {label})"
@@ -364,11 +291,11 @@ def examine_digit(model, filters: torch.Tensor, mnist, image_set: str, index: in
     outputs = truncated_outputs(model, x)
     with torch.no_grad():
         predicted = int(model(x).argmax(1))
-    figures = {
-        "b_filter_effect": plot_filter_effect(
+    figures = DigitFigures(
+        filter_effect=plot_filter_effect(
             filters[:, 0].numpy(), filtered, image.numpy(), name, figs / f"task2b_filter_effect_{tag}.png"
         ),
-        "c_conv_blocks_output": plot_channels(
+        conv_output=plot_channels(
             outputs[2],
             [f"channel {i}" for i in range(len(outputs[2]))],
             f"Conv layers only: {name} -> 20 channels of 4x4",
@@ -376,7 +303,7 @@ def examine_digit(model, filters: torch.Tensor, mnist, image_set: str, index: in
             ncols=5,
             cell=1.9,
         ),
-        "c_block1_output": plot_channels(
+        block1_output=plot_channels(
             outputs[1],
             [f"from filter {i}" for i in range(len(outputs[1]))],
             f"Cut after conv block 1: {name} -> 10 channels of 12x12 (conv1, pool, ReLU)",
@@ -384,158 +311,76 @@ def examine_digit(model, filters: torch.Tensor, mnist, image_set: str, index: in
             ncols=5,
             cell=2.0,
         ),
-    }
-    return {
-        "set": image_set,
-        "index": index,
-        "label": label,
-        "predicted": predicted,
-        "filtered_range": [float(filtered.min()), float(filtered.max())],
-        "conv_output_shape": list(outputs[2].shape),
-        "block1_output_shape": list(outputs[1].shape),
-        "figures": {k: str(v) for k, v in figures.items()},
-    }
-
-
-# --- the steps -------------------------------------------------------------------------------
-
-
-def describe_model(model: netlib.MnistNet, model_path: Path, meta: dict, figs: Path) -> dict:
-    """The network read back, its summary table, and the parameter count the table states."""
-    summary = networks.summary_table(model)
-    print(f"The network read from {model_path}:\n{model}\n\n{summary}")
-    path = write_text(figs / "task2_summary.txt", f"{model}\n\n{summary}")
-    return {
-        "model": str(model_path),
-        "model_meta": meta,
-        "parameters": netlib.count_parameters(model),
-        "summary_parameters": summary_parameter_count(summary),
-        "figures": {"summary": str(path)},
-    }
-
-
-def first_layer(model: netlib.MnistNet, figs: Path) -> dict:
-    """a) the conv1 weights and their figure; b) what each filter responds to."""
-    filters = model.conv1.weight.detach().cpu()  # (10, 1, 5, 5)
-    weights = filters[:, 0].numpy()  # one input channel: the filters as 5x5 arrays
-    print(f"a) first-layer weights: shape {tuple(filters.shape)}")
-    for i, w in enumerate(weights):
-        rows = "\n".join("    " + " ".join(f"{v:5.2f}" for v in row) for row in w)
-        print(f"  filter {i}:\n{rows}")
-    path = plot_filters(weights, figs / "task2a_filters.png")
-    readings = [read_filter(w) for w in weights]
-    print("b) what each filter responds to (computed from its weights):")
-    for i, reading in enumerate(readings):
-        print(f"  filter {i}: {reading['text']}")
-    return {
-        "conv1_weight_shape": list(filters.shape),
-        "conv1_weights": np.round(weights, 4).tolist(),
-        "filter_readings": [{"filter": i, **r} for i, r in enumerate(readings)],
-        "filter_padding": (
-            "reflect without repeating the edge pixel (OpenCV filter2D's default "
-            "BORDER_REFLECT_101), same 28x28 size, no bias, on the normalised image"
-        ),
-        "figures": {"a_filters": str(path)},
-    }
-
-
-def second_layer(model: netlib.MnistNet, figs: Path) -> dict:
-    conv2 = model.conv2.weight.detach().cpu().numpy()
-    path = plot_conv2_filters(conv2, figs / "task2c_conv2_filters.png")
-    return {"conv2_weight_shape": list(conv2.shape), "figures": {"c_conv2_filters": str(path)}}
+    )
+    return ExaminedDigit(
+        image_set=image_set,
+        index=index,
+        label=label,
+        predicted=predicted,
+        filtered_range=(float(filtered.min()), float(filtered.max())),
+        conv_output_shape=list(outputs[2].shape),
+        block1_output_shape=list(outputs[1].shape),
+        figures=figures,
+        seconds=time.perf_counter() - start,
+    )
 
 
 def examine_digits(
     model: netlib.MnistNet, mnist: datasets.Mnist, digits: list[tuple[str, int]], figs: Path
-) -> dict:
-    """b, c) for each digit: its filtered images and its truncated-network outputs, timed."""
+) -> list[ExaminedDigit]:
+    """b, c) for each digit, once each in the order given: its filtered images and its truncated outputs."""
     filters = model.conv1.weight.detach().cpu()
-    images, timings = [], {}
-    for image_set, index in dict.fromkeys(digits):  # each digit once, in order
-        start = time.perf_counter()
+    examined = []
+    for image_set, index in dict.fromkeys(digits):
         digit = examine_digit(model, filters, mnist, image_set, index, figs)
-        images.append(digit)
-        names = ", ".join(Path(p).name for p in digit["figures"].values())
+        examined.append(digit)
+        names = ", ".join(p.name for p in dataclasses.astuple(digit.figures))
         print(
-            f"b, c) {image_set} image {index} (label {digit['label']}, predicted {digit['predicted']}): "
-            f"conv layers only -> {digit['conv_output_shape']}, cut after block 1 -> "
-            f"{digit['block1_output_shape']}; figures: {names}"
+            f"b, c) {image_set} image {index} (label {digit.label}, predicted {digit.predicted}): "
+            f"conv layers only -> {digit.conv_output_shape}, cut after block 1 -> "
+            f"{digit.block1_output_shape}; figures: {names}"
         )
-        timings[f"digit_{image_set}{index}"] = time.perf_counter() - start
-    return {"images": images, "timings_s": timings}
+    return examined
 
 
-def timed(results: dict, name: str, step, *args) -> None:
-    """Run a step, merge its results (figures and timings join the run's) and record its time."""
+def timed(seconds: dict[str, float], name: str, step, *args):
+    """`step(*args)`, its time recorded as `seconds[name]`."""
     start = time.perf_counter()
     part = step(*args)
-    for key in ("figures", "timings_s"):
-        results.setdefault(key, {}).update(part.pop(key, {}))
-    results.update(part)
-    results["timings_s"][name] = time.perf_counter() - start
+    seconds[name] = time.perf_counter() - start
+    return part
 
 
-def main(argv=None) -> dict:
+def main(argv=None) -> Task2Results:
     args = parse_args(argv)
     clock = time.perf_counter()
     figs = writable_folder(args.figures_dir)
     model, meta = netlib.load_checkpoint(args.model)
     mnist = datasets.load_mnist(args.data_dir)
-    results = {"timings_s": {"load": time.perf_counter() - clock}}
-    timed(results, "summary", describe_model, model, args.model, meta, figs)
-    timed(results, "a_filters", first_layer, model, figs)
-    timed(results, "c_conv2_filters", second_layer, model, figs)
+    seconds = {"load": time.perf_counter() - clock}
     digits = [(args.image_set, args.image_index), *args.compare_with]
-    timed(results, "digits", examine_digits, model, mnist, digits, figs)
-    results["timings_s"]["total"] = time.perf_counter() - clock
-    path = write_json(figs / RESULTS_FILE, results)
-    print(f"results in {path} ({results['timings_s']['total']:.1f} s)")
+    results = Task2Results(  # the parts run in this order
+        model=timed(seconds, "summary", describe_model, model, args.model, meta, figs),
+        first_layer=timed(seconds, "first_layer", first_layer, model, figs),
+        second_layer=timed(seconds, "second_layer", second_layer, model, figs),
+        digits=timed(seconds, "digits", examine_digits, model, mnist, digits, figs),
+        timings_s=Timings(**seconds),
+        seconds=time.perf_counter() - clock,
+    )
+    path = save_results(figs / STEP.results_file, results)
+    print(f"results in {path} ({results.seconds:.1f} s)")
     return results
 
 
-# --- report section --------------------------------------------------------------------------
-
-RESULTS_FILE = "task2_results.json"
-COMMAND = "python task2_examine.py"
-
-
-def report_section(res: Results) -> str:
-    r, out = opening(res, RESULTS_FILE, "Task 2: examine the network", COMMAND)
-    if r is None:
-        return out
-    out += f"The summary table lists {r['summary_parameters']:,} parameters.\n\n"
-    summary = res.text(Path(r["figures"]["summary"]).name)
-    out += code_block(summary) if summary else ""
-    out += f"\n### a) The first layer\n\nWeights of shape {tuple(r['conv1_weight_shape'])}.\n\n" + figure(
-        r["figures"]["a_filters"], "The ten first-layer filters (red positive, blue negative)."
-    )
-    rows = [[f["filter"], f["text"]] for f in r["filter_readings"]]
-    out += (
-        "\n### b) What the filters do\n\nReadings computed from each filter's weights:\n\n"
-        + table(["filter", "reading"], rows)
-        + f"\nFiltering: {r['filter_padding']}.\n"
-    )
-    for img in r["images"]:
-        name = f"{img['set']} image {img['index']} (label {img['label']}, predicted {img['predicted']})"
-        out += "\n" + figure(img["figures"]["b_filter_effect"], f"The ten filters applied to {name}.")
-    out += "\n### c) Truncated networks\n\n"
-    for img in r["images"]:
-        name = f"{img['set']} image {img['index']}"
-        conv, block1 = ("x".join(map(str, img[key])) for key in ("conv_output_shape", "block1_output_shape"))
-        out += (
-            f"\nOn {name}: the convolution layers give {conv}, the first block alone {block1}.\n\n"
-            + figure(
-                img["figures"]["c_conv_blocks_output"],
-                f"The 20 4x4 outputs of the convolution layers, {name}.",
-            )
-            + "\n"
-            + figure(img["figures"]["c_block1_output"], f"The 10 12x12 outputs of the first block, {name}.")
-        )
-    out += "\n" + figure(
-        r["figures"]["c_conv2_filters"],
-        f"The second layer's filters, shape {tuple(r['conv2_weight_shape'])}.",
-    )
-    return out
+STEP = Step(
+    name="task2",
+    title="Task 2: examine the network",
+    command="python task2_examine.py",
+    results=Task2Results,
+    section=report_section,
+    needs=("task1",),
+    cost_s=5,
+)
 
 
 if __name__ == "__main__":
