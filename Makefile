@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 .PHONY: figures test report sweep benchmark venv graphviz chromium demo task4-packages clean
 
 # Every figure and table of the report on the built-in defaults, offline, then figures/REPORT.md:
-# make_figures.py runs the steps two at a time, each on one thread (STEPS there lists them).
+# make_figures.py runs the steps two at a time, each on one thread (recognition/report/steps.py lists them).
 figures: venv graphviz
 	$(PY) make_figures.py
 
