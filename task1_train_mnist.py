@@ -16,78 +16,19 @@ from pathlib import Path
 import torch
 
 import netlib
-from recognition import cli, networks, training
-from recognition.data import augment, datasets, imagefiles, sheets
+from recognition import cli, networks, training, training_flags
+from recognition.data import datasets, imagefiles, sheets
 from recognition.handwriting import glyphs, pages
-from recognition.io import atomic_path, writable_folder, write_json, write_text
-from recognition.report import plots
-from recognition.report.markdown import Results, code_block, figure, fraction, opening, pct, table
-
-RESULTS_FILE = "task1_results.json"
-CLASSIFY_RESULTS_FILE = "task1_classify_results.json"  # what a --no-train run writes
-COMMAND = "python task1_train_mnist.py"
-# The TrainConfig fields that are flags, with their help; their defaults are TrainConfig's.
-CONFIG_FLAGS = {
-    "seed": "random seed for weights, dropout and shuffling",
-    "batch_size": "training batch size",
-    "epochs": "training epochs",
-    "momentum": "SGD momentum",
-}
+from recognition.io import writable_folder, write_text
+from recognition.report import digit_plots
+from recognition.report.results import save_results
+from recognition.report.sections import task1 as section
+from recognition.report.steps import Step
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    defaults = training.TrainConfig()
-    p.add_argument(
-        "--arch",
-        choices=tuple(networks.NETWORKS),
-        default="cnn",
-        help="cnn (the course network, default), gabor (its first layer a fixed Gabor bank) or "
-        "transformer (image patches through a transformer encoder; see --preset)",
-    )
-    p.add_argument(
-        "--preset",
-        choices=tuple(networks.TRANSFORMER_PRESETS),
-        default="cpu",
-        help="a transformer's settings and training: cpu (default: 16 tokens, 5 epochs) or "
-        "course (the course template: 169 tokens, 15 epochs); flags given win",
-    )
-    for name, text in CONFIG_FLAGS.items():
-        value = getattr(defaults, name)
-        p.add_argument(
-            f"--{name.replace('_', '-')}",
-            type=type(value),
-            default=value if name == "seed" else None,  # None: the preset's or TrainConfig's
-            help=f"{text} (default {value}; a transformer: its preset's)",
-        )
-    p.add_argument(
-        "--optimizer",
-        choices=training.OPTIMIZERS,
-        default=None,
-        help=f"{defaults.optimizer} (default), the tutorial's sgd, or adamw (the transformer presets)",
-    )
-    p.add_argument("--weight-decay", type=float, default=None, help="AdamW's weight decay (presets: 1e-4)")
-    p.add_argument(
-        "--augment",
-        choices=augment.AUGMENTATIONS,
-        default=None,
-        help=f"training augmentation: {defaults.augment} (default: each batch rotated, scaled, "
-        "sheared, shifted, bent and re-penned; augment.py) or none (the assignment's recipe)",
-    )
-    p.add_argument(
-        "--lr",
-        type=float,
-        default=None,
-        help="learning rate (peak rate for one-cycle); default "
-        + ", ".join(f"{v} for {k}" for k, v in training.DEFAULT_LR.items()),
-    )
-    p.add_argument(
-        "--schedule",
-        choices=training.SCHEDULES,
-        default=None,
-        help="learning-rate schedule; default "
-        + ", ".join(f"{v} for {k}" for k, v in training.DEFAULT_SCHEDULE.items()),
-    )
+    training_flags.add_network_flags(p)
     p.add_argument(
         "--train-subset",
         type=int,
@@ -115,7 +56,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--no-train",
         action="store_true",
         help="skip training: read --model and run steps f and g with it, writing "
-        f"{CLASSIFY_RESULTS_FILE} (the training run's results are kept)",
+        f"{section.CLASSIFY_RESULTS_FILE} (the training run's results are kept)",
     )
     p.add_argument(
         "--own-digits",
@@ -155,42 +96,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def train_config(
-    preset: dict, optimizer: str | None, lr: float | None, schedule: str | None, **fields
-) -> training.TrainConfig:
-    """Flags given (not None) win over a transformer preset's training, which wins over TrainConfig's
-    defaults; the preset's rate and schedule only go with its own optimizer."""
-    optimizer = optimizer or preset.get("optimizer", training.TrainConfig.optimizer)
-    if optimizer == preset.get("optimizer"):
-        lr, schedule = (lr if lr is not None else preset.get("lr")), (schedule or preset.get("schedule"))
-    rest = {k: v for k, v in preset.items() if k not in ("optimizer", "lr", "schedule")}
-    given = {k: v for k, v in fields.items() if v is not None}
-    return training.TrainConfig.for_optimizer(optimizer, lr, schedule, **{**rest, **given})
-
-
-def add(results: dict, part: dict) -> dict:
-    """Merge one step's results into the run's; the figures and timings of all steps are kept."""
-    for key in ("figures", "timings_s"):
-        results.setdefault(key, {}).update(part.pop(key, {}))
-    results.update(part)
-    return results
-
-
 # --- a) the data -----------------------------------------------------------------------------
 
 
-def show_data(mnist: datasets.Mnist, figs: Path, n: int = 6) -> dict:
+def show_data(mnist: datasets.Mnist, figs: Path, n: int = 6) -> section.FirstSix:
     labels = mnist.test_labels[:n].tolist()
-    fig = plots.image_grid(
-        mnist.test_images[:n],
-        [f"ground truth: {y}" for y in labels],
-        ncols=3,
-        suptitle=f"The first {n} MNIST test digits",
-        cell=2.2,
-    )
-    path = plots.save_figure(fig, figs / "task1a_first_six_digits.png")
+    path = digit_plots.first_digits(mnist.test_images, labels, figs / "task1a_first_six_digits.png")
     print("a) first six test digits:", labels)
-    return {"a_first_six_labels": labels, "figures": {"a_first_six": str(path)}}
+    return section.FirstSix(labels=labels, figure=str(path))
 
 
 # --- b, c) seeding and the network -----------------------------------------------------------
@@ -198,44 +111,22 @@ def show_data(mnist: datasets.Mnist, figs: Path, n: int = 6) -> dict:
 
 def describe_network(
     seed: int, device: torch.device, figs: Path, arch: str = "cnn", network: dict | None = None
-) -> dict:
+) -> section.NetworkSummary:
     netlib.seed_everything(seed)  # b) everything below is repeatable
     model = networks.build_network(arch, **(network or {})).to(device)
     summary = networks.summary_table(model)
     print("c) the network\n", model, "\n", summary, sep="")
-    files = {"c_summary": str(write_text(figs / "task1c_summary.txt", f"{model}\n\n{summary}"))}
-    skipped = save_network_diagram(model, figs / "task1c_network_diagram.png")
+    text = write_text(figs / "task1c_summary.txt", f"{model}\n\n{summary}")
+    diagram = figs / "task1c_network_diagram.png"
+    skipped = digit_plots.network_diagram(model, diagram)
     if skipped:
         print("c)", skipped)
-    else:
-        files["c_diagram"] = str(figs / "task1c_network_diagram.png")
-    return {"parameters": netlib.count_parameters(model), "c_diagram_skipped": skipped, "figures": files}
-
-
-def save_network_diagram(model: netlib.MnistNet, path: Path) -> str | None:
-    """torchviz's autograd graph as PNG; returns why it was skipped, or None when written."""
-    import graphviz
-    from torchviz import make_dot
-
-    model.eval()
-    out = model(torch.zeros(1, 1, 28, 28, device=next(model.parameters()).device))
-    dot = make_dot(out, params=dict(model.named_parameters()))
-    dot.graph_attr.update(
-        dpi="110",
-        label=f"{type(model).__name__}: autograd graph of one forward pass",
-        labelloc="t",
-        fontsize="16",
+    return section.NetworkSummary(
+        parameters=netlib.count_parameters(model),
+        summary=str(text),
+        diagram=None if skipped else str(diagram),
+        diagram_skipped=skipped,
     )
-    try:
-        png = dot.pipe(format="png")
-    except graphviz.ExecutableNotFound:
-        return (
-            "Graphviz's `dot` is not installed, so the diagram was skipped; install it "
-            "(apt-get install graphviz, brew install graphviz) and rerun"
-        )
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(png)
-    return None
 
 
 # --- d, e) training and saving ---------------------------------------------------------------
@@ -260,7 +151,7 @@ def train_and_save(
     arch: str = "cnn",
     network: dict | None = None,
     resume: bool = False,
-) -> dict:
+) -> section.Trained:
     print(f"d) training: {cfg}")
     start = time.perf_counter()
     model, hist = training.train_digit_network(
@@ -274,86 +165,37 @@ def train_and_save(
     )
     seconds = sum(hist.epoch_seconds) if resume else time.perf_counter() - start
     loss_path, acc_path = figs / "task1d_loss.png", figs / "task1d_accuracy.png"
-    plot_training_curves(hist, loss_path, acc_path)
+    digit_plots.training_curves(hist, loss_path, acc_path)
     n_test = len(mnist.test_images)
     print(training.accuracy_line("test", round(hist.test_acc[-1] * n_test), n_test))
     training.save_digit_network(model, model_path, cfg, hist, train_images=len(mnist.train_images))
     print(f"e) saved the model to {model_path}")
-    return {
-        "history": hist.to_dict(),
-        "test_accuracy": hist.test_acc[-1],
-        "timings_s": {"training": seconds},
-        "figures": {"d_loss": str(loss_path), "d_accuracy": str(acc_path)},
-    }
-
-
-def plot_training_curves(hist: training.History, loss_path: Path, acc_path: Path) -> None:
-    plt = plots.plt
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    ax.plot(hist.examples_seen, hist.train_loss, color="tab:blue", lw=1, label="training loss (running)")
-    ax.plot(
-        hist.epoch_examples, hist.test_loss, "o-", color="tab:red", ms=7, label="test loss (end of epoch)"
+    return section.Trained(
+        config=cfg,
+        history=hist,
+        seconds=seconds,
+        test_accuracy=hist.test_acc[-1],
+        loss_figure=str(loss_path),
+        accuracy_figure=str(acc_path),
+        model=str(model_path),
     )
-    ax.set_xlabel("training examples seen")
-    ax.set_ylabel("negative log-likelihood loss")
-    ax.set_title("Training and test loss")
-    ax.legend()
-    ax.grid(alpha=0.3)
-    plots.save_figure(fig, loss_path)
-
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    ax.plot(hist.epoch, [100 * a for a in hist.train_acc], "o-", label="training set")
-    ax.plot(hist.epoch, [100 * a for a in hist.test_acc], "s-", label="test set")
-    for e, a in zip(hist.epoch, hist.test_acc):
-        ax.annotate(
-            f"{100 * a:.2f}",
-            (e, 100 * a),
-            textcoords="offset points",
-            xytext=(0, -18),
-            ha="center",
-            color="tab:orange",
-            bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85),
-        )
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("accuracy (%)")
-    ax.set_xticks(hist.epoch)
-    ax.set_title("Accuracy after each epoch")
-    ax.legend(loc="lower right")
-    ax.grid(alpha=0.3)
-    plots.save_figure(fig, acc_path)
 
 
 # --- f) the saved model on the first test digits ---------------------------------------------
 
 
 @torch.inference_mode()
-def first_test_digits(model: netlib.MnistNet, mnist: datasets.Mnist, path: Path, n: int = 10) -> dict:
+def first_test_digits(
+    model: netlib.MnistNet, mnist: datasets.Mnist, path: Path, n: int = 10
+) -> section.FirstTen:
     device = next(model.parameters()).device
     out = model(datasets.to_model_input(mnist.test_images[:n]).to(device)).cpu()
-    first = {
-        "outputs": out.tolist(),
-        "predicted": out.argmax(1).tolist(),
-        "labels": mnist.test_labels[:n].tolist(),
-    }
+    outputs, predicted, labels = out.tolist(), out.argmax(1).tolist(), mnist.test_labels[:n].tolist()
     print("f) the saved model on the first 10 test images (log-probabilities):")
-    for i, (row, pred, label) in enumerate(zip(first["outputs"], first["predicted"], first["labels"])):
+    for i, (row, pred, label) in enumerate(zip(outputs, predicted, labels)):
         print(f"  image {i}: [{' '.join(f'{v:6.2f}' for v in row)}]  predicted {pred}, correct {label}")
-    plot_prediction_grid(mnist.test_images, first, path)
-    return {"f_first_ten": first, "figures": {"f_first_nine": str(path)}}
-
-
-def plot_prediction_grid(images, first: dict, path: Path) -> None:
-    titles = [f"prediction: {p}" for p in first["predicted"][:9]]
-    colors = ["green" if p == y else "red" for p, y in zip(first["predicted"], first["labels"])]
-    fig = plots.image_grid(
-        images[:9],
-        titles,
-        ncols=3,
-        cell=2.2,
-        title_colors=colors,
-        suptitle="The saved model on the first 9 test digits",
-    )
-    plots.save_figure(fig, path)
+    digit_plots.prediction_grid(mnist.test_images, predicted, labels, path)
+    return section.FirstTen(outputs=outputs, predicted=predicted, labels=labels, figure=str(path))
 
 
 # --- g) people's own digits ------------------------------------------------------------------
@@ -393,78 +235,119 @@ def classify_own_digits(model: netlib.MnistNet, folder: Path) -> tuple[imagefile
     return images, predicted
 
 
-def own_digit_accuracy(images: imagefiles.ImageSet, predicted: list[int]) -> dict:
+def own_digit_accuracy(images: imagefiles.ImageSet, predicted: list[int]) -> section.OwnAccuracy:
     """Accuracy over the labelled images, overall and per first-level sub-folder."""
-    result = {"overall": None, "groups": {}}
     scored = [(g, int(y) == p) for y, g, p in zip(images.labels, images.groups, predicted) if y is not None]
-    if not scored:
-        return result
-    result["overall"] = [sum(ok for _, ok in scored), len(scored)]
-    for group in sorted({g for g, _ in scored} - {""}):
-        hits = [ok for g, ok in scored if g == group]
-        result["groups"][group] = [sum(hits), len(hits)]
-    return result
+    groups = sorted({g for g, _ in scored} - {""})
+    return section.OwnAccuracy(
+        overall=section.Score.of([ok for _, ok in scored]) if scored else None,
+        groups={group: section.Score.of([ok for g, ok in scored if g == group]) for group in groups},
+    )
 
 
-def own_digits(model: netlib.MnistNet, folder: Path, figs: Path, figure_name: str) -> dict:
+def own_digits(model: netlib.MnistNet, folder: Path, figs: Path, figure_name: str) -> section.OwnDigits:
     """Step g: classify the own digits, print their accuracy, draw them (figure_name has a {} for N)."""
     print(f"g) own digits from {folder}")
     images, predicted = classify_own_digits(model, folder)
     accuracy = own_digit_accuracy(images, predicted)
-    if accuracy["overall"]:
-        print(training.accuracy_line("own-digit", *accuracy["overall"]))
-        for group, (hits, total) in accuracy["groups"].items():
-            print("  " + training.accuracy_line(group, hits, total))
+    if accuracy.overall is not None:
+        print(training.accuracy_line("own-digit", accuracy.overall.right, accuracy.overall.total))
+        for group, s in accuracy.groups.items():
+            print("  " + training.accuracy_line(group, s.right, s.total))
     else:
         print("  no labels in the file or folder names, so no accuracy; predictions:", predicted)
-    paths = plot_own_digits(images, predicted, figs, figure_name)
-    return {
-        "g_own_digits": {
-            "folder": str(folder),
-            "accuracy": accuracy,
-            "skipped": [[str(p), r] for p, r in images.skipped],
-            "predicted": predicted,
-            "labels": images.labels,
-            "files": [str(p) for p in images.paths],
-        },
-        "figures": {"g_own_digits": [str(p) for p in paths]},
-    }
+    paths = digit_plots.own_digit_pairs(images, predicted, figs, figure_name)
+    return section.OwnDigits(
+        folder=str(folder),
+        accuracy=accuracy,
+        skipped=[(str(p), r) for p, r in images.skipped],
+        predicted=predicted,
+        labels=images.labels,
+        files=[str(p) for p in images.paths],
+        figures=[str(p) for p in paths],
+    )
 
 
-def plot_own_digits(
-    images: imagefiles.ImageSet, predicted: list[int], figs: Path, figure_name: str, per_figure: int = 30
-) -> list[Path]:
-    """Each original photo beside its 28x28 network input, titled with the prediction."""
-    paths = []
-    for start in range(0, len(images.paths), per_figure):
-        idx = range(start, min(start + per_figure, len(images.paths)))
-        names = [
-            f"{images.groups[i]}/{images.paths[i].name}" if images.groups[i] else images.paths[i].name
-            for i in idx
-        ]
-        labels = [images.labels[i] for i in idx]
-        bottom = [f"pred {predicted[i]}" + (f" (true {y})" if y else "") for i, y in zip(idx, labels)]
-        colors = ["green" if y is None or int(y) == predicted[i] else "red" for i, y in zip(idx, labels)]
-        title = f"Own digits {start + 1}-{idx[-1] + 1}: photo, then the 28x28 input and prediction"
-        fig = plots.pairs_grid(
-            [imagefiles.read_image(images.paths[i]) for i in idx],
-            images.images[list(idx)],
-            names,
-            bottom,
-            colors,
-            ncols=5,
-            suptitle=title,
+def classify_sheets(
+    model,
+    source: Path | None,
+    labels: str | None,
+    data_dir: Path,
+    figs: Path,
+    figure_name: str,
+    seed: int,
+    single: section.Score | None = None,
+) -> section.Sheets:
+    """Step g's sheets: read every sheet of `source` (a photo or a folder; None: the built-in sheets in
+    DATA_DIR/own_digit_sheets), classify its digits, draw each sheet with its boxes (figure_name has a
+    {} for the sheet's number), and score against `labels` (else the digits the file name ends with);
+    with `single`, the single own images' score, one accuracy over all own digits."""
+    generated, source = source is None, sheets.source_or_built_in(source, data_dir, seed)
+    if labels is not None and not labels.isdigit():
+        raise cli.UserError(
+            f"--labels {labels!r} must be the digits written on the sheet in reading order, "
+            "e.g. --labels 0123456789"
         )
-        paths.append(plots.save_figure(fig, figs / figure_name.format(start // per_figure + 1)))
-    return paths
+    read_sheets, figures = [], []
+    for k, path in enumerate(sheets.sheet_paths(source), start=1):
+        sheet = sheets.classify_sheet(model, path, labels)
+        result = sheets.score(sheet)
+        read = "".join(map(str, sheet.predicted))  # saved as shown, so the report prints what is stored
+        read_sheets.append(
+            section.SheetRead(
+                file=str(path),
+                labels=sheet.labels,
+                found=len(sheet.boxes),
+                predicted=sheet.predicted,
+                read=read,
+                boxes=list(sheet.boxes),
+                accuracy=section.Score(*result) if result else None,
+            )
+        )
+        figures.append(str(digit_plots.sheet_boxes(sheet, figs / figure_name.format(k))))
+        print(
+            f"  sheet {path.name}: {len(sheet.boxes)} digits found, read as {read or '(none)'}"
+            + (f"; {result[0]}/{result[1]} right" if result else "")
+        )
+    scored = [s.accuracy for s in read_sheets if s.accuracy is not None]
+    accuracy = sum(scored[1:], scored[0]) if scored else None
+    if accuracy is not None:
+        print(f"sheet-digit accuracy: {accuracy}")
+    both = single + accuracy if accuracy is not None and single is not None else None
+    if both is not None:
+        print(f"own digits, single images and sheets together: {both}")
+    return section.Sheets(
+        source=str(source),
+        generated=generated,
+        sheets=read_sheets,
+        accuracy=accuracy,
+        all_own_digits=both,
+        figures=figures,
+    )
+
+
+def use_saved_model(
+    args, model_path: Path, device, mnist, own_folder: Path, figs: Path
+) -> section.Classified:
+    """Steps f and g with the saved model, their figures named for the run (a classify-only run's apart)."""
+    prefix = "task1_classify_" if args.no_train else "task1"
+    model, meta = netlib.load_checkpoint(model_path, device)  # f) read it back
+    saved = section.ReadBack(path=str(model_path), note=meta.get("note"), meta=meta)
+    first_ten = first_test_digits(model, mnist, figs / f"{prefix}f_first_nine_predictions.png")
+    own = own_digits(model, own_folder, figs, prefix + "g_own_digits_{}.png")
+    sheet_name, single = prefix + "g_sheet_{}.png", own.accuracy.overall
+    read = classify_sheets(
+        model, args.own_digits_sheet, args.labels, args.data_dir, figs, sheet_name, args.seed, single
+    )
+    return section.Classified(model=saved, first_ten=first_ten, own_digits=own, sheets=read)
 
 
 # --- main ------------------------------------------------------------------------------------
 
 
-def main(argv=None) -> dict:
-    args = parse_args(argv)
-    clock = time.perf_counter()
+def main(argv=None) -> section.ClassifyResults:
+    """A training run: steps a to g, written to task1_results.json; with --no-train, f and g alone."""
+    args, clock = parse_args(argv), time.perf_counter()
     model_path = args.model or args.models_dir / networks.checkpoint_name(args.arch, args.preset)
     # Another kind's figures go to their own folder, so the CNN's Task 1 results stay as they are.
     figs = args.figures_dir or Path("figures") / ("" if args.arch == "cnn" else model_path.stem)
@@ -476,154 +359,40 @@ def main(argv=None) -> dict:
     print(
         f"MNIST: {len(mnist.train_images)} training and {len(mnist.test_images)} test images ({mnist.source})"
     )
-    results = {"seed": args.seed, "device": str(device)}
-    prefix = "task1_classify_" if args.no_train else "task1"
-    if not args.no_train:
+    if args.no_train:
+        results = section.ClassifyResults(
+            seed=args.seed, classified=use_saved_model(args, model_path, device, mnist, own_folder, figs)
+        )
+    else:
         writable_folder(model_path.parent)
-        cfg = train_config(
-            preset,
-            args.optimizer,
-            args.lr,
-            args.schedule,
-            weight_decay=args.weight_decay,
-            augment=args.augment,
-            **{name: getattr(args, name) for name in CONFIG_FLAGS},
-        )
-        add(results, show_data(mnist, figs))
-        add(results, describe_network(args.seed, device, figs, args.arch, network))
-        add(
-            results,
-            train_and_save(
-                mnist, cfg, device, model_path, figs, not args.no_progress, args.arch, network, args.resume
+        cfg = training_flags.config_from_args(args, preset)
+        progress = not args.no_progress
+        results = section.Task1Results(  # the steps run in the order of their arguments
+            seed=args.seed,
+            first_six=show_data(mnist, figs),
+            network=describe_network(args.seed, device, figs, args.arch, network),
+            training=train_and_save(
+                mnist, cfg, device, model_path, figs, progress, args.arch, network, args.resume
             ),
+            classified=use_saved_model(args, model_path, device, mnist, own_folder, figs),
         )
-    model, results["model_meta"] = netlib.load_checkpoint(model_path, device)  # f) read it back
-    add(results, first_test_digits(model, mnist, figs / f"{prefix}f_first_nine_predictions.png"))
-    add(results, own_digits(model, own_folder, figs, prefix + "g_own_digits_{}.png"))
-    add(
-        results,
-        sheets.sheets_step(
-            model,
-            args.own_digits_sheet,
-            args.labels,
-            args.data_dir,
-            figs,
-            prefix + "g_sheet_{}.png",
-            args.seed,
-            results["g_own_digits"],
-        ),
-    )
-    results.setdefault("timings_s", {})["total"] = time.perf_counter() - clock
-    path = write_json(figs / (CLASSIFY_RESULTS_FILE if args.no_train else RESULTS_FILE), results)
+    results.device, results.seconds = str(device), time.perf_counter() - clock
+    name = section.CLASSIFY_RESULTS_FILE if args.no_train else STEP.results_file
+    path = save_results(figs / name, results)
     print(f"results in {path}")
     return results
 
 
-# --- report section --------------------------------------------------------------------------
-
-
-def report_section(res: Results) -> str:
-    r, out = opening(res, RESULTS_FILE, "Task 1: build and train a network to recognise digits", COMMAND)
-    if r is not None:
-        out += data_and_network_section(r, res) + training_section(r)
-        out += "\n### f) The saved model on the first ten test digits\n\n" + first_ten_section(r)
-        out += "\n### g) Own handwritten digits\n\n" + own_digits_section(r)
-    classify = res.load(CLASSIFY_RESULTS_FILE)
-    if classify is not None:
-        out += (
-            "\n### f, g) A classify-only run (`--no-train`)\n\nThe saved model"
-            f"{' (' + classify['model_meta']['note'] + ')' if 'note' in classify['model_meta'] else ''}, "
-            "read back and run on the first ten test digits and on the own digits:\n\n"
-            + first_ten_section(classify)
-            + "\n"
-            + own_digits_section(classify)
-        )
-    return out
-
-
-def data_and_network_section(r: dict, res: Results) -> str:
-    figures = r["figures"]
-    labels = " ".join(map(str, r["a_first_six_labels"]))
-    out = "### a) The MNIST test set\n\n" + figure(
-        figures["a_first_six"], f"The first six test digits with their ground truth: {labels}."
-    )
-    out += (
-        "\n### b) Repeatable\n\nEvery random number comes from seed "
-        f"{r['seed']} (weights, dropout, batch order) and the kernels are deterministic, so the run "
-        "repeats bit for bit on the same machine.\n"
-    )
-    out += f"\n### c) The network\n\n{r['parameters']:,} parameters.\n\n"
-    summary = res.text(Path(figures["c_summary"]).name)
-    out += code_block(summary) if summary else ""
-    if r["c_diagram_skipped"]:
-        return out + f"\n**Diagram skipped**: {r['c_diagram_skipped']}\n"
-    return out + "\n" + figure(figures["c_diagram"], "The network as torchviz draws its autograd graph.")
-
-
-def training_section(r: dict) -> str:
-    cfg, h = r["model_meta"]["train_config"], r["history"]
-    columns = zip(
-        h["epoch"], h["epoch_train_loss"], h["train_acc"], h["test_loss"], h["test_acc"], h["epoch_seconds"]
-    )
-    rows = [
-        [e, f"{loss:.4f}", pct(acc), f"{test_loss:.4f}", pct(test_acc), f"{s:.1f} s"]
-        for e, loss, acc, test_loss, test_acc, s in columns
-    ]
-    return (
-        f"\n### d) Training\n\n{cfg['optimizer']} (learning rate {cfg['lr']}, {cfg['schedule']} "
-        "schedule), "
-        f"batch {cfg['batch_size']}, {cfg['epochs']} epochs, {augmentation_text(cfg)}, on {r['device']}; "
-        "training took "
-        f"{r['timings_s']['training']:.1f} s.\n\n"
-        + table(["epoch", "train loss", "train accuracy", "test loss", "test accuracy", "time"], rows)
-        + "\n"
-        + figure(r["figures"]["d_loss"], "Training loss against examples seen; test loss after each epoch.")
-        + "\n"
-        + figure(r["figures"]["d_accuracy"], "Training and test accuracy after each epoch.")
-        + "\n### e) Saved\n\nThe model was saved with its metadata and whole training config; final test "
-        f"accuracy {pct(r['model_meta']['test_accuracy'])}.\n"
-    )
-
-
-def augmentation_text(cfg: dict) -> str:
-    """What the report says of a training config's augmentation (configs from before it: none)."""
-    if cfg.get("augment", "none") == "none":
-        return "no augmentation (the assignment's recipe)"
-    return (
-        f"augmentation `{cfg['augment']}` (each batch rotated, scaled, sheared, shifted, bent and "
-        "re-penned; `--augment none` is the assignment's recipe)"
-    )
-
-
-def first_ten_section(r: dict) -> str:
-    first = r["f_first_ten"]
-    rows = [
-        [i, " ".join(f"{v:.2f}" for v in o), p, y]
-        for i, (o, p, y) in enumerate(zip(first["outputs"], first["predicted"], first["labels"]))
-    ]
-    return (
-        "The ten log-probabilities (digits 0 to 9) for each image:\n\n"
-        + table(["image", "outputs", "predicted", "correct"], rows)
-        + "\n"
-        + figure(r["figures"]["f_first_nine"], "Predictions for the first nine test digits.")
-    )
-
-
-def own_digits_section(r: dict) -> str:
-    own = r["g_own_digits"]
-    out = f"Folder `{own['folder']}`, read through the MNIST-style preprocessing.\n\n"
-    if own["accuracy"]["overall"]:
-        rows = [["all", fraction(*own["accuracy"]["overall"])]]
-        rows += [[g, fraction(*v)] for g, v in own["accuracy"]["groups"].items()]
-        out += table(["images", "accuracy"], rows) + "\n"
-    for path, reason in own["skipped"]:
-        out += f"- skipped `{path}`: {reason}\n"
-    for path in r["figures"]["g_own_digits"]:
-        out += "\n" + figure(
-            path, "Each photo beside the 28x28 network input, with the prediction (green right, red wrong)."
-        )
-    out += sheets.report_part(r.get("g_sheets"))
-    return out
+STEP = Step(
+    name="task1",
+    title="Task 1: build and train a network to recognise digits",
+    command="python task1_train_mnist.py",
+    results=section.Task1Results,
+    section=section.report_section,
+    needs=("data",),
+    args=("--no-progress",),
+    cost_s=70,
+)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import torch
 
 import netlib
 import task1_train_mnist as task1
-from recognition import networks, training
+from recognition import networks, training, training_flags
 from recognition.data import datasets
 from recognition.networks.gabor import gabor_bank
 from recognition.networks.transformer import (
@@ -182,11 +182,7 @@ def test_load_or_train_trains_once_then_reuses(tmp_path, capsys):
 def test_task1_training_config_takes_the_preset_and_explicit_flags_win():
     def config(*flags):
         args = task1.parse_args(list(flags))
-        preset = networks.preset_settings(args.arch, args.preset)[1]
-        fields = {name: getattr(args, name) for name in task1.CONFIG_FLAGS}
-        return task1.train_config(
-            preset, args.optimizer, args.lr, args.schedule, weight_decay=args.weight_decay, **fields
-        )
+        return training_flags.config_from_args(args, networks.preset_settings(args.arch, args.preset)[1])
 
     cfg = config("--arch", "transformer", "--preset", "course")
     assert (cfg.epochs, cfg.batch_size, cfg.optimizer, cfg.lr, cfg.weight_decay, cfg.schedule) == (
@@ -226,8 +222,9 @@ def test_task1_trains_saves_and_reads_back_a_transformer(tmp_path, own_digits):
             "--no-progress",
         ]
     )
-    assert results["model_meta"]["arch"] == "transformer" and results["model_meta"]["network"]["patch"] == 7
-    assert results["parameters"] == netlib.count_parameters(transformer("cpu"))
-    assert results["model_meta"]["train_config"]["optimizer"] == "adamw"
+    meta = results.classified.model.meta  # the checkpoint's metadata, as saved
+    assert meta["arch"] == "transformer" and meta["network"]["patch"] == 7
+    assert results.network.parameters == netlib.count_parameters(transformer("cpu"))
+    assert results.training.config.optimizer == "adamw"
     assert (tmp_path / "models" / "transformer_cpu.pt").is_file()
     assert (tmp_path / "figures" / "task1_results.json").is_file()

@@ -9,8 +9,11 @@ import pytest
 from PIL import Image, ImageDraw
 
 import netlib
+import task1_train_mnist as task1
+from recognition import cli
 from recognition.data import sheets
 from recognition.handwriting import glyphs, pages
+from recognition.report.sections import task1 as section
 
 
 def page(draw_digits, size=(900, 500), ruled=False, shadow=False) -> np.ndarray:
@@ -92,25 +95,29 @@ def test_generated_sheets_are_found_whole(tmp_path):
         assert len(sheet.boxes) == 10 and sheet.images.shape == (10, 28, 28)
 
 
-def test_classify_sheets_checks_its_flags(tmp_path):
+def test_task1_classify_sheets_checks_its_flags(tmp_path):
+    """Task 1g's sheets step: its flags, its scores, one accuracy over all own digits, its section."""
     model = netlib.MnistNet()
-    with pytest.raises(sheets.cli.UserError, match="does not exist"):
-        sheets.classify_sheets(model, tmp_path / "none.png", None, tmp_path, tmp_path, "s{}.png", 0)
+    with pytest.raises(cli.UserError, match="does not exist"):
+        task1.classify_sheets(model, tmp_path / "none.png", None, tmp_path, tmp_path, "s{}.png", 0)
     Image.fromarray((page(one_row) * 255).astype(np.uint8)).save(tmp_path / "s.png")
-    with pytest.raises(sheets.cli.UserError, match="--labels"):
-        sheets.classify_sheets(model, tmp_path / "s.png", "1x7", tmp_path, tmp_path, "s{}.png", 0)
-    step = sheets.sheets_step(
-        model,
-        tmp_path / "s.png",
-        "157",
-        tmp_path,
-        tmp_path / "figs",
-        "sheet_{}.png",
-        0,
-        {"accuracy": {"overall": [5, 6]}},
+    with pytest.raises(cli.UserError, match="--labels"):
+        task1.classify_sheets(model, tmp_path / "s.png", "1x7", tmp_path, tmp_path, "s{}.png", 0)
+    out = task1.classify_sheets(
+        model, tmp_path / "s.png", "157", tmp_path, tmp_path / "figs", "sheet_{}.png", 0, section.Score(5, 6)
     )
-    out = step["g_sheets"]
-    assert out["sheets"][0]["found"] == 3 and out["accuracy"][1] == 3 and out["all_own_digits"][1] == 9
-    assert step["figures"]["g_sheets"] == [str(tmp_path / "figs" / "sheet_1.png")]
-    assert Path(out["figures"][0]).is_file()
-    assert "| s.png | 3 |" in sheets.report_part(out)
+    assert out.sheets[0].found == 3 and out.accuracy.total == 3 and out.all_own_digits.total == 9
+    assert out.figures == [str(tmp_path / "figs" / "sheet_1.png")]
+    assert Path(out.figures[0]).is_file()
+    assert "| s.png | 3 |" in section.sheets_section(out)
+
+
+def test_the_built_in_sheets_come_from_the_data_folder(tmp_path, monkeypatch):
+    made = []
+    monkeypatch.setattr(
+        sheets.pages,
+        "write_digit_sheets",
+        lambda folder, seed: (made.append(folder), folder.mkdir(parents=True)),
+    )
+    assert sheets.source_or_built_in(None, tmp_path / "d", 3) == tmp_path / "d" / sheets.BUILT_IN
+    assert made == [tmp_path / "d" / sheets.BUILT_IN]

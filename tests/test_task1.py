@@ -4,6 +4,7 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,10 +13,11 @@ from PIL import Image
 
 import netlib
 import task1_train_mnist as task1
-from recognition import cli, training
+from recognition import cli, training, training_flags
 from recognition.data import datasets
-from recognition.io import write_json
-from recognition.report.markdown import Results
+from recognition.report.markdown import Outputs
+from recognition.report.results import load_results, save_results, to_json
+from recognition.report.sections import task1 as section
 
 CPU = torch.device("cpu")
 
@@ -46,29 +48,63 @@ def own_folder(tmp_path_factory, mnist):
 
 @pytest.fixture(scope="module")
 def training_run(tmp_path_factory, mnist, own_folder):
-    """Every step of a training run on tiny data, merged as main merges them."""
+    """Every step of a training run on tiny data, put together as main puts them; one own photo
+    stands in for a sheet of digits."""
     root = tmp_path_factory.mktemp("run")
     figs, model_path, small = root / "figures", root / "models" / "mnist_net.pt", mnist.subset(512, 100)
     cfg = training.TrainConfig(epochs=1, batch_size=64)
-    results = {"seed": cfg.seed, "device": "cpu"}
-    task1.add(results, task1.show_data(small, figs))
-    task1.add(results, task1.describe_network(cfg.seed, CPU, figs))
-    task1.add(results, task1.train_and_save(small, cfg, CPU, model_path, figs, progress=False))
-    model, results["model_meta"] = netlib.load_checkpoint(model_path)
-    task1.add(results, task1.first_test_digits(model, small, figs / "task1f_first_nine_predictions.png"))
-    task1.add(results, task1.own_digits(model, own_folder, figs, "task1g_own_digits_{}.png"))
-    results["timings_s"]["total"] = 1.0
-    write_json(figs / task1.RESULTS_FILE, results)
+    first_six = task1.show_data(small, figs)
+    network = task1.describe_network(cfg.seed, CPU, figs)
+    trained = task1.train_and_save(small, cfg, CPU, model_path, figs, progress=False)
+    model, meta = netlib.load_checkpoint(model_path)
+    first_ten = task1.first_test_digits(model, small, figs / "task1f_first_nine_predictions.png")
+    own = task1.own_digits(model, own_folder, figs, "task1g_own_digits_{}.png")
+    sheet = sorted(own_folder.rglob("*.png"))[0]
+    read = task1.classify_sheets(
+        model, sheet, None, root, figs, "task1g_sheet_{}.png", 0, own.accuracy.overall
+    )
+    results = section.Task1Results(
+        seed=cfg.seed,
+        first_six=first_six,
+        network=network,
+        training=trained,
+        classified=section.Classified(
+            model=section.ReadBack(path=str(model_path), note=meta.get("note"), meta=meta),
+            first_ten=first_ten,
+            own_digits=own,
+            sheets=read,
+        ),
+        seconds=1.0,
+    )
+    save_results(figs / task1.STEP.results_file, results)
     return figs, model_path, results
+
+
+def written_files(results, figs) -> list[str]:
+    """Every path the results name under the figures folder (the figures, the network summary)."""
+
+    def strings(value):
+        if isinstance(value, dict):
+            return [s for v in value.values() for s in strings(v)]
+        if isinstance(value, list):
+            return [s for v in value for s in strings(v)]
+        return [value] if isinstance(value, str) else []
+
+    return [s for s in strings(to_json(results)) if s.startswith(str(figs))]
 
 
 def linked_figures(text):
     return re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
 
 
+def test_results_are_read_back_through_their_type(training_run):
+    figs, _, results = training_run
+    assert load_results(section.Task1Results, figs / task1.STEP.results_file) == results
+
+
 def test_report_section_renders_every_step_and_figure(training_run):
     figs, _, results = training_run
-    text = task1.report_section(Results(figs))
+    text = section.report_section(results, Outputs(figs))
     for heading in [
         "### a)",
         "### b)",
@@ -80,32 +116,32 @@ def test_report_section_renders_every_step_and_figure(training_run):
     ]:
         assert heading in text, heading
     assert "Not run" not in text and "classify-only" not in text
-    assert f"final test accuracy {100 * results['test_accuracy']:.2f}%" in text
+    assert f"final test accuracy {100 * results.training.test_accuracy:.2f}%" in text
     assert "adam (learning rate 0.005, onecycle schedule), batch 64, 1 epochs" in text
-    own = results["g_own_digits"]["accuracy"]
-    assert f"| all | {own['overall'][0]}/6" in text and set(own["groups"]) == {"writerA", "writerB"}
+    own = results.classified.own_digits.accuracy
+    assert f"| all | {own.overall.right}/6" in text and set(own.groups) == {"writerA", "writerB"}
     assert "broken.png" in text
-    listed = [p for v in results["figures"].values() for p in (v if isinstance(v, list) else [v])]
-    assert {p.rsplit("/", 1)[-1] for p in listed if p.endswith(".png")} == set(linked_figures(text))
+    assert "#### Sheets of digits" in text and "All own digits (single images and sheet crops)" in text
+    listed = written_files(results, figs)
+    assert {Path(p).name for p in listed if p.endswith(".png")} == set(linked_figures(text))
     for path in listed:  # every figure the steps wrote is listed, and every listed file exists
-        assert (figs / path.rsplit("/", 1)[-1]).stat().st_size > 0, path
-    assert {p.name for p in figs.iterdir()} == {p.rsplit("/", 1)[-1] for p in listed} | {task1.RESULTS_FILE}
-    assert ("c_diagram" in results["figures"]) == bool(shutil.which("dot"))
+        assert Path(path).stat().st_size > 0, path
+    assert {p.name for p in figs.iterdir()} == {Path(p).name for p in listed} | {task1.STEP.results_file}
+    assert (results.network.diagram is not None) == bool(shutil.which("dot"))
 
 
 def test_the_checkpoint_holds_the_whole_training_config(training_run):
     _, model_path, results = training_run
     meta = netlib.load_checkpoint(model_path)[1]
     assert training.config_from_meta(meta) == training.TrainConfig(epochs=1, batch_size=64)
-    assert results["model_meta"]["train_config"]["seed"] == netlib.DEFAULT_SEED
+    assert training.config_from_meta(results.classified.model.meta).seed == netlib.DEFAULT_SEED
+    assert results.training.config == training.TrainConfig(epochs=1, batch_size=64)
 
 
 def test_flag_defaults_come_from_the_training_config():
     args, defaults = task1.parse_args([]), training.TrainConfig()
-    fields = {name: getattr(args, name) for name in task1.CONFIG_FLAGS}  # None: not given
-    cfg = task1.train_config(
-        {}, args.optimizer, args.lr, args.schedule, weight_decay=args.weight_decay, **fields
-    )
+    assert all(getattr(args, name) is None for name in training_flags.CONFIG_FLAGS if name != "seed")
+    cfg = training_flags.config_from_args(args, {})
     assert cfg == defaults and (cfg.seed, cfg.batch_size, cfg.epochs, cfg.momentum) == (42, 64, 5, 0.5)
     sgd = training.TrainConfig.for_optimizer("sgd")
     assert (sgd.lr, sgd.schedule) == (0.01, "constant")
@@ -137,14 +173,16 @@ def test_a_classify_only_run_keeps_the_training_results(training_run, own_folder
     assert (
         new
         == {
-            task1.CLASSIFY_RESULTS_FILE,
+            section.CLASSIFY_RESULTS_FILE,
             "task1_classify_f_first_nine_predictions.png",
             "task1_classify_g_own_digits_1.png",
         }
         | sheets
     )
-    assert "history" not in classify and classify["model_meta"]["hidden"] == 50
-    text = task1.report_section(Results(figs))
+    assert not isinstance(classify, section.Task1Results) and classify.classified.model.meta["hidden"] == 50
+    assert load_results(section.ClassifyResults, figs / section.CLASSIFY_RESULTS_FILE) == classify
+    outputs = Outputs(figs)
+    text = section.report_section(outputs.load(section.Task1Results, task1.STEP.results_file), outputs)
     assert "### d) Training" in text and "### f, g) A classify-only run" in text
     assert "inferred from fc1.weight" in text and "task1_classify_g_own_digits_1.png" in text
 
@@ -153,8 +191,8 @@ def test_own_digits_accepts_a_single_image(training_run, own_folder, tmp_path):
     _, model_path, _ = training_run
     image = next(own_folder.rglob("*.png"))
     result = task1.own_digits(netlib.load_checkpoint(model_path)[0], image, tmp_path, "one_{}.png")
-    assert result["g_own_digits"]["files"] == [str(image)]
-    assert result["g_own_digits"]["accuracy"]["overall"][1] == 1
+    assert result.files == [str(image)]
+    assert result.accuracy.overall.total == 1
 
 
 def test_the_built_in_folder_is_generated_wherever_it_is_named(tmp_path, monkeypatch):
@@ -232,13 +270,13 @@ def test_end_to_end_on_a_small_subset(tmp_path, mnist):
             "--no-progress",
         ]
     )
-    assert results["a_first_six_labels"] == [7, 2, 1, 0, 4, 1]
-    assert results["parameters"] == 21840
-    assert (models / "mnist_net.pt").is_file() and (figs / task1.RESULTS_FILE).is_file()
-    assert len(results["f_first_ten"]["outputs"]) == 10
-    own_result = results["g_own_digits"]
-    assert own_result["accuracy"]["overall"][1] == 12
-    assert [p.endswith("broken.png") for p, _ in own_result["skipped"]] == [True]
+    assert results.first_six.labels == [7, 2, 1, 0, 4, 1]
+    assert results.network.parameters == 21840
+    assert (models / "mnist_net.pt").is_file() and (figs / task1.STEP.results_file).is_file()
+    first, own_result = results.classified.first_ten, results.classified.own_digits
+    assert len(first.outputs) == 10
+    assert own_result.accuracy.overall.total == 12
+    assert [p.endswith("broken.png") for p, _ in own_result.skipped] == [True]
 
     again = task1.main(
         [
@@ -254,8 +292,13 @@ def test_end_to_end_on_a_small_subset(tmp_path, mnist):
             "--no-progress",
         ]
     )
-    assert again["f_first_ten"] == results["f_first_ten"]
-    assert again["g_own_digits"]["predicted"] == own_result["predicted"]
+    again_first = again.classified.first_ten
+    assert (again_first.outputs, again_first.predicted, again_first.labels) == (
+        first.outputs,
+        first.predicted,
+        first.labels,
+    )
+    assert again.classified.own_digits.predicted == own_result.predicted
 
 
 @pytest.mark.slow

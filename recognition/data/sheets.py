@@ -5,7 +5,8 @@ the ink is found as in the one-symbol recipe (`preprocess.ink_map`: any ink colo
 uneven light taken out), ruled lines are taken away (ink runs far longer than any digit), ink
 blobs are grouped into digits (pieces of one digit, such as a 5's flag or strokes a ruled line
 cut, overlap in x and lie close in y), specks are dropped, and the digits are ordered in rows,
-left to right. Each digit's own ink is cropped and put through the recipe.
+left to right. Each digit's own ink is cropped and put through the recipe. Task 1g reads, classifies
+and draws the sheets (`task1_train_mnist.py`):
 
     python task1_train_mnist.py --no-train --own-digits-sheet sheet.jpg --labels 0123456789
 """
@@ -24,8 +25,6 @@ from scipy import ndimage
 from recognition import cli
 from recognition.data import datasets, imagefiles, preprocess
 from recognition.handwriting import pages
-from recognition.report import plots
-from recognition.report.markdown import figure, fraction, table
 
 INK_LEVEL = 0.3  # of the cleaned ink map: what counts as a stroke pixel
 LINE_OVER_PAGE = (0.2, 0.6)  # ruled lines: runs over 0.2 of the width (across) or 0.6 of the height (down)
@@ -137,6 +136,31 @@ def read_sheet(path: Path, labels: str | None = None) -> Sheet:
     return Sheet(path, boxes, images, labels if labels is not None else labels_from_name(path))
 
 
+@torch.inference_mode()
+def classify_sheet(model: torch.nn.Module, path: Path, labels: str | None = None) -> Sheet:
+    """`read_sheet`, then the model's prediction for each digit found."""
+    sheet = read_sheet(path, labels)
+    if len(sheet.boxes):
+        device = next(model.parameters()).device
+        sheet.predicted = model(datasets.to_model_input(sheet.images).to(device)).argmax(1).tolist()
+    return sheet
+
+
+def source_or_built_in(given: Path | None, data_dir: Path, seed: int) -> Path:
+    """The sheet (or folder of sheets) given, which must exist, else the built-in sheets in
+    DATA_DIR/own_digit_sheets, generated when missing."""
+    source = given if given is not None else data_dir / BUILT_IN
+    if given is None and not source.exists():
+        print(f"{source} is missing: generating the built-in digit sheets there (seed {seed})")
+        pages.write_digit_sheets(source, seed)
+    if not source.exists():
+        raise cli.UserError(
+            f"--own-digits-sheet {source} does not exist: give a photo of a sheet of digits "
+            "or a folder of them"
+        )
+    return source
+
+
 def sheet_paths(source: Path) -> list[Path]:
     """The sheet itself, or every image in a folder of sheets (sorted)."""
     if source.is_file():
@@ -151,139 +175,3 @@ def score(sheet: Sheet) -> tuple[int, int] | None:
         return None
     right = sum(int(c) == p for c, p in zip(sheet.labels, sheet.predicted))
     return right, max(len(sheet.labels), len(sheet.predicted))
-
-
-def plot_sheet(sheet: Sheet, path: Path) -> Path:
-    """The sheet with a numbered box round each digit found and its prediction (green right,
-    red wrong, blue when there is no label)."""
-    plt = plots.plt
-    photo = imagefiles.read_image(sheet.path).convert("RGB")
-    fig, ax = plt.subplots(figsize=(min(16, 3 + photo.width / 120), min(12, 1.5 + photo.height / 120)))
-    ax.imshow(photo)
-    for k, ((x0, y0, x1, y1), pred) in enumerate(zip(sheet.boxes, sheet.predicted)):
-        truth = sheet.labels[k] if sheet.labels and k < len(sheet.labels) else None
-        colour = "tab:blue" if truth is None else ("tab:green" if int(truth) == pred else "tab:red")
-        ax.add_patch(plt.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, lw=2, color=colour))
-        note = "" if truth is None or int(truth) == pred else f" (is {truth})"
-        ax.text(
-            x0,
-            y0 - 4,
-            f"#{k + 1}: {pred}{note}",
-            color="white",
-            fontsize=11,
-            va="bottom",
-            bbox=dict(fc=colour, ec="none", pad=1.5),
-        )
-    result = score(sheet)
-    ax.set_title(
-        f"{sheet.path.name}: {len(sheet.boxes)} digits found"
-        + (f", {result[0]}/{result[1]} read right" if result else "")
-    )
-    ax.axis("off")
-    return plots.save_figure(fig, path)
-
-
-@torch.inference_mode()
-def classify_sheets(
-    model, source: Path | None, labels: str | None, data_dir: Path, figs: Path, figure_name: str, seed: int
-) -> dict:
-    """Read every sheet of `source` (a photo or a folder; None: the built-in sheets in
-    DATA_DIR/own_digit_sheets, generated when missing), classify its digits, draw each sheet with
-    its boxes (figure_name has a {} for the sheet's number), and score against `labels` (else the
-    digits the file name ends with)."""
-    generated = source is None
-    if generated:
-        source = data_dir / BUILT_IN
-        if not source.exists():
-            print(f"{source} is missing: generating the built-in digit sheets there (seed {seed})")
-            pages.write_digit_sheets(source, seed)
-    if not source.exists():
-        raise cli.UserError(
-            f"--own-digits-sheet {source} does not exist: give a photo of a sheet of digits "
-            "or a folder of them"
-        )
-    if labels is not None and not labels.isdigit():
-        raise cli.UserError(
-            f"--labels {labels!r} must be the digits written on the sheet in reading order, "
-            "e.g. --labels 0123456789"
-        )
-    device = next(model.parameters()).device
-    out = {"source": str(source), "generated": generated, "sheets": [], "figures": []}
-    for k, path in enumerate(sheet_paths(source), start=1):
-        sheet = read_sheet(path, labels)
-        if len(sheet.boxes):
-            sheet.predicted = model(datasets.to_model_input(sheet.images).to(device)).argmax(1).tolist()
-        result = score(sheet)
-        read = "".join(map(str, sheet.predicted))  # saved as shown, so the report prints what is stored
-        out["sheets"].append(
-            {
-                "file": str(path),
-                "labels": sheet.labels,
-                "found": len(sheet.boxes),
-                "predicted": sheet.predicted,
-                "read": read,
-                "boxes": [list(b) for b in sheet.boxes],
-                "accuracy": list(result) if result else None,
-            }
-        )
-        out["figures"].append(str(plot_sheet(sheet, figs / figure_name.format(k))))
-        print(
-            f"  sheet {path.name}: {len(sheet.boxes)} digits found, read as {read or '(none)'}"
-            + (f"; {result[0]}/{result[1]} right" if result else "")
-        )
-    scored = [s["accuracy"] for s in out["sheets"] if s["accuracy"]]
-    out["accuracy"] = [sum(a[0] for a in scored), sum(a[1] for a in scored)] if scored else None
-    if out["accuracy"]:
-        print(f"sheet-digit accuracy: {fraction(*out['accuracy'])}")
-    return out
-
-
-def sheets_step(
-    model,
-    source: Path | None,
-    labels: str | None,
-    data_dir: Path,
-    figs: Path,
-    figure_name: str,
-    seed: int,
-    own_digits: dict,
-) -> dict:
-    """Task 1g's sheets, as a step: its results, figures, and one accuracy over all own digits
-    (`own_digits`: step g's single-image results)."""
-    out = classify_sheets(model, source, labels, data_dir, figs, figure_name, seed)
-    single = own_digits["accuracy"]["overall"]
-    if out["accuracy"] and single:
-        out["all_own_digits"] = [single[0] + out["accuracy"][0], single[1] + out["accuracy"][1]]
-        print(f"own digits, single images and sheets together: {fraction(*out['all_own_digits'])}")
-    return {"g_sheets": out, "figures": {"g_sheets": list(out["figures"])}}
-
-
-def report_part(r: dict | None) -> str:
-    """Task 1g's paragraph on the sheets (nothing when the run read none)."""
-    if not r:
-        return ""
-    out = (
-        f"\n#### Sheets of digits\n\n`{r['source']}`: each sheet's ink blobs grouped into digits, ordered "
-        "in rows, cropped and put through the same recipe (`sheets.py`).\n\n"
-    )
-    if r.get("generated"):
-        out += (
-            "The built-in sheets, like the built-in own digits above, are **generated** (glyphs.py, "
-            "pages.py: varied digit shapes, one set of forms per writer), not real handwriting; "
-            "the table above gives each writer's number.\n\n"
-        )
-    rows = [
-        [
-            Path(s["file"]).name,
-            s["found"],
-            s["read"],
-            fraction(*s["accuracy"]) if s["accuracy"] else "no labels",
-        ]
-        for s in r["sheets"]
-    ]
-    out += table(["sheet", "digits found", "read as", "right"], rows) + "\n"
-    if r.get("all_own_digits"):
-        out += f"All own digits (single images and sheet crops): **{fraction(*r['all_own_digits'])}**.\n"
-    for path in r["figures"]:
-        out += "\n" + figure(path, "The sheet with a numbered box round each digit found and its prediction.")
-    return out
