@@ -17,8 +17,6 @@ processes or machines can share.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import math
 import multiprocessing
 import os
@@ -32,30 +30,22 @@ import torch
 
 from recognition import cli, training
 from recognition.data import datasets
-from recognition.experiments import analysis, figures, grids, sweep
+from recognition.experiments import analysis, figures, grids, observations, rows, section, sweep
+from recognition.experiments.analysis import Variant
 from recognition.experiments.grids import (
-    DIMS,
     LIST_FLAGS,
+    Recipe,
     arch_of,
     chosen_grids,
     part_members,
-    point_of,
     trainings,
 )
-from recognition.experiments.section import COMMAND, RESULTS_FILE, report_section  # noqa: F401  (report.py reads them here)
-from recognition.io import write_json, write_text
+from recognition.experiments.section import GridResults, GridSpec, StudyInfo, Task4Results
 from recognition.networks import grouped
+from recognition.report.results import save_results
+from recognition.report.steps import Step
 
 DATASETS = {"mnist": datasets.load_mnist, "fashion-mnist": datasets.load_fashion_mnist}
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """How every point is trained; with the grid and the dataset, the study's identity."""
-
-    optimizer: str = "adam"
-    lr: float = 1e-3
-    momentum: float = 0.5
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -242,59 +232,25 @@ def run_sweep(job: Job, workers: int, threads: int, callbacks: Sequence[Callable
 # --- results -----------------------------------------------------------------------------------
 
 
-def variant_rows(study: optuna.Study, grid: dict) -> list[dict]:
-    """One row per (point, dropout, seed, epoch), from each part's first COMPLETE trial."""
-    rows = []
-    units = {sweep.point_key(u): u for u in trainings(grid)}
-    for key, trial in sweep.completed(study, set(units)).items():
-        arch = arch_of(units[key])
-        for member in trial.user_attrs["members"]:
-            seconds = 0.0
-            for epoch, (train, test, secs) in enumerate(
-                zip(member["train_acc"], member["test_acc"], member["epoch_seconds"]), start=1
-            ):
-                seconds += secs
-                rows.append(
-                    {
-                        **point_of(units[key]),
-                        "dropout": member["dropout"],
-                        "seed": member["seed"],
-                        "epochs": epoch,
-                        "params": arch.parameters(),
-                        "multiply_adds": arch.multiply_adds(),
-                        "epoch_seconds": seconds / epoch,
-                        "train_seconds": seconds,
-                        "train_acc": train,
-                        "test_acc": test,
-                        "trial": trial.number,
-                    }
-                )
-    return sorted(rows, key=lambda r: tuple(str(r[d]) for d in DIMS) + (r["epochs"],))
-
-
-def write_rows_csv(rows: list[dict], path: Path) -> Path:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    return write_text(path, buffer.getvalue())
-
-
-def grid_results(name: str, grid: dict, rows: list[dict], out: Path, prefix: str) -> dict:
-    summary = analysis.Summary(rows, grid)
-    found = analysis.observations(name, summary)
+def grid_results(
+    name: str, grid: dict, variants: list[Variant], out: Path, prefix: str, study: StudyInfo
+) -> GridResults:
+    """The grid's observations, figures and CSV from its variants (one per network and epoch)."""
+    summary = analysis.Summary(variants, grid)
+    found = observations.observations(name, summary)
     drawn = figures.draw(name, summary, out, prefix)
-    return {
-        "grid": grid,
-        "variants": len(rows) // len(grid["seed"]),
-        "trainings": len(rows) // grid["max_epochs"],
-        "groups": len(trainings(grid)),
-        "observations": found,
-        "figures": [str(f) for f in drawn],
-        "csv": str(write_rows_csv(rows, out / f"{prefix}_{name}_variants.csv")),
-        "pareto": analysis.pareto(summary) if name != "report" else None,
-        "best": max(rows, key=lambda r: r["test_acc"]),
-    }
+    return GridResults(
+        grid=GridSpec(**grid),
+        variants=len(variants) // len(grid["seed"]),
+        trainings=len(variants) // grid["max_epochs"],
+        groups=len(trainings(grid)),
+        observations=found,
+        figures=[str(f) for f in drawn],
+        csv=str(rows.write_csv(variants, out / f"{prefix}_{name}_variants.csv")),
+        pareto=analysis.pareto(summary) if name != "report" else None,
+        best=max(variants, key=lambda v: v.test_acc),
+        study=study,
+    )
 
 
 def study_identity(grid: dict, recipe: Recipe, dataset: str) -> dict:
@@ -304,7 +260,9 @@ def study_identity(grid: dict, recipe: Recipe, dataset: str) -> dict:
     return {"grid": grid, "training": asdict(recipe), "dataset": dataset, "grouping": grouping}
 
 
-def run_grid(name: str, grid: dict, args: argparse.Namespace, callbacks: Sequence[Callable]) -> dict | None:
+def run_grid(
+    name: str, grid: dict, args: argparse.Namespace, callbacks: Sequence[Callable]
+) -> GridResults | None:
     recipe = Recipe(args.optimizer, args.lr, args.momentum)
     identity = study_identity(grid, recipe, args.dataset)
     storage = args.storage or f"sqlite:///{(args.figures_dir / 'task4_study.db').resolve()}"
@@ -334,27 +292,21 @@ def run_grid(name: str, grid: dict, args: argparse.Namespace, callbacks: Sequenc
         return None
     seconds = time.perf_counter() - start
     study = sweep.open_study(storage, job.name, identity, trainings(grid), args.heartbeat, args.grace)
+    info = StudyInfo(
+        storage=sweep.mask_url(storage), name=job.name, sweep_s=seconds, trials_in_study=len(study.trials)
+    )
     prefix = "task4" if args.dataset == "mnist" else f"task4_{args.dataset}"
-    result = grid_results(name, grid, variant_rows(study, grid), args.figures_dir, prefix)
-    return {
-        **result,
-        "study": {
-            "storage": sweep.mask_url(storage),
-            "name": job.name,
-            "sweep_s": seconds,
-            "trials_in_study": len(study.trials),
-        },
-    }
+    return grid_results(name, grid, rows.read_variants(study, grid), args.figures_dir, prefix, info)
 
 
-def print_observations(name: str, result: dict) -> None:
-    for topic, found in result["observations"].items():
-        print(
-            f"[{name} / {topic}] hypothesis: {analysis.HYPOTHESES[topic]}\n    observation: {found['text']}"
-        )
+def print_observations(name: str, result: GridResults) -> None:
+    for topic, found in result.observations.by_topic().items():
+        print(f"[{name} / {topic}] hypothesis: {found.hypothesis}\n    observation: {found.text}")
 
 
-def main(argv: Sequence[str] | None = None, callbacks: Sequence[Callable] = ()) -> dict | None:
+def main(argv: Sequence[str] | None = None, callbacks: Sequence[Callable] = ()) -> Task4Results | None:
+    """The chosen grids' results; None when other workers still train some of it (--no-wait): the
+    last of them writes the results."""
     args = parse_args(argv)
     clock = time.perf_counter()
     chosen = chosen_grids(
@@ -364,23 +316,35 @@ def main(argv: Sequence[str] | None = None, callbacks: Sequence[Callable] = ()) 
         {k: getattr(args, k) for k in ("max_epochs", "train_subset", "test_subset")},
         args.grid_file,
     )
-    results = {
-        "dataset": args.dataset,
-        "quick": args.quick,
-        "training": asdict(Recipe(args.optimizer, args.lr, args.momentum)),
-        "workers": args.workers,
-        "grids": {},
-    }
+    done = {}
     for name, grid in chosen.items():
         if (result := run_grid(name, grid, args, callbacks)) is None:
             return None  # another worker finishes the grid and writes the results
-        results["grids"][name] = result
+        done[name] = result
         print_observations(name, result)
-    results["timings_s"] = {"total": time.perf_counter() - clock}
-    stem = RESULTS_FILE if args.dataset == "mnist" else RESULTS_FILE.replace("task4", f"task4_{args.dataset}")
-    write_json(args.figures_dir / stem, results)
-    print(f"wrote {args.figures_dir / stem}")
+    results = Task4Results(
+        dataset=args.dataset,
+        quick=args.quick,
+        recipe=Recipe(args.optimizer, args.lr, args.momentum),
+        workers=args.workers,
+        grids=done,
+        seconds=time.perf_counter() - clock,
+    )
+    name = STEP.results_file if args.dataset == "mnist" else f"task4_{args.dataset}_results.json"
+    save_results(args.figures_dir / name, results)
+    print(f"wrote {args.figures_dir / name}")
     return results
+
+
+STEP = Step(
+    name="task4",
+    title="Task 4: design your own experiment",
+    command="python task4_experiments.py --quick",
+    results=Task4Results,
+    section=section.report_section,
+    args=("--quick", "--workers", "1", "--threads", "1"),
+    cost_s=45,
+)
 
 
 if __name__ == "__main__":

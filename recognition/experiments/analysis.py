@@ -1,10 +1,11 @@
-"""Task 4's numbers: seeds pooled into means with 95% confidence intervals, the observations that
-test each hypothesis (a difference whose intervals overlap is said to be inside the noise), and
-the Pareto front of accuracy against parameters and training time."""
+"""Task 4's numbers: the variants of a grid, seeds pooled into means with 95% confidence intervals,
+and the Pareto front of accuracy against parameters and training time (observations.py tests the
+hypotheses with them)."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -14,6 +15,28 @@ ARCH_DIMS = ("filters1", "filters2", "kernel", "hidden", "activation")
 CONFIG_DIMS = ("batch_size",) + ARCH_DIMS + ("dropout",)  # a variant, less its seed and epochs
 REFERENCE_DROPOUT, REFERENCE_BATCH = 0.5, 32  # the curves against epochs / dropout are drawn there
 PLATEAU_PP = 0.2  # within this many points of a curve's best counts as on its plateau
+
+
+@dataclass
+class Variant:
+    """One network of a grid after one epoch count: a row of the grid's CSV, in its column order."""
+
+    batch_size: int
+    filters1: int
+    filters2: int
+    kernel: int
+    hidden: int
+    activation: str
+    dropout: float
+    seed: int
+    epochs: int
+    params: int
+    multiply_adds: int
+    epoch_seconds: float  # its share of its grouped training's epoch, averaged over the epochs so far
+    train_seconds: float  # the same shares, summed
+    train_acc: float  # 0..1, running over the epoch
+    test_acc: float  # 0..1
+    trial: int  # the study trial that trained it
 
 
 def mean_ci(values: Sequence[float]) -> tuple[float, float]:
@@ -46,16 +69,17 @@ def verdict(a: tuple[float, float], b: tuple[float, float]) -> str:
 class Summary:
     """Variant rows (one per seed and epoch) pooled over seeds: accuracy in % with its interval."""
 
-    def __init__(self, rows: list[dict], grid: dict):
+    def __init__(self, rows: list[Variant], grid: dict):
         self.grid, self.max_epochs = grid, grid["max_epochs"]
         self.seeds = len(grid["seed"])
         self.values: dict[tuple, dict[str, list[float]]] = {}
         for row in rows:
-            key = tuple(row[d] for d in CONFIG_DIMS) + (row["epochs"],)
+            key = config_of(row) + (row.epochs,)
             entry = self.values.setdefault(key, {"test_acc": [], "train_acc": [], "train_seconds": []})
             for name in entry:
-                entry[name].append(100.0 * row[name] if name.endswith("acc") else row[name])
-        self.info = {tuple(r[d] for d in CONFIG_DIMS): r for r in rows}
+                value = getattr(row, name)
+                entry[name].append(100.0 * value if name.endswith("acc") else value)
+        self.info = {config_of(r): r for r in rows}
         self.configs = sorted(self.info, key=str)
 
     def get(self, config: tuple, epochs: int | None = None, key: str = "test_acc") -> tuple[float, float]:
@@ -74,69 +98,13 @@ class Summary:
         return mean_ci(list(per_seed))
 
 
+def config_of(row: Variant) -> tuple:
+    """The row's value of each of CONFIG_DIMS."""
+    return tuple(getattr(row, d) for d in CONFIG_DIMS)
+
+
 def nearest(values: Sequence, target: float):
     return min(values, key=lambda v: abs(v - target))
-
-
-def observe_dimension(summary: Summary, dim: str, label: str) -> dict:
-    """Best against worst value of one dimension, averaged over the others."""
-    values = summary.grid[dim]
-    found = {v: summary.marginal(dim, v) for v in values}
-    best = max(found, key=lambda v: found[v][0])
-    worst = min(found, key=lambda v: found[v][0])
-    text = (
-        f"{label}: "
-        + ", ".join(f"{v}: {fmt(found[v])}" for v in values)
-        + f" after {summary.max_epochs} epochs (mean over the other dimensions and {summary.seeds} seed(s)); "
-        f"best {best} against worst {worst}: {found[best][0] - found[worst][0]:+.2f} pts, "
-        f"{verdict(found[best], found[worst])}."
-    )
-    return {
-        "text": text,
-        "best": best,
-        "worst": worst,
-        "separated": not overlap(found[best], found[worst]),
-        "by_value": {str(v): list(found[v]) for v in values},
-    }
-
-
-def observe_epochs(summary: Summary) -> dict:
-    dropout = nearest(summary.grid["dropout"], REFERENCE_DROPOUT)
-    gain, plateau = {}, {}
-    for b in summary.grid["batch_size"]:
-        config = summary.config(batch_size=b, dropout=dropout)
-        curve = [summary.get(config, e)[0] for e in range(1, summary.max_epochs + 1)]
-        first, last = summary.get(config, 1), summary.get(config)
-        gain[str(b)] = (last[0] - first[0], verdict(last, first))
-        plateau[str(b)] = next(e for e, a in enumerate(curve, start=1) if a >= max(curve) - PLATEAU_PP)
-    text = (
-        f"At dropout {dropout:g}, test accuracy gains from epoch 1 to {summary.max_epochs}: "
-        + ", ".join(f"batch {b} {g:+.2f} pts" for b, (g, _) in gain.items())
-        + f"; first within {PLATEAU_PP} pts of its best at epoch "
-        + ", ".join(f"{e} (batch {b})" for b, e in plateau.items())
-        + "."
-    )
-    return {"text": text, "gain_pts": {b: g for b, (g, _) in gain.items()}, "plateau_epoch": plateau}
-
-
-def observe_time(summary: Summary) -> dict:
-    per_batch = {}
-    for b in summary.grid["batch_size"]:
-        chosen = [c for c in summary.configs if c[0] == b]
-        per_batch[b] = float(np.mean([summary.info[c]["epoch_seconds"] for c in chosen]))
-    small, large = min(per_batch), max(per_batch)
-    text = (
-        f"One epoch's share of a grouped training takes {per_batch[small]:.2f} s at batch {small} and "
-        f"{per_batch[large]:.2f} s at batch {large}; "
-        + ", ".join(f"{b}: {s:.2f} s" for b, s in per_batch.items())
-        + "."
-    )
-    result = {"text": text, "epoch_seconds": {str(b): s for b, s in per_batch.items()}}
-    if len(per_batch) > 1:
-        slope = float(np.polyfit(np.log(list(per_batch)), np.log(list(per_batch.values())), 1)[0])
-        result["loglog_slope"] = slope
-        result["text"] += f" Time per epoch scales roughly as batch^{slope:.2f}."
-    return result
 
 
 def pareto_front(points: Sequence[tuple[float, float]]) -> list[int]:
@@ -150,27 +118,40 @@ def pareto_front(points: Sequence[tuple[float, float]]) -> list[int]:
     return front
 
 
-def pareto(summary: Summary) -> dict:
+@dataclass
+class Front:
+    """Every variant's cost and final test accuracy (%), and the Pareto front among them."""
+
+    x: list[float]
+    acc: list[float]
+    front: list[int]  # indices into x and acc, cheapest first
+    front_labels: list[str]
+
+
+@dataclass
+class Pareto:
+    params: Front
+    train_seconds: Front
+    labels: list[str]  # each variant's label, in the order of x and acc
+
+
+def pareto(summary: Summary) -> Pareto:
     """Final-epoch accuracy against parameters and against training seconds, with each front."""
     configs = summary.configs
     acc = [summary.get(c)[0] for c in configs]
-    out = {}
+    fronts = {}
     for cost in ("params", "train_seconds"):
         xs = [
-            summary.info[c]["params"]
+            summary.info[c].params
             if cost == "params"
             else float(np.mean(summary.values[c + (summary.max_epochs,)]["train_seconds"]))
             for c in configs
         ]
         front = pareto_front(list(zip(xs, acc)))
-        out[cost] = {
-            "x": xs,
-            "acc": acc,
-            "front": front,
-            "front_labels": [label(summary, configs[i]) for i in front],
-        }
-    out["labels"] = [label(summary, c) for c in configs]
-    return out
+        fronts[cost] = Front(
+            x=xs, acc=acc, front=front, front_labels=[label(summary, configs[i]) for i in front]
+        )
+    return Pareto(**fronts, labels=[label(summary, c) for c in configs])
 
 
 def label(summary: Summary, config: tuple) -> str:
@@ -198,92 +179,3 @@ def label_point(point: dict) -> str:
         f"kernel {point['kernel']}, "
         f"hidden {point['hidden']}, {point['activation']}"
     )
-
-
-HYPOTHESES = {
-    "batch_size": "Smaller batches make more optimizer steps per epoch, so they reach a higher test accuracy "
-    "after a given number of epochs; the largest batches end lowest.",
-    "dropout": "Moderate dropout (0.25-0.5) gives the best test accuracy; no dropout is slightly worse, "
-    "and as "
-    "the rate nears 1.0 the second conv layer's output is almost always dropped, so accuracy "
-    "collapses towards chance (about 10%).",
-    "epochs": "Test accuracy rises fast over the first 2-3 epochs and then flattens; large batches (fewer "
-    "steps per epoch) keep gaining for longer.",
-    "time": "Training time per epoch falls as the batch grows (fewer, better-vectorised steps), with "
-    "diminishing returns beyond batch 64-128.",
-    "filters1": "More filters in the first conv layer help a little: 6 edge detectors are enough for digits.",
-    "filters2": "More filters in the second conv layer help more than in the first: it feeds the classifier.",
-    "kernel": "3x3 kernels do as well as 5x5 ones: two stacked small kernels already see a large part "
-    "of a digit.",
-    "hidden": "A wider hidden layer helps up to about 64 units, then the gain is inside the noise.",
-    "broad_dropout": "Dropout 0.5 costs a little accuracy in a short training (it slows learning down).",
-    "activation": "ReLU and GELU do about equally well; tanh saturates and learns a little slower.",
-}
-
-
-def observe_batch_size(summary: Summary) -> dict:
-    dropout = nearest(summary.grid["dropout"], REFERENCE_DROPOUT)
-    out = {}
-    for epochs in (1, summary.max_epochs):
-        accs = {
-            b: summary.get(summary.config(batch_size=b, dropout=dropout), epochs)
-            for b in summary.grid["batch_size"]
-        }
-        best, worst = max(accs, key=lambda b: accs[b][0]), min(accs, key=lambda b: accs[b][0])
-        out[epochs] = (accs, best, worst)
-    (first, b1, w1), (last, bn, wn) = out[1], out[summary.max_epochs]
-    text = (
-        f"At dropout {dropout:g}, after 1 epoch the best batch size is {b1} ({fmt(first[b1])}) and the worst "
-        f"{w1} ({fmt(first[w1])}), {verdict(first[b1], first[w1])}; after {summary.max_epochs} epochs "
-        f"the best "
-        f"is {bn} ({fmt(last[bn])}) and the worst {wn} ({fmt(last[wn])}), {verdict(last[bn], last[wn])}."
-    )
-    return {
-        "text": text,
-        "best_after_1_epoch": b1,
-        "best_after_max_epochs": bn,
-        "acc_after_max_epochs": {str(b): list(a) for b, a in last.items()},
-    }
-
-
-def observe_dropout(summary: Summary) -> dict:
-    batch = nearest(summary.grid["batch_size"], REFERENCE_BATCH)
-    accs = {d: summary.get(summary.config(batch_size=batch, dropout=d)) for d in summary.grid["dropout"]}
-    best = max(accs, key=lambda d: accs[d][0])
-    text = (
-        f"At batch {batch} and {summary.max_epochs} epochs: "
-        + ", ".join(f"{d:g}: {fmt(a)}" for d, a in accs.items())
-        + f". The best dropout is {best:g}"
-    )
-    others = [d for d in accs if d != best]
-    if others:
-        runner = max(others, key=lambda d: accs[d][0])
-        text += f"; against the runner-up {runner:g} the difference is {verdict(accs[best], accs[runner])}"
-    return {
-        "text": text + ".",
-        "best_dropout": best,
-        "acc_by_dropout": {f"{d:g}": list(a) for d, a in accs.items()},
-    }
-
-
-def observations(grid_name: str, summary: Summary) -> dict:
-    if grid_name == "report":
-        return {
-            "batch_size": observe_batch_size(summary),
-            "dropout": observe_dropout(summary),
-            "epochs": observe_epochs(summary),
-            "time": observe_time(summary),
-        }
-    names = {
-        "filters1": "filters in conv layer 1",
-        "filters2": "filters in conv layer 2",
-        "batch_size": "batch size",
-    }
-    found = {
-        dim: observe_dimension(summary, dim, names.get(dim, dim))
-        for dim in ("batch_size", "filters1", "filters2", "kernel", "hidden", "activation")
-        if len(summary.grid[dim]) > 1
-    }
-    if len(summary.grid["dropout"]) > 1:
-        found["broad_dropout"] = observe_dimension(summary, "dropout", "dropout")
-    return found

@@ -1,4 +1,4 @@
-"""Task 4's figures, drawn from the seed-pooled summary (task4_analysis): every accuracy is a mean
+"""Task 4's figures, drawn from the seed-pooled summary (analysis.py): every accuracy is a mean
 over seeds, with its 95% confidence interval as a band or error bar when there are several seeds."""
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ def heatmap(summary: analysis.Summary, path: Path) -> Path:
 
 def time_vs_batch(summary: analysis.Summary, path: Path) -> Path:
     batches = summary.grid["batch_size"]
-    seconds = [[summary.info[c]["epoch_seconds"] for c in summary.configs if c[0] == b] for b in batches]
+    seconds = [[summary.info[c].epoch_seconds for c in summary.configs if c[0] == b] for b in batches]
     mean = np.array([np.mean(s) for s in seconds])
     # clipped: the mean of equal times (one group's networks) can round a hair above their minimum
     spread = np.clip(np.array([[m - min(s), max(s) - m] for m, s in zip(mean, seconds)]).T, 0, None)
@@ -126,15 +126,16 @@ def time_vs_batch(summary: analysis.Summary, path: Path) -> Path:
 def pareto_figure(summary: analysis.Summary, path: Path) -> Path:
     found = analysis.pareto(summary)
     fig, axes = plt.subplots(1, 2, figsize=(13, 5.5))
-    titles = {
-        "params": ("parameters", True),
-        "train_seconds": (
+    panels = [  # (front, x label, log scale)
+        (found.params, "parameters", True),
+        (
+            found.train_seconds,
             f"training seconds ({summary.max_epochs} epochs, share of its grouped training)",
             False,
         ),
-    }
-    for ax, (cost, (xlabel, log)) in zip(axes, titles.items()):
-        xs, acc, front = found[cost]["x"], found[cost]["acc"], found[cost]["front"]
+    ]
+    for ax, (costs, xlabel, log) in zip(axes, panels):
+        xs, acc, front = costs.x, costs.acc, costs.front
         errs = _errors([summary.get(c) for c in summary.configs])
         ax.errorbar(
             xs,
@@ -153,7 +154,7 @@ def pareto_figure(summary: analysis.Summary, path: Path) -> Path:
             if all(abs(acc[i] - acc[j]) >= 1.0 for j in named):
                 named.append(i)
                 ax.annotate(
-                    found["labels"][i],
+                    found.labels[i],
                     (xs[i], acc[i]),
                     fontsize=8,
                     xytext=(4, -12),

@@ -1,11 +1,12 @@
-"""Task 4's grids: named dimensions, their defaults, and the checks every value passes before a
-study is touched (a bad value is one line naming its flag, with an example)."""
+"""Task 4's grids: named dimensions, their defaults, the checks every value passes before a study is
+touched (a bad value is one line naming its flag, with an example), and how every point is trained."""
 
 from __future__ import annotations
 
 import json
 import math
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from recognition import cli
@@ -73,6 +74,17 @@ QUICK = {
         "test_subset": 1000,
     },
 }
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How every point is trained; with the grid and the dataset, the study's identity."""
+
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    momentum: float = 0.5
+
+
 # flag -> (grid dimension, parser, example); every list flag names itself and an example in its error
 LIST_FLAGS = {
     "batch_sizes": ("batch_size", int, "16,32,64"),
