@@ -1,0 +1,143 @@
+"""Task 4 without training: the grids, how they split into grouped trainings, the study's identity,
+the observations and Pareto front on made-up rows, and the section with Fashion-MNIST's results."""
+
+import json
+import math
+
+import pytest
+
+import task4_experiments as task4
+from recognition.experiments import analysis, grids, observations, section, sweep
+from recognition.report.markdown import Outputs
+from recognition.report.results import example, save_results
+
+
+def test_report_grid_trains_in_cache_sized_groups_costliest_first():
+    grid = grids.GRIDS["report"]
+    units = grids.trainings(grid)
+    parts: dict[int, list] = {}
+    for unit in units:
+        parts.setdefault(unit["batch_size"], []).append(grids.part_members(grid, unit))
+    assert {batch: [len(p) for p in found] for batch, found in parts.items()} == {
+        16: [6],
+        32: [6],
+        64: [6],
+        128: [3, 3],
+        256: [3, 3],
+    }
+    for found in parts.values():  # every network of every point trained exactly once
+        assert sorted(m for part in found for m in part) == sorted(grids.members(grid))
+    # five live networks before three before two (dropout 1.0 skips its convolutions); small batches first
+    assert [(u["batch_size"], u["part"]) for u in units] == [
+        (16, 0),
+        (32, 0),
+        (64, 0),
+        (128, 0),
+        (256, 0),
+        (128, 1),
+        (256, 1),
+    ]
+    seven = {**grid, "dropout": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6]}  # parts differ by one network at most
+    at_256 = [u for u in grids.trainings(seven) if u["batch_size"] == 256]
+    assert [len(grids.part_members(seven, u)) for u in at_256] == [3, 2, 2]
+
+
+def test_observations_use_the_intervals():
+    grid = {
+        **grids.GRIDS["report"],
+        "batch_size": [32, 128],
+        "dropout": [0.0, 0.5, 1.0],
+        "seed": [1, 2, 3],
+        "max_epochs": 2,
+    }
+    base = {
+        "filters1": 10,
+        "filters2": 20,
+        "kernel": 5,
+        "hidden": 50,
+        "activation": "relu",
+        "params": 1,
+        "multiply_adds": 1,
+        "epoch_seconds": 1.0,
+        "train_seconds": 2.0,
+        "trial": 0,
+    }
+    rows = []
+    for b in (32, 128):
+        for d, acc in ((0.0, 0.980), (0.5, 0.981), (1.0, 0.10)):
+            for s, noise in ((1, -0.002), (2, 0.0), (3, 0.002)):
+                for e in (1, 2):
+                    rows.append(
+                        analysis.Variant(
+                            **base,
+                            batch_size=b,
+                            dropout=d,
+                            seed=s,
+                            epochs=e,
+                            test_acc=acc + noise - (0.02 if e == 1 else 0) - (0.01 if b == 128 else 0),
+                            train_acc=acc,
+                        )
+                    )
+    found = observations.observations("report", analysis.Summary(rows, grid)).report
+    assert found.dropout.best_dropout == 0.5 and "inside the noise" in found.dropout.text
+    assert found.batch_size.best_after_max_epochs == 32 and "outside the noise" in found.batch_size.text
+    mean, half = analysis.mean_ci([97.8, 98.0, 98.2])
+    assert mean == pytest.approx(98.0) and half == pytest.approx(4.303 * 0.2 / math.sqrt(3), rel=1e-3)
+    assert math.isnan(analysis.mean_ci([98.0])[1])
+
+
+def test_pareto_front():
+    points = [(1, 90.0), (2, 89.0), (3, 95.0), (3, 94.0), (10, 95.0), (20, 97.0)]
+    assert analysis.pareto_front(points) == [0, 2, 5]
+
+
+def test_default_grids():
+    full = grids.chosen_grids(
+        "report,broad",
+        False,
+        dict.fromkeys(grids.LIST_FLAGS),
+        dict.fromkeys(("max_epochs", "train_subset", "test_subset")),
+    )
+    report, broad = full["report"], full["broad"]
+    assert (
+        report["batch_size"] == [16, 32, 64, 128, 256]
+        and report["max_epochs"] == 8
+        and 1.0 in report["dropout"]
+    )
+    variants = math.prod(len(broad[d]) for d in ("filters1", "filters2", "kernel", "hidden", "dropout"))
+    assert variants >= 100 and len(broad["seed"]) == 3
+    quick = grids.chosen_grids(
+        "broad",
+        True,
+        dict.fromkeys(grids.LIST_FLAGS),
+        dict.fromkeys(("max_epochs", "train_subset", "test_subset")),
+    )
+    assert len(quick["broad"]["seed"]) == 3 and quick["broad"]["train_subset"]
+
+
+def test_the_study_identity_keeps_its_keys_so_existing_studies_are_found_again():
+    """The study name hashes the identity: a renamed key would orphan every study already run."""
+    quick = grids.chosen_grids(
+        "report,broad",
+        True,
+        dict.fromkeys(grids.LIST_FLAGS),
+        dict.fromkeys(("max_epochs", "train_subset", "test_subset")),
+    )
+    identity = task4.study_identity(quick["report"], task4.Recipe(), "mnist")
+    assert set(identity) == {"grid", "training", "dataset", "grouping"}
+    assert identity["training"] == {"optimizer": "adam", "lr": 1e-3, "momentum": 0.5}
+    names = {
+        n: sweep.study_name(f"task4_{n}_mnist", task4.study_identity(g, task4.Recipe(), "mnist"))
+        for n, g in quick.items()
+    }
+    assert names == {"report": "task4_report_mnist_4a54b32d84", "broad": "task4_broad_mnist_40ef91de95"}
+
+
+def test_the_section_shows_fashion_mnist_when_its_results_are_there(tmp_path):
+    results = example(section.Task4Results)
+    without = section.report_section(results, Outputs(tmp_path))
+    assert "Fashion-MNIST" not in without and "Grid `x`" in without
+    save_results(tmp_path / section.FASHION_RESULTS, results)
+    assert "### The same grids on Fashion-MNIST" in section.report_section(results, Outputs(tmp_path))
+    (tmp_path / section.FASHION_RESULTS).write_text(json.dumps({"grids": {}}))
+    assert "**Fashion-MNIST outdated**" in section.report_section(results, Outputs(tmp_path))
