@@ -103,17 +103,18 @@ def parse_args(argv=None):
     p.add_argument(
         "--own-digits", type=Path, default=Path("data/own_digits"), help="own digit photos (task 1g)"
     )
+    p.add_argument("--greek-dir", type=Path, help="Greek reference set (task 3; default: DATA_DIR/greek)")
     p.add_argument(
-        "--greek-dir", type=Path, default=greeksets.DEFAULT_GREEK, help="Greek reference set (task 3)"
-    )
-    p.add_argument(
-        "--greek-own-dir", type=Path, default=greeksets.DEFAULT_OWN, help="own Greek letters (task 3)"
+        "--greek-own-dir", type=Path, help="own Greek letters (task 3; default: DATA_DIR/greek_own)"
     )
     p.add_argument(
         "--figures-dir", type=Path, default=Path("figures"), help="where the figure and results go"
     )
     p.add_argument("--test-images", type=int, default=2000, help="MNIST test images searched for misreadings")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    args.greek_dir = args.greek_dir or greeksets.builtin_folder(args.data_dir, "reference")
+    args.greek_own_dir = args.greek_own_dir or greeksets.builtin_folder(args.data_dir, "own")
+    return args
 
 
 @torch.inference_mode()

@@ -43,15 +43,16 @@ def parse_args(argv=None):
         type=Path,
         default=None,
         help="training letters, one sub-folder per letter (ImageFolder); default: the built-in "
-        "data/greek, generated when missing",
+        "DATA_DIR/greek, generated when missing",
     )
     p.add_argument(
         "--own-dir",
         type=Path,
         default=None,
         help="the separate own set (labels from folder or file names); default: the built-in "
-        "data/greek_own, generated when missing",
+        "DATA_DIR/greek_own, generated when missing",
     )
+    p.add_argument("--data-dir", type=Path, default=Path("data"), help="where the built-in letter sets live")
     p.add_argument("--epochs", type=int, default=30, help="epochs of the new last layer")
     p.add_argument(
         "--seed", type=int, default=netlib.DEFAULT_SEED, help="seed of the new layer and batch order"
@@ -220,7 +221,9 @@ def main(argv=None) -> dict:
     figs = args.figures_dir
     figs.mkdir(parents=True, exist_ok=True)
     clock = time.perf_counter()
-    greek, own, _ = greeksets.letter_folders(args.greek_dir, args.own_dir, all_letters=False, seed=args.seed)
+    greek, own, _ = greeksets.letter_folders(
+        args.greek_dir, args.own_dir, args.data_dir, all_letters=False, seed=args.seed
+    )
     try:
         digits, _ = netlib.load_checkpoint(args.model)
     except netlib.CheckpointError as err:

@@ -20,7 +20,7 @@ import torch.nn as nn
 import netlib
 from extensions import attributions
 from recognition import cli, embedding
-from recognition.data import datasets, greeksets
+from recognition.data import datasets, greeksets, imagefiles
 
 DIGITS = [str(d) for d in range(10)]
 NEIGHBOURS = 5  # reference letters listed on the page
@@ -61,11 +61,11 @@ class GreekReference:
     k: int
 
 
-def load_greek_reference(model: netlib.MnistNet, folder: Path | None) -> GreekReference:
+def load_greek_reference(model: netlib.MnistNet, folder: Path | None, data_dir: Path) -> GreekReference:
     """Task 3's reference letters with their embeddings: `folder` as it is, or without one the
-    built-in set (generated when missing, as Task 3 does)."""
+    built-in set in `data_dir` (generated when missing, as Task 3 does)."""
     if folder is None:
-        folder = greeksets.DEFAULT_GREEK
+        folder = greeksets.builtin_folder(data_dir, "reference")
         if not folder.exists():
             greeksets.generate_letter_set(folder, all_letters=False, own=False, seed=netlib.DEFAULT_SEED)
     elif not folder.is_dir():
@@ -80,7 +80,7 @@ def load_greek_reference(model: netlib.MnistNet, folder: Path | None) -> GreekRe
     net, letters = attributions.letter_network(model, emb, ref.labels)
     return GreekReference(
         folder,
-        [display(p, folder) for p in ref.paths],
+        [imagefiles.display_name(p, folder) for p in ref.paths],
         labels,
         ref.images.numpy(),
         emb,
@@ -88,10 +88,6 @@ def load_greek_reference(model: netlib.MnistNet, folder: Path | None) -> GreekRe
         net,
         embedding.capped_k(embedding.K, labels),
     )
-
-
-def display(path: Path, root: Path) -> str:
-    return str(path.relative_to(root)) if path.is_relative_to(root) else path.name
 
 
 def rounded(a) -> list:

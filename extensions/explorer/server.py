@@ -1,6 +1,7 @@
 """The explorer's web server: one static page and two JSON endpoints, on 127.0.0.1 by default.
 
     python -m extensions.explorer [--host 127.0.0.1] [--port 8000] [--model models/mnist_net.pt]
+                                  [--greek-dir DIR | --data-dir data | --no-greek]
 
 POST /api/predict and POST /api/greek take an image file in the multipart field `image`.
 Uploads are read with Pillow behind limits (size, pixel count) and go through the project's
@@ -125,13 +126,13 @@ def create_app(explorer: Explorer) -> FastAPI:
     return app
 
 
-def build_explorer(model: Path, greek_dir: Path | None, greek: bool = True) -> Explorer:
+def build_explorer(model: Path, greek_dir: Path | None, data_dir: Path, greek: bool = True) -> Explorer:
     """Load the networks and the Greek reference once; a missing or broken file is a user error."""
     try:
         networks = load_digit_networks(model)
     except netlib.CheckpointError as err:
         raise cli.UserError(f"{err}; `make figures` also makes it") from err
-    reference = load_greek_reference(next(iter(networks.values())), greek_dir) if greek else None
+    reference = load_greek_reference(next(iter(networks.values())), greek_dir, data_dir) if greek else None
     return Explorer(networks, reference)
 
 
@@ -167,7 +168,10 @@ def parse_args(argv=None):
         type=Path,
         default=None,
         help="Greek reference letters, one sub-folder per letter (default: the built-in set "
-        "in data/greek, generated when missing)",
+        "in DATA_DIR/greek, generated when missing)",
+    )
+    p.add_argument(
+        "--data-dir", type=Path, default=Path("data"), help="where the built-in Greek reference set lives"
     )
     p.add_argument("--no-greek", action="store_true", help="start without Greek mode")
     p.add_argument(
@@ -185,7 +189,7 @@ def main(argv=None) -> None:
 
     args = parse_args(argv)
     torch.set_num_threads(max(1, args.threads))
-    explorer = build_explorer(args.model, args.greek_dir, greek=not args.no_greek)
+    explorer = build_explorer(args.model, args.greek_dir, args.data_dir, greek=not args.no_greek)
     sock = bind(args.host, args.port)
     print(f"explorer: {address(sock)}  (model {args.model}; Ctrl-C stops it)", flush=True)
     uvicorn.Server(uvicorn.Config(create_app(explorer), log_level="warning")).run(sockets=[sock])

@@ -46,16 +46,14 @@ def digit_sets(data_dir: Path, seed: int) -> list[str]:
     return made
 
 
-def letter_sets(seed: int) -> list[str]:
-    """Task 3's reference, other-writers and selection sets (four letters), and the 24-letter sets.
-
-    greeksets' default folders are relative to the working directory, as the scripts read them."""
+def letter_sets(data_dir: Path, seed: int) -> list[str]:
+    """Task 3's reference, other-writers and selection sets (four letters), and the 24-letter sets."""
     made = [
         folder
         for all_letters in (False, True)
-        for folder in greeksets.letter_folders(None, None, all_letters, seed)[2]
+        for folder in greeksets.letter_folders(None, None, data_dir, all_letters, seed)[2]
     ]
-    select, generated = greeksets.builtin_selection(False, seed)
+    select, generated = greeksets.builtin_selection(data_dir, False, seed)
     return made + [str(select)] if generated else made
 
 
@@ -67,7 +65,7 @@ class BuiltinResults(StepResults):
 def main(argv=None) -> BuiltinResults:
     args = parse_args(argv)
     clock = time.perf_counter()
-    made = digit_sets(args.data_dir, args.seed) + letter_sets(args.seed)
+    made = digit_sets(args.data_dir, args.seed) + letter_sets(args.data_dir, args.seed)
     print(
         f"generated {len(made)} built-in set(s): {', '.join(made)}" if made else "every built-in set is there"
     )

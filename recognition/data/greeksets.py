@@ -2,8 +2,8 @@
 classify, read from folders (one sub-folder per letter) or, by default, the built-in sets that
 glyphs.py generates when they are missing.
 
-A folder given by a flag is used as it is and never written into; the built-in folders are
-chosen only when no folder is given, so an explicit flag always wins.
+A folder given by a flag is used as it is and never written into; the built-in folders, under
+the script's --data-dir, are chosen only when no folder is given, so an explicit flag always wins.
 """
 
 from __future__ import annotations
@@ -19,9 +19,12 @@ from recognition.data import imagefiles, preprocess
 from recognition.handwriting import glyphs
 from recognition.io import atomic_folder, moved
 
-DEFAULT_GREEK, DEFAULT_OWN = Path("data/greek"), Path("data/greek_own")
-DEFAULT_GREEK_ALL, DEFAULT_OWN_ALL = Path("data/greek_all"), Path("data/greek_own_all")
-DEFAULT_SELECT, DEFAULT_SELECT_ALL = Path("data/greek_select"), Path("data/greek_select_all")
+# The built-in sets' folders under --data-dir: (of the four reference letters, of all 24).
+BUILT_IN = {
+    "reference": ("greek", "greek_all"),
+    "own": ("greek_own", "greek_own_all"),
+    "select": ("greek_select", "greek_select_all"),
+}
 SELECT_SEED_OFFSET = 100  # the selection writers' seed: seed + 100 (+1), far from the other sets'
 REFERENCE_PER_LETTER = 9  # the report: 9 scans per letter
 OWN_WRITERS = 3
@@ -39,6 +42,11 @@ def letter_list(text: str) -> tuple[str, ...]:
             f"names such as alpha,beta,delta, got {text!r}"
         )
     return names
+
+
+def builtin_folder(data_dir: Path, kind: str, all_letters: bool = False) -> Path:
+    """The built-in `kind` set's folder (a key of BUILT_IN) under `data_dir`."""
+    return Path(data_dir) / BUILT_IN[kind][all_letters]
 
 
 def needs_all_letters(letters: Sequence[str] | None) -> bool:
@@ -72,17 +80,18 @@ def generate_letter_set(folder: Path, all_letters: bool, own: bool, seed: int) -
 
 
 def letter_folders(
-    greek_dir: Path | None, own_dir: Path | None, all_letters: bool, seed: int
+    greek_dir: Path | None, own_dir: Path | None, data_dir: Path, all_letters: bool, seed: int
 ) -> tuple[Path, Path, list[str]]:
     """The reference and own folders, and those generated now.
 
     A folder given by its flag is used as it is and never written into; without the flag, the
-    built-in set (four letters, or all 24 with `all_letters`) is used and generated when missing.
+    built-in set under `data_dir` (four letters, or all 24 with `all_letters`) is used and
+    generated when missing.
     """
     chosen = []
     for given, default, own in (
-        (greek_dir, DEFAULT_GREEK_ALL if all_letters else DEFAULT_GREEK, False),
-        (own_dir, DEFAULT_OWN_ALL if all_letters else DEFAULT_OWN, True),
+        (greek_dir, builtin_folder(data_dir, "reference", all_letters), False),
+        (own_dir, builtin_folder(data_dir, "own", all_letters), True),
     ):
         flag = "--own-dir" if own else "--greek-dir"
         if given is not None and not given.is_dir():
@@ -170,31 +179,33 @@ def load_own(folder: Path, transform: str, classes, quiet: bool = False) -> imag
     return images
 
 
-def builtin_selection(all_letters: bool, seed: int) -> tuple[Path, bool]:
-    """The built-in selection writers' folder, and whether it was generated now (its own seed)."""
-    folder = DEFAULT_SELECT_ALL if all_letters else DEFAULT_SELECT
+def builtin_selection(data_dir: Path, all_letters: bool, seed: int) -> tuple[Path, bool]:
+    """The built-in selection writers' folder under `data_dir`, and whether it was generated now
+    (with its own seed)."""
+    folder = builtin_folder(data_dir, "select", all_letters)
     made = not folder.exists()
     if made:
         generate_letter_set(folder, all_letters, True, seed + SELECT_SEED_OFFSET)
     return folder, made
 
 
-def selection_folder(select_dir: Path | None, all_letters: bool, seed: int) -> Path:
+def selection_folder(select_dir: Path | None, data_dir: Path, all_letters: bool, seed: int) -> Path:
     """The selection writers' folder given by --select-dir (never written into), or the built-in one."""
     if select_dir is not None and not select_dir.is_dir():
         raise cli.UserError(
             f"--select-dir {select_dir} is not a folder: give a folder of letter images "
             "(alpha/x.png, ...), or leave out --select-dir to use the built-in set"
         )
-    return select_dir if select_dir is not None else builtin_selection(all_letters, seed)[0]
+    return select_dir if select_dir is not None else builtin_selection(data_dir, all_letters, seed)[0]
 
 
 def load_selection(
-    select_dir: Path | None, all_letters: bool, transform: str, classes, seed: int
+    select_dir: Path | None, data_dir: Path, all_letters: bool, transform: str, classes, seed: int
 ) -> tuple[Path, imagefiles.ImageSet]:
     """Yet other writers' letters, only to choose an embedding layer and distance (never scored):
-    the folder given, or the built-in one (generated when missing, with its own seed)."""
-    folder = selection_folder(select_dir, all_letters, seed)
+    the folder given, or the built-in one under `data_dir` (generated when missing, with its own
+    seed)."""
+    folder = selection_folder(select_dir, data_dir, all_letters, seed)
     return folder, load_own(folder, transform, classes, quiet=True)
 
 
@@ -212,16 +223,17 @@ class LetterSets:
 def load_sets(
     greek_dir: Path | None,
     own_dir: Path | None,
+    data_dir: Path,
     letters: Sequence[str] | None,
     transform: str,
     seed: int,
     all_letters: bool,
     every_transform: bool = True,
 ) -> LetterSets:
-    """The folders (the built-in ones, of all 24 letters with `all_letters`, generated when missing)
-    read under `transform`, then quietly under the other transforms too unless `every_transform`
-    is False."""
-    greek, own, generated = letter_folders(greek_dir, own_dir, all_letters, seed)
+    """The folders (the built-in ones under `data_dir`, of all 24 letters with `all_letters`,
+    generated when missing) read under `transform`, then quietly under the other transforms too
+    unless `every_transform` is False."""
+    greek, own, generated = letter_folders(greek_dir, own_dir, data_dir, all_letters, seed)
     sets = LetterSets(greek, own, generated, {}, {})
     others = [t for t in preprocess.TRANSFORMS if t != transform] if every_transform else []
     for t in [transform] + others:
