@@ -1,16 +1,16 @@
 """Classifying in a network's embedding space: embeddings, SSD distances, 1-NN, two KNN rules,
-leave-one-out, and a transfer-learned last layer; every classifier's accuracy on a reference
-and an own set (Task 3 and its extensions), confusion matrices and pictures of the embeddings.
+leave-one-out, a transfer-learned last layer, and the comparison of layers; every classifier's
+accuracy on a reference and an own set (Task 3 and its extensions).
 
 Labels are plain arrays of class names; every classifier takes a distance matrix (queries x
 references) and the references' labels, so leave-one-out only has to drop one column per query.
+Their printed lines, report rows and figures are in recognition.report (embedding_text, embedding_plots).
 """
 
 from __future__ import annotations
 
-import argparse
 import copy
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
@@ -19,10 +19,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import netlib
-from recognition import cli, training
 from recognition.data import datasets, imagefiles
-from recognition.report import plots
-from recognition.report.markdown import fraction
 
 Classifier = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -30,54 +27,9 @@ Classifier = Callable[[np.ndarray, np.ndarray], np.ndarray]
 K = 9  # neighbours for both KNN rules (the report: 9)
 TRANSFER_STEPS = 200  # full-batch Adam steps for the letter layer
 TRANSFER_LR = 0.03  # its Adam learning rate
-CLASSIFIERS = ("1-NN", "KNN vote", "KNN sum", "transfer")
+CLASSIFIERS = ("1-NN", "KNN vote", "KNN sum", "transfer")  # their fields in results: ClassifierHits
 SETS = ("leave-one-out", "own")
-
-
-def positive_int(flag: str, example: int) -> Callable[[str], int]:
-    """argparse type for a count: the error names the flag and an example."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = 0
-        if value < 1:
-            raise argparse.ArgumentTypeError(
-                f"{flag} expects a positive integer such as {example}, got {text!r}"
-            )
-        return value
-
-    return parse
-
-
-def add_classifier_flags(p: argparse.ArgumentParser) -> None:
-    """--k, --transfer-steps and --transfer-lr, with the defaults above: every script that classifies
-    letters offers the same ones."""
-    p.add_argument(
-        "--k",
-        type=positive_int("--k", K),
-        default=K,
-        help=f"neighbours for both KNN rules (the report: {K}), capped at the smallest letter's "
-        "number of reference images",
-    )
-    p.add_argument(
-        "--transfer-steps",
-        type=positive_int("--transfer-steps", TRANSFER_STEPS),
-        default=TRANSFER_STEPS,
-        help="full-batch Adam steps for the letter layer",
-    )
-    p.add_argument(
-        "--transfer-lr", type=float, default=TRANSFER_LR, help="Adam learning rate for the letter layer"
-    )
-
-
-def load_model(path: Path) -> tuple[netlib.MnistNet, dict]:
-    """The digit network whose embeddings are used; a missing or unreadable file is the user's to fix."""
-    try:
-        return netlib.load_checkpoint(path)
-    except netlib.CheckpointError as err:
-        raise cli.UserError(str(err)) from err
+Hits = tuple[int, int]  # (right, scored)
 
 
 # Where an image can be embedded (extensions/embedding_layers.py compares them): raw pixels, the
@@ -170,9 +122,22 @@ def leave_one_out(d: np.ndarray, labels: np.ndarray, classify: Classifier) -> np
     return np.array(predicted)
 
 
+@dataclass
+class LayerScore:
+    """1-NN at one layer with one distance: reference leave-one-out and another set's letters."""
+
+    layer: str  # one of LAYERS
+    distance: str  # one of DISTANCES
+    width: int
+    reference_loo: Hits
+    other_writers: Hits
+    per_writer: dict[str, Hits]  # the other set's writers (first-level folders; "all" without)
+    confused: dict[str, int]  # "alpha->beta": count, for every wrong answer on the other set
+
+
 def compare_layers(
     model: netlib.MnistNet, ref: imagefiles.ImageSet, other: imagefiles.ImageSet
-) -> list[dict]:
+) -> list[LayerScore]:
     """1-NN accuracy for every layer (LAYERS) and distance (DISTANCES): leave-one-out on the
     reference set, and `other` writers' letters against the whole reference set (overall and per
     writer: the first-level folder). Only `other`'s images of the reference's letters count."""
@@ -191,30 +156,30 @@ def compare_layers(
             pred = nearest_neighbour(measure(other_emb, ref_emb), ref_labels)
             hits = pred == other_labels
             rows.append(
-                {
-                    "layer": layer,
-                    "distance": distance,
-                    "width": int(ref_emb.shape[1]),
-                    "reference_loo": [int((loo == ref_labels).sum()), len(ref_labels)],
-                    "other_writers": [int(hits.sum()), len(hits)],
-                    "per_writer": {
-                        g: [int(hits[groups == g].sum()), int((groups == g).sum())]
+                LayerScore(
+                    layer=layer,
+                    distance=distance,
+                    width=int(ref_emb.shape[1]),
+                    reference_loo=(int((loo == ref_labels).sum()), len(ref_labels)),
+                    other_writers=(int(hits.sum()), len(hits)),
+                    per_writer={
+                        g: (int(hits[groups == g].sum()), int((groups == g).sum()))
                         for g in sorted(set(groups))
                     },
-                    "confused": confusions(pred, other_labels),
-                }
+                    confused=confusions(pred, other_labels),
+                )
             )
     return rows
 
 
-def best_layer(rows: list[dict]) -> dict:
+def best_layer(rows: list[LayerScore]) -> LayerScore:
     """The row with the most right answers over both columns; ties go to the assignment's layer and SSD."""
     return max(
         rows,
         key=lambda r: (
-            r["other_writers"][0] + r["reference_loo"][0],
-            r["layer"] == DEFAULT_LAYER,
-            r["distance"] == "SSD",
+            r.other_writers[0] + r.reference_loo[0],
+            r.layer == DEFAULT_LAYER,
+            r.distance == "SSD",
         ),
     )
 
@@ -304,6 +269,31 @@ def transfer_network(model: netlib.MnistNet, weight: torch.Tensor, bias: torch.T
 # Every classifier on a reference set and an own set, and their accuracy
 
 
+@dataclass
+class KUsed:
+    """The k the KNN rules really used: capped at the smallest letter's number of candidates."""
+
+    leave_one_out: int
+    own: int
+
+
+@dataclass
+class Classification:
+    """Every classifier's answers: leave-one-out on the reference set, and on the own set."""
+
+    classes: list[str]  # the reference letters, in the reference set's (alphabet) order
+    d_ref: np.ndarray  # SSD between the reference embeddings (square)
+    d_own: np.ndarray  # SSD from each own embedding to each reference embedding
+    leave_one_out: dict[str, np.ndarray]  # per classifier (CLASSIFIERS): a letter per reference image
+    own: dict[str, np.ndarray]  # per classifier: a letter per own image
+    transfer_layer: tuple[torch.Tensor, torch.Tensor]  # the letter layer trained on every reference image
+    k_used: KUsed
+
+    def answers(self, part: str) -> dict[str, np.ndarray]:
+        """The answers of one evaluation of SETS."""
+        return {"leave-one-out": self.leave_one_out, "own": self.own}[part]
+
+
 def classify_all(
     ref_emb,
     ref_labels,
@@ -312,7 +302,7 @@ def classify_all(
     steps: int = TRANSFER_STEPS,
     lr: float = TRANSFER_LR,
     seed: int = netlib.DEFAULT_SEED,
-) -> dict:
+) -> Classification:
     """Leave-one-out on the reference set and predictions for the own set, for every classifier."""
     classes = list(dict.fromkeys(ref_labels))  # in the reference set's (alphabet) order
     ref_labels = np.asarray(ref_labels)
@@ -329,18 +319,18 @@ def classify_all(
     y = np.array([classes.index(label) for label in ref_labels])
     weight, bias = fit_linear_heads(ref_emb, y, len(classes), np.ones((1, len(y)), bool), **fit)
     own["transfer"] = np.asarray(classes)[head_predict(own_emb, weight[0], bias[0])]
-    return {
-        "classes": classes,
-        "d_ref": d_ref,
-        "d_own": d_own,
-        "leave-one-out": loo,
-        "own": own,
-        "transfer_layer": (weight[0], bias[0]),
-        "k_used": {
-            "leave-one-out": min(capped_k(k, np.delete(ref_labels, i)) for i in range(len(y))),
-            "own": capped_k(k, ref_labels),
-        },
-    }
+    return Classification(
+        classes=classes,
+        d_ref=d_ref,
+        d_own=d_own,
+        leave_one_out=loo,
+        own=own,
+        transfer_layer=(weight[0], bias[0]),
+        k_used=KUsed(
+            leave_one_out=min(capped_k(k, np.delete(ref_labels, i)) for i in range(len(y))),
+            own=capped_k(k, ref_labels),
+        ),
+    )
 
 
 def score(predicted, truth, classes) -> tuple[int, int, int]:
@@ -350,14 +340,45 @@ def score(predicted, truth, classes) -> tuple[int, int, int]:
     return sum(p == t for p, t in known), len(known), len(truth) - len(known)
 
 
-def accuracy_table(result: dict, ref_labels, own_labels) -> dict:
+@dataclass
+class ClassifierHits:
+    """Each classifier's (right, scored), in the order of CLASSIFIERS."""
+
+    one_nn: Hits
+    knn_vote: Hits
+    knn_sum: Hits
+    transfer: Hits
+
+    def of(self, classifier: str) -> Hits:
+        return (self.one_nn, self.knn_vote, self.knn_sum, self.transfer)[CLASSIFIERS.index(classifier)]
+
+
+@dataclass
+class AccuracyTable:
+    """Every classifier's (right, scored) in both evaluations."""
+
+    leave_one_out: ClassifierHits
+    own: ClassifierHits
+    own_unknown: int  # own images of letters the reference set lacks (or unlabelled): not scored
+    k_used: KUsed
+
+    def part(self, name: str) -> ClassifierHits:
+        """The scores of one evaluation of SETS."""
+        return {"leave-one-out": self.leave_one_out, "own": self.own}[name]
+
+
+def accuracy_table(result: Classification, ref_labels, own_labels) -> AccuracyTable:
     truth = {"leave-one-out": list(ref_labels), "own": list(own_labels)}
-    table = {
-        s: {c: list(score(result[s][c], truth[s], result["classes"])[:2]) for c in CLASSIFIERS} for s in SETS
+    hits = {
+        s: ClassifierHits(*(score(result.answers(s)[c], truth[s], result.classes)[:2] for c in CLASSIFIERS))
+        for s in SETS
     }
-    table["own_unknown"] = score(result["own"]["1-NN"], own_labels, result["classes"])[2]
-    table["k_used"] = result["k_used"]
-    return table
+    return AccuracyTable(
+        leave_one_out=hits["leave-one-out"],
+        own=hits["own"],
+        own_unknown=score(result.own["1-NN"], own_labels, result.classes)[2],
+        k_used=result.k_used,
+    )
 
 
 def classify_and_score(
@@ -368,180 +389,8 @@ def classify_and_score(
     steps: int = TRANSFER_STEPS,
     lr: float = TRANSFER_LR,
     seed: int = netlib.DEFAULT_SEED,
-):
+) -> tuple[Classification, AccuracyTable, np.ndarray, np.ndarray]:
     """Embed both sets with `model`, classify, score: (result, accuracy table, ref and own embeddings)."""
     ref_emb, own_emb = embed(model, ref.images), embed(model, own.images)
     result = classify_all(ref_emb, ref.labels, own_emb, k, steps, lr, seed)
     return result, accuracy_table(result, ref.labels, own.labels), ref_emb, own_emb
-
-
-def accuracy_lines(table: dict, prefix: str = "") -> list[str]:
-    """The printed accuracy of every classifier, in the one format every script prints."""
-    lines = [
-        f"  {prefix}" + training.accuracy_line(f"{s} {c}", *table[s][c]) for s in SETS for c in CLASSIFIERS
-    ]
-    if table["own_unknown"]:
-        lines.append(
-            f"  {prefix}own set: {table['own_unknown']} images of letters the reference set lacks "
-            f"(or unlabelled) were classified but not scored"
-        )
-    return lines
-
-
-def accuracy_rows(acc: dict, label: str = "") -> list[list]:
-    """Report-table rows: one per evaluation (leave-one-out, own set) with each classifier's accuracy."""
-    prefix = [label] if label else []
-    return [prefix + [part] + [fraction(*acc[part][c]) for c in CLASSIFIERS] for part in SETS]
-
-
-# ---------------------------------------------------------------------------------------------
-# Confusion matrices
-
-
-def confusion(predicted, truth, classes) -> np.ndarray:
-    matrix = np.zeros((len(classes), len(classes)), dtype=int)
-    for p, t in zip(predicted, truth):
-        if t in classes:
-            matrix[classes.index(t), classes.index(p)] += 1
-    return matrix
-
-
-def confusion_panels(result: dict, ref_labels, own_labels, table: dict, classifiers=CLASSIFIERS):
-    truth = {"leave-one-out": ref_labels, "own": own_labels}
-    panels = []
-    for s in SETS:
-        for c in classifiers:
-            correct, total = table[s][c]
-            matrix = confusion(result[s][c], truth[s], result["classes"])
-            panels.append((f"{s}, {c}: {correct}/{total}", matrix))
-    return panels
-
-
-def plot_confusions(
-    panels: list[tuple[str, np.ndarray]], classes: list[str], suptitle: str, path: Path, ncols: int
-) -> Path:
-    """Confusion matrices (rows: truth, columns: prediction); each panel on its own count scale."""
-    plt = plots.plt
-    n = len(classes)
-    side = max(2.8, 0.3 * n + 1.2)
-    nrows = -(-len(panels) // ncols)
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=(side * ncols + 0.4, side * nrows + 0.8), squeeze=False, layout="constrained"
-    )
-    for ax, (title, matrix) in zip(axes.flat, panels):
-        ax.imshow(matrix, cmap="Blues", vmin=0, vmax=max(1, matrix.max()), interpolation="nearest")
-        ax.set_xticks(range(n), classes, rotation=90, fontsize=9)
-        ax.set_yticks(range(n), classes, fontsize=9)
-        ax.set_xlabel("predicted")
-        ax.set_ylabel("true")
-        ax.set_title(title, fontsize=10)
-        for r, c in zip(*np.nonzero(matrix)):
-            ax.text(
-                c,
-                r,
-                str(matrix[r, c]),
-                ha="center",
-                va="center",
-                fontsize=9,
-                color="white" if matrix[r, c] > matrix.max() / 2 else "black",
-            )
-    for ax in axes.flat[len(panels) :]:
-        ax.axis("off")
-    fig.suptitle(suptitle)
-    return plots.save_figure(fig, path)
-
-
-# ---------------------------------------------------------------------------------------------
-# Pictures of the distances and the embeddings
-
-
-def letter_blocks(labels: list[str]) -> list[tuple[str, int, int]]:
-    """(letter, first index, end index) of each run of one letter in a letter-sorted list."""
-    blocks, start = [], 0
-    for i in range(1, len(labels) + 1):
-        if i == len(labels) or labels[i] != labels[start]:
-            blocks.append((labels[start], start, i))
-            start = i
-    return blocks
-
-
-def plot_ssd_matrix(d_ref: np.ndarray, labels: list[str], path: Path) -> Path:
-    plt = plots.plt
-    fig, ax = plt.subplots(figsize=(8, 7))
-    shown = ax.imshow(d_ref, cmap="viridis", interpolation="nearest")
-    blocks = letter_blocks(labels)
-    for _, start, _ in blocks[1:]:
-        ax.axhline(start - 0.5, color="white", lw=1.5)
-        ax.axvline(start - 0.5, color="white", lw=1.5)
-    centres = [(s + e - 1) / 2 for _, s, e in blocks]
-    names = [name for name, _, _ in blocks]
-    ax.set_xticks(centres, names, rotation=90 if len(names) > 8 else 0, fontsize=9 if len(names) > 8 else 11)
-    ax.set_yticks(centres, names, fontsize=9 if len(names) > 8 else 11)
-    ax.tick_params(length=0)
-    ax.set_title(
-        f"SSD between the embeddings of all {len(labels)} reference images\n"
-        "(ordered by letter; dark = close; white lines separate letters)"
-    )
-    fig.colorbar(shown, ax=ax, shrink=0.8).set_label("sum of squared differences")
-    fig.tight_layout()
-    return plots.save_figure(fig, path)
-
-
-def plot_projection(ref_emb, ref_labels, own_emb, own_labels, classes, seed: int, path: Path) -> dict:
-    """PCA and t-SNE of reference (circles) and own (crosses) embeddings, coloured by letter."""
-    from sklearn.decomposition import PCA
-    from sklearn.manifold import TSNE
-
-    plt = plots.plt
-    both = np.vstack([ref_emb, own_emb])
-    pca = PCA(n_components=2, random_state=seed).fit(both)
-    perplexity = float(min(30, (len(both) - 1) / 3))
-    views = {
-        "PCA": pca.transform(both),
-        f"t-SNE (perplexity {perplexity:.0f})": TSNE(
-            n_components=2, perplexity=perplexity, init="pca", random_state=seed
-        ).fit_transform(both),
-    }
-    palette = (
-        plt.get_cmap("tab10").colors
-        if len(classes) <= 10
-        else plt.get_cmap("tab20").colors + plt.get_cmap("tab20b").colors
-    )
-    colour = {letter: palette[i % len(palette)] for i, letter in enumerate(classes)}
-    n_ref, unknown = len(ref_emb), np.array([y not in classes for y in own_labels], dtype=bool)
-    fig, axes = plt.subplots(1, 2, figsize=(13, 6))
-    for ax, (name, xy) in zip(axes, views.items()):
-        for letter in classes:
-            ref_mask = np.asarray(ref_labels) == letter
-            own_mask = np.array([y == letter for y in own_labels], dtype=bool)
-            ax.scatter(
-                *xy[:n_ref][ref_mask].T, s=45, color=colour[letter], marker="o", edgecolor="black", lw=0.4
-            )
-            ax.scatter(*xy[n_ref:][own_mask].T, s=40, color=colour[letter], marker="x")
-            if len(classes) > 10:  # too many colours to tell apart: name each letter's cluster
-                ax.annotate(
-                    letter,
-                    np.median(xy[:n_ref][ref_mask], axis=0),
-                    fontsize=9,
-                    ha="center",
-                    va="bottom",
-                    xytext=(0, 6),
-                    textcoords="offset points",
-                )
-        if unknown.any():
-            ax.scatter(*xy[n_ref:][unknown].T, s=30, color="gray", marker="+")
-        ax.set_title(name)
-        ax.set_xticks([])
-        ax.set_yticks([])
-    handles = [plt.Line2D([], [], ls="", marker="s", ms=9, color=colour[c], label=c) for c in classes]
-    handles += [
-        plt.Line2D([], [], ls="", marker="o", ms=8, mfc="white", mec="black", label="reference"),
-        plt.Line2D([], [], ls="", marker="x", ms=8, color="black", label="own set"),
-    ]
-    if unknown.any():
-        handles.append(plt.Line2D([], [], ls="", marker="+", ms=8, color="gray", label="own, unknown letter"))
-    fig.legend(handles=handles, loc="center right", fontsize=10, frameon=False)
-    fig.suptitle(f"The {ref_emb.shape[1]}-dimensional embeddings projected to 2-D")
-    fig.tight_layout(rect=(0, 0, 0.86, 1))
-    plots.save_figure(fig, path)
-    return {"pca_explained_variance": pca.explained_variance_ratio_.tolist(), "tsne_perplexity": perplexity}

@@ -12,6 +12,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path):
@@ -57,6 +59,14 @@ def write_text(path: str | Path, text: str) -> Path:
 
 def write_json(path: str | Path, data) -> Path:
     return write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def write_npy(path: str | Path, array) -> Path:
+    """A NumPy array as a .npy file (no pickled objects)."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.save(f, array, allow_pickle=False)
+    return Path(path)
 
 
 def read_json(path: str | Path):

@@ -52,6 +52,11 @@ def label_from_path(path: Path, root: Path, vocabulary: set[str] | None) -> str 
     return None
 
 
+def display_name(path: Path, root: Path) -> str:
+    """An image's name as the reports show it: its path under `root`, else its file name."""
+    return str(path.relative_to(root)) if path.is_relative_to(root) else path.name
+
+
 def scan_image_folder(root: str | Path, vocabulary: set[str] | None = None) -> FolderScan:
     """List the images under `root`, skipping hidden files/folders and reporting non-images.
 

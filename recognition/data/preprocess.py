@@ -8,6 +8,8 @@ transform is here too, as the alternative Task 3 compares against.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -300,3 +302,36 @@ def course_greek_transform(img: Image.Image) -> np.ndarray:
 
 
 TRANSFORMS = {"mnist": preprocess_own_image, "course": course_greek_transform}
+
+
+# How MNIST-like a set of 28x28 inputs is (Task 3 a: each transform's inputs beside MNIST's digits).
+
+
+@dataclass
+class InkStatistics:
+    """Means over a set of 28x28 inputs: the border's brightness (ink polarity), the centre of
+    mass's distance from the centre, the ink's height and its stroke width."""
+
+    border_brightness: float
+    centre_offset_px: float
+    ink_height_px: float
+    stroke_width_px: float
+
+
+def ink_statistics(images) -> InkStatistics:
+    """How MNIST-like 28x28 inputs are: ink polarity, centring, size and stroke width (means)."""
+    images = np.asarray(images, dtype=np.float64)
+    centre = (MNIST_SIDE - 1) / 2
+    border, offset, height, width = [], [], [], []
+    for img in images:
+        border.append(border_pixels(img, 2).mean())
+        offset.append(np.hypot(*(np.array(centre_of_mass(img)) - centre)))
+        rows = np.flatnonzero((img > 0.5).any(axis=1))
+        height.append(rows[-1] - rows[0] + 1 if rows.size else 0)
+        width.append(stroke_width(img > 0.5))
+    return InkStatistics(
+        border_brightness=float(np.mean(border)),
+        centre_offset_px=float(np.mean(offset)),
+        ink_height_px=float(np.mean(height)),
+        stroke_width_px=float(np.mean(width)),
+    )
