@@ -1,7 +1,7 @@
 """Extension: which layer of the digit network embeds Greek letters best, and by which distance.
 
-    python extensions/embedding_layers.py [--model models/mnist_net.pt] [--greek-dir data/greek]
-                                          [--own-dir data/greek_own]
+    python -m extensions.embedding_layers [--model models/mnist_net.pt] [--data-dir data]
+                                          [--greek-dir DIR] [--own-dir DIR] [--select-dir DIR]
 
 Task 3 embeds letters in the 50-unit layer and compares them by SSD, as the assignment says.
 Here the same 1-NN rule runs on four embeddings (raw pixels as a baseline, the 320-d output of
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -23,8 +24,10 @@ import netlib
 from recognition import cli, embedding
 from recognition.data import greeksets, imagefiles
 from recognition.handwriting import glyphs
-from recognition.io import write_json
-from recognition.report.markdown import Results, fraction, opening, table
+from recognition.io import writable_folder
+from recognition.report.markdown import Outputs, fraction, table
+from recognition.report.results import StepResults, save_results
+from recognition.report.steps import Step
 
 LAYER_NAMES = {
     "pixels": "raw pixels (784)",
@@ -34,36 +37,43 @@ LAYER_NAMES = {
 }
 
 
+def layer_name(layer: str) -> str:
+    return LAYER_NAMES.get(layer, layer)
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", type=Path, default=Path("models/mnist_net.pt"), help="checkpoint from task 1")
     p.add_argument(
         "--greek-dir",
         type=Path,
-        help="reference set, one folder per letter (default: the built-in data/greek, generated "
+        help="reference set, one folder per letter (default: the built-in DATA_DIR/greek, generated "
         "when missing)",
     )
     p.add_argument(
         "--own-dir",
         type=Path,
-        help="other writers' letters, writer_<k>/<letter>/ (default: the built-in data/greek_own)",
+        help="other writers' letters, writer_<k>/<letter>/ (default: the built-in DATA_DIR/greek_own)",
     )
     p.add_argument(
         "--select-dir",
         type=Path,
         help="yet other writers' letters, only to choose the best layer (default: the built-in "
-        "data/greek_select)",
+        "DATA_DIR/greek_select)",
     )
+    p.add_argument("--data-dir", type=Path, default=Path("data"), help="where the built-in letter sets live")
     p.add_argument("--figures-dir", type=Path, default=Path("figures"), help="where the results go")
     p.add_argument("--seed", type=int, default=42, help="seed of generated data")
     return p.parse_args(argv)
 
 
-def chosen_folders(greek: Path | None, own: Path | None, select: Path | None, seed: int) -> list[Path]:
+def chosen_folders(
+    greek: Path | None, own: Path | None, select: Path | None, data_dir: Path, seed: int
+) -> list[Path]:
     """The reference, other-writers and selection folders: each one given by its flag as it is (never
-    written into), otherwise the built-in one, generated when missing."""
-    greek, own, _ = greeksets.letter_folders(greek, own, all_letters=False, seed=seed)
-    return [greek, own, greeksets.selection_folder(select, all_letters=False, seed=seed)]
+    written into), otherwise the built-in one in `data_dir`, generated when missing."""
+    greek, own, _ = greeksets.letter_folders(greek, own, data_dir, all_letters=False, seed=seed)
+    return [greek, own, greeksets.selection_folder(select, data_dir, all_letters=False, seed=seed)]
 
 
 def load_sets(greek: Path, own: Path, select: Path) -> list[imagefiles.ImageSet]:
@@ -84,25 +94,39 @@ def load_sets(greek: Path, own: Path, select: Path) -> list[imagefiles.ImageSet]
     return sets
 
 
-def print_table(result: dict) -> None:
+@dataclass(kw_only=True)
+class LayersResults(StepResults):
+    seed: int
+    model: str
+    classes: list[str]
+    rows: list[embedding.LayerScore]  # on the other writers
+    selection_rows: list[embedding.LayerScore]  # on the selection writers: they choose `best`
+    best: embedding.LayerScore  # the chosen layer and distance's row on the other writers
+    greek_dir: str
+    own_dir: str
+    select_dir: str
+
+
+def print_table(r: LayersResults) -> None:
     print(f"{'layer':32s} {'distance':8s} {'reference LOO':>15s} {'other writers':>15s} {'selection':>15s}")
-    for r, s in zip(result["rows"], result["selection_rows"]):
+    for row, s in zip(r.rows, r.selection_rows):
         print(
-            f"{LAYER_NAMES[r['layer']]:32s} {r['distance']:8s} {fraction(*r['reference_loo']):>15s} "
-            f"{fraction(*r['other_writers']):>15s} {fraction(*s['other_writers']):>15s}"
+            f"{layer_name(row.layer):32s} {row.distance:8s} {fraction(*row.reference_loo):>15s} "
+            f"{fraction(*row.other_writers):>15s} {fraction(*s.other_writers):>15s}"
         )
-    best = result["best"]
+    best = r.best
     print(
-        f"best on the selection writers: {LAYER_NAMES[best['layer']]} with {best['distance']} distance; "
-        f"other writers {fraction(*best['other_writers'])}"
+        f"best on the selection writers: {layer_name(best.layer)} with {best.distance} distance; "
+        f"other writers {fraction(*best.other_writers)}"
     )
 
 
-def main(argv: Sequence[str] | None = None) -> dict:
+def main(argv: Sequence[str] | None = None) -> LayersResults:
     args = parse_args(argv)
+    figs = writable_folder(args.figures_dir)
     clock = time.perf_counter()
     model, _ = netlib.load_checkpoint(args.model)
-    folders = chosen_folders(args.greek_dir, args.own_dir, args.select_dir, args.seed)
+    folders = chosen_folders(args.greek_dir, args.own_dir, args.select_dir, args.data_dir, args.seed)
     ref, other, select = load_sets(*folders)
     print(
         f"reference {len(ref.labels)} images ({folders[0]}), other writers {len(other.labels)} "
@@ -111,59 +135,60 @@ def main(argv: Sequence[str] | None = None) -> dict:
     selection_rows = embedding.compare_layers(model, ref, select)
     chosen = embedding.best_layer(selection_rows)
     rows = embedding.compare_layers(model, ref, other)
-    best = next(r for r in rows if (r["layer"], r["distance"]) == (chosen["layer"], chosen["distance"]))
-    result = {
-        "classes": sorted({label for label in ref.labels if label is not None}),
-        "rows": rows,
-        "selection_rows": selection_rows,
-        "best": best,
-        "greek_dir": str(folders[0]),
-        "own_dir": str(folders[1]),
-        "select_dir": str(folders[2]),
-        "model": str(args.model),
-        "timings_s": {"total": time.perf_counter() - clock},
-    }
-    print_table(result)
-    write_json(args.figures_dir / RESULTS_FILE, result)
-    return result
+    best = next(r for r in rows if (r.layer, r.distance) == (chosen.layer, chosen.distance))
+    results = LayersResults(
+        seed=args.seed,
+        model=str(args.model),
+        classes=sorted({label for label in ref.labels if label is not None}),
+        rows=rows,
+        selection_rows=selection_rows,
+        best=best,
+        greek_dir=str(folders[0]),
+        own_dir=str(folders[1]),
+        select_dir=str(folders[2]),
+        seconds=time.perf_counter() - clock,
+    )
+    print_table(results)
+    save_results(figs / STEP.results_file, results)
+    return results
 
 
 # --- report section --------------------------------------------------------------------------
 
-RESULTS_FILE = "ext_embedding_layers_results.json"
-COMMAND = "python extensions/embedding_layers.py"
 
-
-def report_section(res: Results) -> str:
-    r, out = opening(res, RESULTS_FILE, "Extension: which layer embeds Greek letters best", COMMAND)
-    if r is None:
-        return out
-    writers = sorted({g for row in r["rows"] for g in row["per_writer"]})
-    out += (
-        f"1-NN over {', '.join(r['classes'])}: leave-one-out on the reference set (`{r['greek_dir']}`), "
-        f"and the other-writers set (`{r['own_dir']}`; generated by glyphs.py in letter shapes the "
+def report_section(r: LayersResults, outputs: Outputs) -> str:
+    writers = sorted({g for row in r.rows for g in row.per_writer})
+    out = (
+        f"1-NN over {', '.join(r.classes)}: leave-one-out on the reference set (`{r.greek_dir}`), "
+        f"and the other-writers set (`{r.own_dir}`; generated by glyphs.py in letter shapes the "
         "reference set does not use) against the whole reference set, overall and per writer.\n\n"
     )
     rows = [
-        [
-            LAYER_NAMES[row["layer"]],
-            row["distance"],
-            fraction(*row["reference_loo"]),
-            fraction(*row["other_writers"]),
-        ]
-        + [fraction(*row["per_writer"][w]) for w in writers]
-        for row in r["rows"]
+        [layer_name(row.layer), row.distance, fraction(*row.reference_loo), fraction(*row.other_writers)]
+        + [fraction(*row.per_writer[w]) for w in writers]
+        for row in r.rows
     ]
     out += table(["embedding", "distance", "reference leave-one-out", "other writers"] + writers, rows)
-    best = r["best"]
-    mistakes = ", ".join(f"{k} {v}" for k, v in best["confused"].items()) or "none"
+    best = r.best
+    mistakes = ", ".join(f"{k} {v}" for k, v in best.confused.items()) or "none"
     out += (
-        f"\nBest: **{LAYER_NAMES[best['layer']]} with {best['distance']} distance**, chosen on a third "
-        f"set of yet other writers (`{r['select_dir']}`: most right answers there plus leave-one-out; "
+        f"\nBest: **{layer_name(best.layer)} with {best.distance} distance**, chosen on a third "
+        f"set of yet other writers (`{r.select_dir}`: most right answers there plus leave-one-out; "
         "ties go to the assignment's layer and SSD), so the other-writers column above did not choose "
         f"it. Its mistakes on the other writers: {mistakes}.\n"
     )
     return out
+
+
+STEP = Step(
+    name="embedding_layers",
+    title="Extension: which layer embeds Greek letters best",
+    command="python -m extensions.embedding_layers",
+    results=LayersResults,
+    section=report_section,
+    needs=("task1",),
+    cost_s=8,
+)
 
 
 if __name__ == "__main__":

@@ -5,8 +5,8 @@ networks of other hidden widths are made exactly as that network was (its checkp
 config, its number of training images) and every Task 3 classifier is measured in each of their
 embeddings, on the same reference and own sets.
 
-    python extensions/embedding_widths.py                       # widths 30, 50, 90
-    python extensions/embedding_widths.py --widths 10,50,200 --device cuda
+    python -m extensions.embedding_widths                       # widths 30, 50, 90
+    python -m extensions.embedding_widths --widths 10,50,200 --device cuda
 
 A network of another width is trained once and saved beside --model as mnist_net_h<W>.pt; a
 saved one is reused only when it was trained with the main network's config.
@@ -16,20 +16,20 @@ from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import asdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 import netlib
-from recognition import cli, embedding, training
+from recognition import cli, embedding, flags, training
 from recognition.data import datasets, greeksets, preprocess
-from recognition.io import write_json
+from recognition.io import writable_folder
 from recognition.report import plots
-from recognition.report.markdown import Results, figure, opening, table
-
-RESULTS_FILE = "ext_widths_results.json"
-COMMAND = "python extensions/embedding_widths.py"
+from recognition.report.embedding_text import accuracy_lines, accuracy_rows
+from recognition.report.markdown import Outputs, figure, table
+from recognition.report.results import StepResults, save_results
+from recognition.report.steps import Step
 
 
 def width_list(text: str) -> tuple[int, ...]:
@@ -60,13 +60,13 @@ def parse_args(argv=None):
         type=Path,
         default=None,
         help="reference letters, one sub-folder per letter (default: Task 3's built-in "
-        "data/greek, generated when missing)",
+        "DATA_DIR/greek, generated when missing)",
     )
     p.add_argument(
         "--own-dir",
         type=Path,
         default=None,
-        help="own letters to classify (default: Task 3's built-in data/greek_own)",
+        help="own letters to classify (default: Task 3's built-in DATA_DIR/greek_own)",
     )
     p.add_argument("--transform", choices=preprocess.TRANSFORMS, default="mnist", help="image -> 28x28 input")
     p.add_argument(
@@ -75,8 +75,10 @@ def parse_args(argv=None):
         default=netlib.DEFAULT_SEED,
         help="seed for generated data and the letter layer (training uses the main network's)",
     )
-    embedding.add_classifier_flags(p)
-    p.add_argument("--data-dir", type=Path, default=Path("data"), help="where MNIST lives")
+    flags.add_classifier_flags(p)
+    p.add_argument(
+        "--data-dir", type=Path, default=Path("data"), help="where MNIST and the built-in letter sets live"
+    )
     p.add_argument("--figures-dir", type=Path, default=Path("figures"), help="where figures and results go")
     p.add_argument("--device", default="auto", help="for training other widths: auto, cpu or cuda")
     p.add_argument("--no-progress", action="store_true", help="no progress bar while training")
@@ -108,7 +110,7 @@ def width_model(
 ) -> tuple[netlib.MnistNet, str]:
     """The digit network of this width: a saved one made the same way, else trained and saved."""
     if path.is_file():
-        model, meta = embedding.load_model(path)
+        model, meta = netlib.load_checkpoint(path)
         if made_like(meta, width, cfg, train_images):
             return model, f"reused {path}"
         print(
@@ -137,9 +139,10 @@ def measure_widths(
     data_dir: Path,
     device,
     progress: bool,
-) -> dict:
-    """Every classifier's accuracy in each width's embedding, and where each network came from."""
-    main_model, meta = embedding.load_model(main_path)
+) -> tuple[training.TrainConfig, dict[str, embedding.AccuracyTable], dict[str, str]]:
+    """Every classifier's accuracy in each width's embedding, and where each network came from:
+    (the main network's training config, the accuracy per width, the network's source per width)."""
+    main_model, meta = netlib.load_checkpoint(main_path)
     cfg = training.config_from_meta(meta)
     tables, sources = {}, {}
     for width in widths:
@@ -151,15 +154,11 @@ def measure_widths(
         )
         ref, own = sets.ref[transform], sets.own[transform]
         tables[width] = embedding.classify_and_score(net, ref, own, k, steps, lr, seed)[1]
-        print(f" width {width} ({sources[width]}):\n" + "\n".join(embedding.accuracy_lines(tables[width])))
-    return {
-        "train_config": asdict(cfg),
-        "accuracy": {str(w): t for w, t in tables.items()},
-        "models": {str(w): s for w, s in sources.items()},
-    }
+        print(f" width {width} ({sources[width]}):\n" + "\n".join(accuracy_lines(tables[width])))
+    return cfg, {str(w): t for w, t in tables.items()}, {str(w): s for w, s in sources.items()}
 
 
-def plot_width_comparison(tables: dict[str, dict], path: Path) -> Path:
+def plot_width_comparison(tables: dict[str, embedding.AccuracyTable], path: Path) -> Path:
     """Grouped bars: per classifier, one bar per width; leave-one-out and own set side by side."""
     plt = plots.plt
     widths, names = list(tables), embedding.CLASSIFIERS
@@ -168,12 +167,12 @@ def plot_width_comparison(tables: dict[str, dict], path: Path) -> Path:
     colours = plt.get_cmap("viridis")(np.linspace(0.15, 0.85, len(widths)))
     for ax, s in zip(axes, embedding.SETS):
         for w_i, width in enumerate(widths):
-            pct = [100 * c / t if t else 0 for c, t in (tables[width][s][name] for name in names)]
+            pct = [100 * c / t if t else 0 for c, t in (tables[width].part(s).of(name) for name in names)]
             x = np.arange(len(names)) + (w_i - (len(widths) - 1) / 2) * bar
             bars = ax.bar(x, pct, bar, color=colours[w_i], label=f"width {width}")
             ax.bar_label(bars, [f"{v:.0f}" for v in pct], fontsize=9, padding=1)
         ax.set_xticks(range(len(names)), names)
-        total = tables[widths[0]][s]["1-NN"][1]
+        total = tables[widths[0]].part(s).one_nn[1]
         what = "leave-one-out on the reference set" if s == "leave-one-out" else "own set"
         ax.set_title(f"{what} ({total} images)")
         ax.set_ylim(0, 112)
@@ -185,13 +184,29 @@ def plot_width_comparison(tables: dict[str, dict], path: Path) -> Path:
     return plots.save_figure(fig, path)
 
 
-def main(argv=None) -> dict:
+@dataclass(kw_only=True)
+class WidthsResults(StepResults):
+    seed: int
+    model: str
+    reference_dir: str
+    own_dir: str
+    generated: list[str]  # the built-in folders generated by this run
+    transform: str
+    k: int
+    train_config: training.TrainConfig  # the main network's: every other width is trained with it
+    accuracy: dict[str, embedding.AccuracyTable]  # per width
+    models: dict[str, str]  # per width: where its network came from
+    figure: str
+
+
+def main(argv=None) -> WidthsResults:
     args = parse_args(argv)
-    args.figures_dir.mkdir(parents=True, exist_ok=True)
+    figs = writable_folder(args.figures_dir)
     start = time.perf_counter()
     sets = greeksets.load_sets(
         args.greek_dir,
         args.own_dir,
+        args.data_dir,
         None,
         args.transform,
         args.seed,
@@ -202,54 +217,73 @@ def main(argv=None) -> dict:
         f"embedding widths {', '.join(map(str, args.widths))} ({args.transform} transform; reference set "
         f"{sets.greek_dir}, own set {sets.own_dir})"
     )
-    results = {
-        "model": str(args.model),
-        "reference_dir": str(sets.greek_dir),
-        "own_dir": str(sets.own_dir),
-        "generated": sets.generated,
-        "transform": args.transform,
-        "k": args.k,
-        **measure_widths(
-            args.widths,
-            args.model,
-            sets,
-            args.transform,
-            args.k,
-            args.transfer_steps,
-            args.transfer_lr,
-            args.seed,
-            args.data_dir,
-            netlib.select_device(args.device),
-            not args.no_progress,
-        ),
-    }
-    figure_path = plot_width_comparison(results["accuracy"], args.figures_dir / "ext_widths_accuracy.png")
-    results["figures"] = {"accuracy": str(figure_path)}
-    results["timings_s"] = {"total": time.perf_counter() - start}
-    write_json(args.figures_dir / RESULTS_FILE, results)
-    print(f"results in {args.figures_dir / RESULTS_FILE} ({results['timings_s']['total']:.1f} s)")
+    device = netlib.select_device(args.device)
+    cfg, accuracy, models = measure_widths(
+        args.widths,
+        args.model,
+        sets,
+        args.transform,
+        args.k,
+        args.transfer_steps,
+        args.transfer_lr,
+        args.seed,
+        args.data_dir,
+        device,
+        not args.no_progress,
+    )
+    results = WidthsResults(
+        seed=args.seed,
+        model=str(args.model),
+        reference_dir=str(sets.greek_dir),
+        own_dir=str(sets.own_dir),
+        generated=sets.generated,
+        transform=args.transform,
+        k=args.k,
+        train_config=cfg,
+        accuracy=accuracy,
+        models=models,
+        figure=str(plot_width_comparison(accuracy, figs / FIGURE)),
+        device=str(device),
+        seconds=time.perf_counter() - start,
+    )
+    save_results(figs / STEP.results_file, results)
+    print(f"results in {figs / STEP.results_file} ({results.seconds:.1f} s)")
     return results
 
 
-def report_section(res: Results) -> str:
-    r, out = opening(res, RESULTS_FILE, "Extension: other embedding widths", COMMAND)
-    if r is None:
-        return out
-    rows = [row for width, acc in r["accuracy"].items() for row in embedding.accuracy_rows(acc, width)]
-    cfg = r["train_config"]
-    sources = "; ".join(f"width {w}: {s}" for w, s in r["models"].items())
+# --- report section --------------------------------------------------------------------------
+
+FIGURE = "ext_widths_accuracy.png"
+
+
+def report_section(r: WidthsResults, outputs: Outputs) -> str:
+    rows = [row for width, acc in r.accuracy.items() for row in accuracy_rows(acc, width)]
+    cfg = r.train_config
+    sources = "; ".join(f"width {w}: {s}" for w, s in r.models.items())
     return (
-        out + f"Task 3's classifiers (k = {r['k']}, `{r['transform']}` transform) in the embeddings of "
-        f"digit networks of widths {', '.join(r['accuracy'])}, each trained like the main network "
-        f"({cfg['optimizer']}, {cfg['epochs']} epochs, batch {cfg['batch_size']}, seed {cfg['seed']}); "
+        f"Task 3's classifiers (k = {r.k}, `{r.transform}` transform) in the embeddings of "
+        f"digit networks of widths {', '.join(r.accuracy)}, each trained like the main network "
+        f"({cfg.optimizer}, {cfg.epochs} epochs, batch {cfg.batch_size}, seed {cfg.seed}); "
         f"{sources}.\n\n"
         + table(["width", "evaluation"] + list(embedding.CLASSIFIERS), rows)
         + "\n"
         + figure(
-            r["figures"]["accuracy"],
-            "Accuracy of every classifier for embedding widths " + ", ".join(r["accuracy"]) + ".",
+            r.figure,
+            "Accuracy of every classifier for embedding widths " + ", ".join(r.accuracy) + ".",
         )
     )
+
+
+STEP = Step(
+    name="widths",
+    title="Extension: other embedding widths",
+    command="python -m extensions.embedding_widths",
+    results=WidthsResults,
+    section=report_section,
+    needs=("task1",),
+    args=("--no-progress",),
+    cost_s=95,
+)
 
 
 if __name__ == "__main__":

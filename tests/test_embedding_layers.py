@@ -13,6 +13,8 @@ from extensions import embedding_layers
 from recognition import cli, embedding
 from recognition.data import imagefiles
 from recognition.handwriting import glyphs
+from recognition.report.markdown import Outputs
+from recognition.report.results import load_results
 
 
 @pytest.fixture(scope="module")
@@ -39,12 +41,20 @@ def test_cosine_distance():
 
 def test_best_layer_prefers_more_right_then_the_assignment_layer_and_ssd():
     def row(layer, distance, right):
-        return {"layer": layer, "distance": distance, "reference_loo": [10, 10], "other_writers": [right, 12]}
+        return embedding.LayerScore(
+            layer=layer,
+            distance=distance,
+            width=50,
+            reference_loo=(10, 10),
+            other_writers=(right, 12),
+            per_writer={},
+            confused={},
+        )
 
     rows = [row("conv", "cosine", 11), row("hidden", "SSD", 11), row("pixels", "SSD", 9)]
-    assert embedding.best_layer(rows)["layer"] == "hidden"
+    assert embedding.best_layer(rows).layer == "hidden"
     rows.append(row("conv", "SSD", 12))
-    assert (embedding.best_layer(rows)["layer"], embedding.best_layer(rows)["distance"]) == ("conv", "SSD")
+    assert (embedding.best_layer(rows).layer, embedding.best_layer(rows).distance) == ("conv", "SSD")
 
 
 def test_compare_counts_per_writer_and_ignores_other_letters(model, tmp_path):
@@ -56,10 +66,10 @@ def test_compare_counts_per_writer_and_ignores_other_letters(model, tmp_path):
     rows = embedding.compare_layers(model, ref, own)
     assert len(rows) == len(embedding.LAYERS) * len(embedding.DISTANCES)
     for r in rows:
-        assert r["reference_loo"][1] == 4 and r["other_writers"][1] == 4  # gamma is not in the reference
-        assert sorted(r["per_writer"]) == ["writer_0", "writer_1"]
-        assert sum(v[0] for v in r["per_writer"].values()) == r["other_writers"][0]
-        assert sum(r["confused"].values()) == r["other_writers"][1] - r["other_writers"][0]
+        assert r.reference_loo[1] == 4 and r.other_writers[1] == 4  # gamma is not in the reference
+        assert sorted(r.per_writer) == ["writer_0", "writer_1"]
+        assert sum(v[0] for v in r.per_writer.values()) == r.other_writers[0]
+        assert sum(r.confused.values()) == r.other_writers[1] - r.other_writers[0]
 
 
 @pytest.mark.slow
@@ -87,8 +97,12 @@ def test_script_writes_its_table_and_section(model, tmp_path):
             str(tmp_path / "figs"),
         ]
     )
-    assert out["best"] in out["rows"] and len(out["selection_rows"]) == len(out["rows"])
-    section = embedding_layers.report_section(embedding_layers.Results(tmp_path / "figs"))
+    assert out.best in out.rows and len(out.selection_rows) == len(out.rows)
+    saved = load_results(
+        embedding_layers.LayersResults, tmp_path / "figs" / embedding_layers.STEP.results_file
+    )
+    assert saved == out
+    section = embedding_layers.report_section(saved, Outputs(tmp_path / "figs"))
     assert "| 50-d layer after ReLU (Task 3) | SSD |" in section and "writer_1" in section
 
 
@@ -101,5 +115,6 @@ def test_a_folder_named_by_its_flag_is_never_generated(tmp_path):
         missing = tmp_path / flag.strip("-")
         folders = [missing if f == flag else folder for f, folder in zip(flags, existing)]
         with pytest.raises(cli.UserError, match=re.escape(f"{flag} {missing}")):
-            embedding_layers.chosen_folders(*folders, seed=0)
+            embedding_layers.chosen_folders(*folders, tmp_path / "data", seed=0)
         assert not missing.exists()
+    assert not (tmp_path / "data").exists()

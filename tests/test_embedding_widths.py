@@ -9,11 +9,12 @@ import pytest
 from greek_helpers import TINY_CONFIG, letter_sets, quick_save, saved_network, tiny_mnist
 
 import netlib
+import report
 from extensions import embedding_widths as ext
 from recognition import embedding, training
-from recognition.io import read_json
 from recognition.report import plots
-from recognition.report.markdown import Results, fraction
+from recognition.report.markdown import Outputs, fraction
+from recognition.report.results import load_results
 
 
 @pytest.fixture(scope="module")
@@ -58,18 +59,18 @@ def run(tiny, *extra):
 def test_other_widths_are_trained_like_the_main_network_and_then_reused(tiny):
     tmp, _, _, _, model = tiny
     first = run(tiny, "--widths", "8,50")
-    assert first["models"]["50"] == f"--model {model}" and first["models"]["8"].startswith("trained in")
+    assert first.models["50"] == f"--model {model}" and first.models["8"].startswith("trained in")
     _, meta = netlib.load_checkpoint(tmp / "models" / "mnist_net_h8.pt")
     assert meta["hidden"] == 8 and meta["train_images"] == 96
     # the main network's recipe, without the training-set pass after each epoch (same weights)
     assert meta["train_config"] == asdict(replace(TINY_CONFIG, eval_train=False))
-    assert first["train_config"] == asdict(TINY_CONFIG)
+    assert first.train_config == TINY_CONFIG
     second = run(tiny, "--widths", "8,50")
-    assert second["models"]["8"] == f"reused {tmp / 'models' / 'mnist_net_h8.pt'}"
-    assert second["accuracy"] == first["accuracy"]
+    assert second.models["8"] == f"reused {tmp / 'models' / 'mnist_net_h8.pt'}"
+    assert second.accuracy == first.accuracy
     main_model, _ = netlib.load_checkpoint(model)
     _, table, _, _ = embedding.classify_and_score(main_model, *task3_sets(tiny), steps=20)
-    assert first["accuracy"]["50"] == table  # the main width is the Task 3 network itself
+    assert first.accuracy["50"] == table  # the main width is the Task 3 network itself
 
 
 def task3_sets(tiny):
@@ -83,7 +84,7 @@ def test_a_width_network_made_another_way_is_retrained_with_the_main_config(tiny
     other = replace(TINY_CONFIG, optimizer="sgd", lr=0.01, schedule="constant")
     saved_network(tmp / "models" / "mnist_net_h8.pt", hidden=8, cfg=other)
     results = run(tiny, "--widths", "8")
-    assert "made differently" in capsys.readouterr().out and results["models"]["8"].startswith("trained in")
+    assert "made differently" in capsys.readouterr().out and results.models["8"].startswith("trained in")
     width_meta = netlib.load_checkpoint(tmp / "models" / "mnist_net_h8.pt")[1]
     assert training.same_recipe(training.config_from_meta(width_meta), TINY_CONFIG)
     # and the main network's config decides: a main network trained with SGD makes SGD width networks
@@ -96,12 +97,13 @@ def test_a_width_network_made_another_way_is_retrained_with_the_main_config(tiny
 def test_the_report_section_renders_the_results(tiny):
     tmp = tiny[0]
     results = run(tiny, "--widths", "50")
-    text = ext.report_section(Results(tmp / "figures"))
+    saved = load_results(ext.WidthsResults, tmp / "figures" / ext.STEP.results_file)
+    assert saved == results
+    text = report.section(ext.STEP, saved, Outputs(tmp / "figures"))
     assert "## Extension: other embedding widths" in text and "Not run" not in text
-    own = results["accuracy"]["50"]["own"]
-    assert "| 50 | own | " + " | ".join(fraction(*own[c]) for c in embedding.CLASSIFIERS) in text
+    own = results.accuracy["50"].own
+    assert "| 50 | own | " + " | ".join(fraction(*own.of(c)) for c in embedding.CLASSIFIERS) in text
     assert "](ext_widths_accuracy.png)" in text and "adam, 1 epochs, batch 32" in text
-    assert read_json(tmp / "figures" / ext.RESULTS_FILE)["figures"] == results["figures"]
 
 
 @pytest.mark.parametrize(
@@ -124,7 +126,8 @@ def test_the_script_end_to_end(tiny):
     done = subprocess.run(
         [
             sys.executable,
-            "extensions/embedding_widths.py",
+            "-m",
+            "extensions.embedding_widths",
             "--widths",
             "8,50",
             "--greek-dir",
@@ -146,4 +149,7 @@ def test_the_script_end_to_end(tiny):
     )
     assert done.returncode == 0, done.stderr
     assert (tmp / "figures" / "ext_widths_accuracy.png").stat().st_size > 10_000
-    assert set(read_json(tmp / "figures" / ext.RESULTS_FILE)["accuracy"]) == {"8", "50"}
+    assert set(load_results(ext.WidthsResults, tmp / "figures" / ext.STEP.results_file).accuracy) == {
+        "8",
+        "50",
+    }

@@ -6,11 +6,12 @@ import sys
 import pytest
 from greek_helpers import LETTERS, letter_sets, quick_save, saved_network
 
+import report
 from extensions import more_letters as ext
 from recognition import cli, embedding
-from recognition.io import read_json
 from recognition.report import plots
-from recognition.report.markdown import Results, fraction
+from recognition.report.markdown import Outputs, fraction
+from recognition.report.results import load_results
 
 
 @pytest.fixture
@@ -37,14 +38,16 @@ def test_every_letter_of_the_folders_is_classified_and_reported(tiny):
                 "20",
             ]
         )
-    assert results["letters"] == list(LETTERS)
-    assert results["reference_images"] == 9 and results["own_images"] == 8
-    assert results["accuracy"]["own_unknown"] == 2  # the deltas: not a reference letter
-    assert results["generated"] == [] and results["reference_dir"] == str(greek)
-    text = ext.report_section(Results(tmp / "figures"))
+    assert results.letters == list(LETTERS)
+    assert results.reference_images == 9 and results.own_images == 8
+    assert results.accuracy.own_unknown == 2  # the deltas: not a reference letter
+    assert results.generated == [] and results.reference_dir == str(greek)
+    saved = load_results(ext.MoreLettersResults, tmp / "figures" / ext.STEP.results_file)
+    assert saved == results
+    text = report.section(ext.STEP, saved, Outputs(tmp / "figures"))
     assert "## Extension: more letters" in text and "3 letters, 9 reference images" in text
-    loo = results["accuracy"]["leave-one-out"]
-    assert "| leave-one-out | " + " | ".join(fraction(*loo[c]) for c in embedding.CLASSIFIERS) in text
+    loo = results.accuracy.leave_one_out
+    assert "| leave-one-out | " + " | ".join(fraction(*loo.of(c)) for c in embedding.CLASSIFIERS) in text
     assert "](ext_more_letters_confusion.png)" in text
 
 
@@ -67,8 +70,9 @@ def test_a_given_folder_without_a_requested_letter_is_an_error_naming_both(tiny)
         )
 
 
-def test_without_results_the_section_says_how_to_make_them(tmp_path):
-    assert "**Not run**" in ext.report_section(Results(tmp_path))
+def test_without_results_the_report_says_how_to_make_them(tmp_path):
+    results = Outputs(tmp_path).load(ext.MoreLettersResults, ext.STEP.results_file)
+    assert "**Not run**" in report.section(ext.STEP, results, Outputs(tmp_path))
 
 
 @pytest.mark.slow
@@ -77,7 +81,8 @@ def test_the_script_end_to_end(tiny):
     done = subprocess.run(
         [
             sys.executable,
-            "extensions/more_letters.py",
+            "-m",
+            "extensions.more_letters",
             "--greek-dir",
             str(greek),
             "--own-dir",
@@ -92,4 +97,6 @@ def test_the_script_end_to_end(tiny):
     )
     assert done.returncode == 0, done.stderr
     assert (tmp / "figures" / "ext_more_letters_confusion.png").stat().st_size > 10_000
-    assert read_json(tmp / "figures" / ext.RESULTS_FILE)["letters"] == list(LETTERS)
+    assert load_results(ext.MoreLettersResults, tmp / "figures" / ext.STEP.results_file).letters == list(
+        LETTERS
+    )
