@@ -156,7 +156,7 @@ def explorer(cache: Path):
     """One Explorer per test process: both test files share it (it takes seconds to build)."""
     from extensions.explorer.server import build_explorer
 
-    return build_explorer(trained_model(cache), greek_reference(cache))
+    return build_explorer(trained_model(cache), greek_reference(cache), data_dir=cache)
 
 
 @contextlib.contextmanager

@@ -3,6 +3,7 @@
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import explorer_support as support
 import numpy as np
@@ -167,7 +168,7 @@ def test_dot_dot_paths_on_the_wire_get_404(explorer):
 
 def test_a_missing_model_says_which_command_makes_one(tmp_path):
     with pytest.raises(cli.UserError, match="task1_train_mnist.py"):
-        server.build_explorer(tmp_path / "none.pt", None)
+        server.build_explorer(tmp_path / "none.pt", None, tmp_path / "data")
 
 
 def test_a_busy_port_is_a_clear_error():
@@ -181,6 +182,17 @@ def test_a_busy_port_is_a_clear_error():
 def test_it_binds_to_localhost_by_default():
     args = server.parse_args([])
     assert args.host == "127.0.0.1" and args.port == 8000
+
+
+def test_without_greek_dir_the_built_in_reference_set_is_made_in_the_data_dir(tmp_path):
+    from extensions.explorer import engine
+
+    assert server.parse_args([]).data_dir == Path("data")
+    assert server.parse_args(["--data-dir", str(tmp_path)]).data_dir == tmp_path
+    netlib.seed_everything(0)
+    reference = engine.load_greek_reference(netlib.MnistNet().eval(), None, tmp_path / "letters")
+    assert reference.folder == tmp_path / "letters" / "greek" and len(reference.files) == 36
+    assert reference.files[0] == "alpha/alpha_0.png"
 
 
 @pytest.mark.slow

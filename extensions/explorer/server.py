@@ -1,7 +1,7 @@
 """The explorer's web server: one static page and two JSON endpoints, on 127.0.0.1 by default.
 
     python -m extensions.explorer [--host 127.0.0.1] [--port 8000] [--model models/mnist_net.pt]
-                                  [--greek-dir DIR | --data-dir data | --no-greek]
+                                  [--greek-dir DIR] [--data-dir data] [--no-greek]
 
 POST /api/predict and POST /api/greek take an image file in the multipart field `image`.
 Uploads are read with Pillow behind limits (size, pixel count) and go through the project's
