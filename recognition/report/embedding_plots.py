@@ -16,7 +16,7 @@ from recognition.data import imagefiles
 from recognition.embedding import CLASSIFIERS, SETS, AccuracyTable, Classification
 from recognition.report import plots
 
-if TYPE_CHECKING:  # the section module's results types, for the hints of Task 3's figures
+if TYPE_CHECKING:  # hints only: the results types that Task 3's figures read (they import this module)
     from recognition.data.preprocess import InkStatistics
     from recognition.report.sections.task3 import OwnPrediction
 
