@@ -16,7 +16,7 @@ from recognition.data import imagefiles
 from recognition.embedding import CLASSIFIERS, SETS, AccuracyTable, Classification
 from recognition.report import plots
 
-if TYPE_CHECKING:  # hints only: the results types that Task 3's figures read (they import this module)
+if TYPE_CHECKING:  # hints only: sections.task3 imports this module
     from recognition.data.preprocess import InkStatistics
     from recognition.report.sections.task3 import OwnPrediction
 
