@@ -9,7 +9,7 @@ import pytest
 import make_figures
 import report
 from recognition.report.markdown import Outputs
-from recognition.report.results import StepResults, example, from_json, load_results, to_json
+from recognition.report.results import ResultsError, StepResults, example, from_json, load_results, to_json
 from recognition.report.steps import PIPELINE, load_steps
 
 STEPS = load_steps()
@@ -40,7 +40,7 @@ def test_results_of_another_shape_are_an_error_naming_the_field(tmp_path):
     field = required[0].name
     del data[field]
     (tmp_path / step.results_file).write_text(json.dumps(data))
-    with pytest.raises(ValueError, match=field):
+    with pytest.raises(ResultsError, match=field):
         load_results(step.results, tmp_path / step.results_file)
     text = report.build_report(tmp_path, modules=[step.module])
     assert "**Outdated**" in text and field in text
