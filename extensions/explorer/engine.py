@@ -18,17 +18,16 @@ import torch
 import torch.nn as nn
 
 import netlib
-from extensions import attributions
-from recognition import cli, embedding
+from recognition import attribution, cli, embedding
 from recognition.data import datasets, greeksets, imagefiles
 
 DIGITS = [str(d) for d in range(10)]
 NEIGHBOURS = 5  # reference letters listed on the page
 DECIMALS = 3  # JSON numbers: enough for a picture, a quarter of the bytes
 ATTRIBUTIONS = {
-    "saliency": attributions.saliency,
-    "integrated_gradients": attributions.integrated_gradients,
-    "gradcam": attributions.grad_cam,
+    "saliency": attribution.saliency,
+    "integrated_gradients": attribution.integrated_gradients,
+    "gradcam": attribution.grad_cam,
 }
 
 
@@ -77,7 +76,7 @@ def load_greek_reference(model: netlib.MnistNet, folder: Path | None, data_dir: 
     ref = greeksets.load_reference(folder, "mnist", None, quiet=True)
     labels = np.asarray(ref.labels)
     emb = embedding.embed(model, ref.images)
-    net, letters = attributions.letter_network(model, emb, ref.labels)
+    net, letters = attribution.letter_network(model, emb, ref.labels)
     return GreekReference(
         folder,
         [imagefiles.display_name(p, folder) for p in ref.paths],
@@ -181,7 +180,7 @@ class Explorer:
         with torch.inference_mode():
             maps = [b(x)[0].numpy() for b in self.blocks]
         heat = {
-            name: rounded(attributions.unit_scale(method(net, x, target)))
+            name: rounded(attribution.unit_scale(method(net, x, target)))
             for name, method in ATTRIBUTIONS.items()
         }
         return {"feature_maps": {"block1": rounded(maps[0]), "block2": rounded(maps[1])}, **heat}
