@@ -10,7 +10,7 @@ reads both sets with the MNIST recipe (`preprocess.preprocess_own_image`) instea
 Task 3 proper trains its letter layer on embeddings and scores it leave-one-out; this is the
 course's protocol beside it, scored on images it never saw.
 
-    python extensions/course_transfer.py            # data/greek (reference), data/greek_own (own set)
+    python -m extensions.course_transfer    # DATA_DIR/greek (reference), DATA_DIR/greek_own (own set)
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from __future__ import annotations
 import argparse
 import copy
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import torch
 import torch.nn as nn
@@ -27,13 +29,59 @@ import torch.nn.functional as F
 import netlib
 from recognition import cli, training
 from recognition.data import datasets, greeksets, imagefiles, preprocess
-from recognition.io import write_json, write_text
+from recognition.io import writable_folder, write_text
 from recognition.report import plots
-from recognition.report.markdown import Results, code_block, figure, fraction, opening, table
+from recognition.report.markdown import Outputs, code_block, figure, fraction, table
+from recognition.report.results import StepResults, save_results
+from recognition.report.steps import Step
 
 BATCH_SIZE = 5  # the assignment's
 LR, MOMENTUM = 0.01, 0.5  # the PyTorch tutorial's SGD, which the course's Task 1 uses
 RECIPES = {"course": "the course's GreekTransform", "mnist": "the MNIST recipe (preprocess_own_image)"}
+Recipe = Literal["course", "mnist"]
+FIGURE_PNG, NETWORK_TXT = "ext_course_transfer.png", "ext_course_transfer_network.txt"
+
+
+@dataclass
+class EpochHistory:
+    """Training error and accuracy on all training images after each epoch (epoch 0: before training)."""
+
+    epoch: list[int]
+    loss: list[float]
+    accuracy: list[float]
+
+
+@dataclass
+class OwnScore:
+    """The trained network on the separate own set."""
+
+    correct: int
+    total: int
+    skipped: list[tuple[str, str]]  # (file, why) for the own images that could not be read
+
+
+@dataclass
+class RecipeRun:
+    """The protocol with one way of reading the images."""
+
+    recipe: Recipe
+    classes: list[str]
+    train_images: int
+    history: EpochHistory
+    epochs_all_but_one: int | None  # the first epoch after which at most one training image is wrong
+    epochs_all: int | None  # ... none is
+    own: OwnScore
+    network: str  # the modified network, printed
+
+
+@dataclass(kw_only=True)
+class CourseTransferResults(StepResults):
+    seed: int
+    greek_dir: str
+    own_dir: str
+    epochs: int
+    runs: list[RecipeRun]  # the course's recipe first
+    figures: list[str]
 
 
 def parse_args(argv=None):
@@ -63,6 +111,7 @@ def parse_args(argv=None):
         default=Path("models/mnist_net.pt"),
         help="the trained digit network (python task1_train_mnist.py writes it)",
     )
+    p.add_argument("--data-dir", type=Path, default=Path("data"), help="where the built-in letter sets live")
     p.add_argument("--figures-dir", type=Path, default=Path("figures"), help="where figures and results go")
     return p.parse_args(argv)
 
@@ -116,7 +165,7 @@ def loss_and_accuracy(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple
     return F.nll_loss(out, y).item(), (out.argmax(1) == y).float().mean().item()
 
 
-def train_letter_layer(net: nn.Module, data, epochs: int, seed: int) -> dict:
+def train_letter_layer(net: nn.Module, data, epochs: int, seed: int) -> EpochHistory:
     """The course's loop: shuffled batches of 5, SGD on the new layer; training error and accuracy
     on all training images after each epoch (epoch 0: before training)."""
     loader = torch.utils.data.DataLoader(
@@ -126,7 +175,7 @@ def train_letter_layer(net: nn.Module, data, epochs: int, seed: int) -> dict:
     y = torch.tensor(data.targets)
     opt = torch.optim.SGD([p for p in net.parameters() if p.requires_grad], lr=LR, momentum=MOMENTUM)
     loss, acc = loss_and_accuracy(net, x, y)
-    history = {"epoch": [0], "loss": [loss], "accuracy": [acc]}
+    history = EpochHistory(epoch=[0], loss=[loss], accuracy=[acc])
     for epoch in range(1, epochs + 1):
         net.train()  # as the course: the frozen layers' dropout is active while the new layer learns
         for batch_x, batch_y in loader:
@@ -134,20 +183,21 @@ def train_letter_layer(net: nn.Module, data, epochs: int, seed: int) -> dict:
             F.nll_loss(net(batch_x), batch_y).backward()
             opt.step()
         loss, acc = loss_and_accuracy(net, x, y)
-        for key, value in (("epoch", epoch), ("loss", loss), ("accuracy", acc)):
-            history[key].append(value)
+        history.epoch.append(epoch)
+        history.loss.append(loss)
+        history.accuracy.append(acc)
     return history
 
 
-def first_epoch(history: dict, n_images: int, wrong: int) -> int | None:
+def first_epoch(history: EpochHistory, n_images: int, wrong: int) -> int | None:
     """The first epoch after which at most `wrong` training images are misclassified."""
     return next(
-        (e for e, a in zip(history["epoch"], history["accuracy"]) if round((1 - a) * n_images) <= wrong), None
+        (e for e, a in zip(history.epoch, history.accuracy) if round((1 - a) * n_images) <= wrong), None
     )
 
 
 @torch.no_grad()
-def classify_own(net: nn.Module, folder: Path, recipe: str, classes: list[str]) -> dict:
+def classify_own(net: nn.Module, folder: Path, recipe: str, classes: list[str]) -> OwnScore:
     own = imagefiles.load_image_set(folder, vocabulary=set(classes), transform=recipe)
     labelled = [i for i, label in enumerate(own.labels) if label in classes]
     if not labelled:
@@ -157,46 +207,46 @@ def classify_own(net: nn.Module, folder: Path, recipe: str, classes: list[str]) 
     net.eval()
     predicted = net(datasets.to_model_input(own.images[labelled])).argmax(1).tolist()
     truth = [classes.index(own.labels[i]) for i in labelled]
-    return {
-        "correct": sum(p == t for p, t in zip(predicted, truth)),
-        "total": len(labelled),
-        "skipped": [[str(p), r] for p, r in own.skipped],
-    }
+    return OwnScore(
+        correct=sum(p == t for p, t in zip(predicted, truth)),
+        total=len(labelled),
+        skipped=[(str(p), r) for p, r in own.skipped],
+    )
 
 
-def run_recipe(digits: nn.Module, greek: Path, own: Path, recipe: str, epochs: int, seed: int) -> dict:
+def run_recipe(
+    digits: nn.Module, greek: Path, own: Path, recipe: Recipe, epochs: int, seed: int
+) -> RecipeRun:
     data = letter_folder(greek, recipe)
     netlib.seed_everything(seed)  # the new layer's initial weights
     net = letter_network(digits, len(data.classes))
     history = train_letter_layer(net, data, epochs, seed)
     n = len(data)
-    result = {
-        "recipe": recipe,
-        "classes": data.classes,
-        "train_images": n,
-        "history": history,
-        "epochs_all_but_one": first_epoch(history, n, 1),
-        "epochs_all": first_epoch(history, n, 0),
-        "own": classify_own(net, own, recipe, data.classes),
-        "network": str(net),
-    }
+    result = RecipeRun(
+        recipe=recipe,
+        classes=data.classes,
+        train_images=n,
+        history=history,
+        epochs_all_but_one=first_epoch(history, n, 1),
+        epochs_all=first_epoch(history, n, 0),
+        own=classify_own(net, own, recipe, data.classes),
+        network=str(net),
+    )
     print(
         f"{RECIPES[recipe]}: all but one of {n} training images right after epoch "
-        f"{result['epochs_all_but_one']}, all after epoch {result['epochs_all']}; "
-        + training.accuracy_line("own-set", result["own"]["correct"], result["own"]["total"])
+        f"{result.epochs_all_but_one}, all after epoch {result.epochs_all}; "
+        + training.accuracy_line("own-set", result.own.correct, result.own.total)
     )
     return result
 
 
-def plot_histories(runs: list[dict], path: Path) -> Path:
+def plot_histories(runs: list[RecipeRun], path: Path) -> Path:
     plt = plots.plt
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2))
     for run, marker in zip(runs, "os"):
-        h = run["history"]
-        left.plot(h["epoch"], h["loss"], marker + "-", ms=4, label=RECIPES[run["recipe"]])
-        right.plot(
-            h["epoch"], [100 * a for a in h["accuracy"]], marker + "-", ms=4, label=RECIPES[run["recipe"]]
-        )
+        h = run.history
+        left.plot(h.epoch, h.loss, marker + "-", ms=4, label=RECIPES[run.recipe])
+        right.plot(h.epoch, [100 * a for a in h.accuracy], marker + "-", ms=4, label=RECIPES[run.recipe])
     left.set_ylabel("training error (negative log-likelihood)")
     right.set_ylabel("training accuracy (%)")
     right.set_ylim(0, 102)
@@ -204,9 +254,9 @@ def plot_histories(runs: list[dict], path: Path) -> Path:
         ax.set_xlabel("epoch (0: before training)")
         ax.grid(alpha=0.3)
         ax.legend()
-    n = runs[0]["train_images"]
+    n = runs[0].train_images
     fig.suptitle(
-        f"The course's transfer protocol: a new {len(runs[0]['classes'])}-letter last layer "
+        f"The course's transfer protocol: a new {len(runs[0].classes)}-letter last layer "
         f"on {n} training images, batches of {BATCH_SIZE}"
     )
     fig.tight_layout()
@@ -216,10 +266,9 @@ def plot_histories(runs: list[dict], path: Path) -> Path:
 # --- main ------------------------------------------------------------------------------------
 
 
-def main(argv=None) -> dict:
+def main(argv=None) -> CourseTransferResults:
     args = parse_args(argv)
-    figs = args.figures_dir
-    figs.mkdir(parents=True, exist_ok=True)
+    figs = writable_folder(args.figures_dir)
     clock = time.perf_counter()
     greek, own, _ = greeksets.letter_folders(
         args.greek_dir, args.own_dir, args.data_dir, all_letters=False, seed=args.seed
@@ -229,64 +278,68 @@ def main(argv=None) -> dict:
     except netlib.CheckpointError as err:
         raise cli.UserError(str(err)) from err
     runs = [run_recipe(digits, greek, own, recipe, args.epochs, args.seed) for recipe in RECIPES]
-    print("The modified network:\n" + runs[0]["network"])
-    write_text(figs / "ext_course_transfer_network.txt", runs[0]["network"])
-    results = {
-        "seed": args.seed,
-        "greek_dir": str(greek),
-        "own_dir": str(own),
-        "epochs": args.epochs,
-        "runs": runs,
-        "figures": [str(plot_histories(runs, figs / "ext_course_transfer.png"))],
-        "timings_s": {"total": time.perf_counter() - clock},
-    }
-    write_json(figs / RESULTS_FILE, results)
+    print("The modified network:\n" + runs[0].network)
+    write_text(figs / NETWORK_TXT, runs[0].network)
+    results = CourseTransferResults(
+        seed=args.seed,
+        greek_dir=str(greek),
+        own_dir=str(own),
+        epochs=args.epochs,
+        runs=runs,
+        figures=[str(plot_histories(runs, figs / FIGURE_PNG))],
+        seconds=time.perf_counter() - clock,
+    )
+    save_results(figs / STEP.results_file, results)
     return results
 
 
 # --- report section --------------------------------------------------------------------------
 
-RESULTS_FILE = "ext_course_transfer_results.json"
-COMMAND = "python extensions/course_transfer.py"
 
-
-def report_section(res: Results) -> str:
-    r, out = opening(res, RESULTS_FILE, "Extension: the course's transfer-learning protocol", COMMAND)
-    if r is None:
-        return out
-    first = r["runs"][0]
+def report_section(r: CourseTransferResults, outputs: Outputs) -> str:
+    first = r.runs[0]
     rows = [
         [
-            RECIPES[run["recipe"]],
-            run["epochs_all_but_one"] or f"not in {r['epochs']}",
-            run["epochs_all"] or f"not in {r['epochs']}",
-            f"{100 * run['history']['accuracy'][-1]:.1f}%",
-            fraction(run["own"]["correct"], run["own"]["total"]),
+            RECIPES[run.recipe],
+            run.epochs_all_but_one or f"not in {r.epochs}",
+            run.epochs_all or f"not in {r.epochs}",
+            f"{100 * run.history.accuracy[-1]:.1f}%",
+            fraction(run.own.correct, run.own.total),
         ]
-        for run in r["runs"]
+        for run in r.runs
     ]
-    out += (
-        f"The trained digit network, frozen, with a new {len(first['classes'])}-way last layer "
-        f"({', '.join(first['classes'])}), trained on the {first['train_images']} images of "
-        f"`{r['greek_dir']}` "
+    return (
+        f"The trained digit network, frozen, with a new {len(first.classes)}-way last layer "
+        f"({', '.join(first.classes)}), trained on the {first.train_images} images of "
+        f"`{r.greek_dir}` "
         f"read by `ImageFolder`, in batches of {BATCH_SIZE} with SGD (lr {LR}, momentum {MOMENTUM}) for "
-        f"{r['epochs']} epochs; then scored on the separate own set `{r['own_dir']}`.\n\n"
+        f"{r.epochs} epochs; then scored on the separate own set `{r.own_dir}`.\n\n"
         + table(
             [
                 "recipe",
                 "epochs to all but one right",
                 "epochs to all right",
-                f"training accuracy after {r['epochs']}",
+                f"training accuracy after {r.epochs}",
                 "own-set accuracy",
             ],
             rows,
         )
         + "\n"
-        + figure("ext_course_transfer.png", "Training error and accuracy after each epoch, both recipes.")
+        + figure(FIGURE_PNG, "Training error and accuracy after each epoch, both recipes.")
         + "\nThe modified network:\n\n"
-        + code_block(first["network"])
+        + code_block(first.network)
     )
-    return out
+
+
+STEP = Step(
+    name="course_transfer",
+    title="Extension: the course's transfer-learning protocol",
+    command="python -m extensions.course_transfer",
+    results=CourseTransferResults,
+    section=report_section,
+    needs=("task1",),
+    cost_s=14,
+)
 
 
 if __name__ == "__main__":

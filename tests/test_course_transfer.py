@@ -7,7 +7,8 @@ import torch
 import netlib
 from extensions import course_transfer as ct
 from recognition.handwriting import glyphs
-from recognition.report.markdown import Results
+from recognition.report.markdown import Outputs
+from recognition.report.results import load_results
 
 
 def test_only_the_new_letter_layer_learns():
@@ -20,10 +21,10 @@ def test_only_the_new_letter_layer_learns():
 
 
 def test_first_epoch_counts_wrong_images():
-    history = {"epoch": [0, 1, 2, 3], "accuracy": [0.3, 26 / 27, 26 / 27, 1.0]}
+    history = ct.EpochHistory(epoch=[0, 1, 2, 3], loss=[1.0] * 4, accuracy=[0.3, 26 / 27, 26 / 27, 1.0])
     assert ct.first_epoch(history, 27, 1) == 1
     assert ct.first_epoch(history, 27, 0) == 3
-    assert ct.first_epoch({"epoch": [0], "accuracy": [0.5]}, 27, 0) is None
+    assert ct.first_epoch(ct.EpochHistory(epoch=[0], loss=[1.0], accuracy=[0.5]), 27, 0) is None
 
 
 def test_a_file_for_the_letter_folder_is_a_clear_error(tmp_path):
@@ -55,11 +56,13 @@ def test_end_to_end_on_a_small_letter_set(tmp_path):
             str(figs),
         ]
     )
-    assert [run["recipe"] for run in results["runs"]] == ["course", "mnist"]
-    for run in results["runs"]:
-        assert run["classes"] == ["alpha", "beta", "gamma"] and run["train_images"] == 9
-        assert run["history"]["epoch"] == [0, 1, 2, 3, 4] and run["own"]["total"] == 6
-        assert "Linear(in_features=50, out_features=3" in run["network"]
-    for name in ("ext_course_transfer.png", "ext_course_transfer_network.txt", ct.RESULTS_FILE):
+    assert [run.recipe for run in results.runs] == ["course", "mnist"]
+    for run in results.runs:
+        assert run.classes == ["alpha", "beta", "gamma"] and run.train_images == 9
+        assert run.history.epoch == [0, 1, 2, 3, 4] and run.own.total == 6
+        assert "Linear(in_features=50, out_features=3" in run.network
+    for name in ("ext_course_transfer.png", "ext_course_transfer_network.txt", ct.STEP.results_file):
         assert (figs / name).stat().st_size > 0
-    assert "GreekTransform" in ct.report_section(Results(figs))
+    saved = load_results(ct.CourseTransferResults, figs / ct.STEP.results_file)
+    assert saved == results
+    assert "GreekTransform" in ct.report_section(saved, Outputs(figs))
