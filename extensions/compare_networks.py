@@ -6,7 +6,7 @@ the same seed and the same data (reused from models/ when saved so). For each: p
 multiply-adds per image, training time per epoch here, MNIST test accuracy, own-digit accuracy,
 and accuracy on test digits rotated by +-15 and +-30 degrees, shifted by 3 px, thickened and thinned.
 
-    python extensions/compare_networks.py
+    python -m extensions.compare_networks
     python task1_train_mnist.py --arch transformer --preset course   # adds the course preset's row
 """
 
@@ -14,19 +14,23 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 import netlib
 from recognition import cli, flags, networks, training
 from recognition.data import datasets, imagefiles
+from recognition.data.perturb import CLEAN, CONDITIONS, perturb
 from recognition.handwriting import glyphs
-from recognition.io import write_json
+from recognition.io import writable_folder
 from recognition.report import plots
-from recognition.report.markdown import Results, figure, opening, pct, table
+from recognition.report.markdown import Outputs, figure, pct, table
+from recognition.report.results import StepResults, save_results
+from recognition.report.steps import Step
 
 NETWORKS = {  # label: (kind, preset); trained here when missing, except the course preset
     "learned CNN": ("cnn", None),
@@ -35,25 +39,50 @@ NETWORKS = {  # label: (kind, preset); trained here when missing, except the cou
     "transformer (course)": ("transformer", "course"),
 }
 OPTIONAL = {"transformer (course)"}  # 15 epochs of 26 M multiply-adds per image: only when saved
-SHIFT = 3
-CONDITIONS = (
-    "test set",
-    "rotated -30",
-    "rotated -15",
-    "rotated +15",
-    "rotated +30",
-    f"shifted {SHIFT} px",
-    "thickened 1 px",
-    "thinned 1 px",
-)
 HYPOTHESIS = (
     "Convolution and max pooling build in tolerance to small shifts and to stroke width, while the "
     "transformer sees fixed patches at learned positions; so we expect the two CNNs to lose less accuracy "
     "than the transformer when digits are shifted or thickened/thinned, all three to lose most on 30-degree "
     "rotations (nothing in any of them is rotation-invariant), and the fixed Gabor layer to cost a few "
-    "tenths "
-    "of a point on clean digits while changing robustness little (its filters cover every orientation)."
+    "tenths of a point on clean digits while changing robustness little (its filters cover every "
+    "orientation)."
 )
+COMPARED_PNG, CONDITIONS_PNG = "ext_networks_compared.png", "ext_networks_conditions.png"
+
+
+@dataclass
+class NetworkRow:
+    """One network: its size, cost, training and accuracy."""
+
+    arch: str
+    settings: dict[str, Any]  # what rebuilds it (`model.settings()`: each kind has its own)
+    parameters: int
+    trainable: int
+    multiply_adds: int  # per image
+    train_images: int | None  # from its checkpoint, when recorded there
+    seed: int | None
+    epochs: int | None
+    seconds_per_epoch: float | None
+    test_accuracy: float  # on the clean test set
+    perturbed_accuracy: dict[str, float]  # by perturbed condition (CONDITIONS[1:])
+    own_digits: float  # accuracy on the own digits
+
+    def drop(self, condition: str) -> float:
+        """Accuracy lost under a perturbed condition."""
+        return self.test_accuracy - self.perturbed_accuracy[condition]
+
+
+@dataclass(kw_only=True)
+class CompareResults(StepResults):
+    seed: int
+    hypothesis: str  # written before the measurement
+    observations: list[str]  # computed from the numbers
+    train_images: int
+    test_images: int
+    perturbed_images: int
+    own_images: int
+    networks: dict[str, NetworkRow]  # by label (NETWORKS)
+    figures: list[str]
 
 
 def parse_args(argv=None):
@@ -67,33 +96,16 @@ def parse_args(argv=None):
     p.add_argument(
         "--own-digits",
         type=Path,
-        default=Path("data/own_digits"),
-        help="labelled own digit images (3.png, 3/x.png, ...); generated when missing",
+        help="labelled own digit images (3.png, 3/x.png, ...); default DATA_DIR/own_digits, generated "
+        "when missing",
     )
     flags.add_training_flags(p, "where the networks are read from (trained and saved when missing)")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    args.own_digits = args.own_digits or args.data_dir / "own_digits"
+    return args
 
 
-# --- the test conditions ---------------------------------------------------------------------
-
-
-def perturb(images: torch.Tensor, condition: str) -> torch.Tensor:
-    """uint8 test digits (N, 28, 28) -> float [0, 1] (N, 28, 28) under one of CONDITIONS."""
-    import torchvision.transforms.functional as TF  # here: importing torchvision takes seconds
-
-    x = images.float().unsqueeze(1) / 255.0
-    if condition.startswith("rotated"):
-        x = TF.rotate(x, float(condition.split()[1]), interpolation=TF.InterpolationMode.BILINEAR)
-    elif condition.startswith("shifted"):  # right, left, down, up in turn
-        moves = [(SHIFT, 0), (-SHIFT, 0), (0, SHIFT), (0, -SHIFT)]
-        x = torch.cat([TF.affine(x[i : i + 1], 0.0, list(moves[i % 4]), 1.0, [0.0]) for i in range(len(x))])
-    elif condition.startswith("thickened"):  # grey dilation, 2x2
-        x = F.max_pool2d(F.pad(x, (0, 1, 0, 1)), 2, stride=1)
-    elif condition.startswith("thinned"):  # grey erosion, 2x2
-        x = -F.max_pool2d(F.pad(-x, (0, 1, 0, 1), value=-1.0), 2, stride=1)
-    elif condition != "test set":
-        raise ValueError(f"unknown condition {condition!r}")
-    return x[:, 0]
+# --- the own digits ------------------------------------------------------------------------
 
 
 def own_digits(folder: Path, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -146,72 +158,71 @@ def saved_networks(mnist: datasets.Mnist, models_dir: Path, seed: int, device) -
     return out
 
 
-def measure(model, meta: dict, test: dict, own: tuple[torch.Tensor, torch.Tensor], device) -> dict:
+def measure(model, meta: dict, test: dict, own: tuple[torch.Tensor, torch.Tensor], device) -> NetworkRow:
     """Size, cost, time per epoch and accuracy on every condition and the own digits."""
     accuracy = {}
     for condition, (x, y) in test.items():
         accuracy[condition] = training.evaluate(model, datasets.to_model_input(x).to(device), y.to(device))[1]
     seconds = meta.get("epoch_seconds")
-    return {
-        "arch": model.ARCH,
-        "settings": model.settings(),
-        "parameters": netlib.count_parameters(model),
-        "trainable": sum(p.numel() for p in model.parameters() if p.requires_grad),
-        "multiply_adds": networks.multiply_adds(model),
-        "train_images": meta.get("train_images"),
-        "seed": meta.get("seed"),
-        "epochs": meta.get("epochs"),
-        "seconds_per_epoch": float(np.mean(seconds)) if seconds else None,
-        "accuracy": accuracy,
-        "own_digits": training.evaluate(model, own[0].to(device), own[1].to(device))[1],
-    }
+    return NetworkRow(
+        arch=model.ARCH,
+        settings=model.settings(),
+        parameters=netlib.count_parameters(model),
+        trainable=sum(p.numel() for p in model.parameters() if p.requires_grad),
+        multiply_adds=networks.multiply_adds(model),
+        train_images=meta.get("train_images"),
+        seed=meta.get("seed"),
+        epochs=meta.get("epochs"),
+        seconds_per_epoch=float(np.mean(seconds)) if seconds else None,
+        test_accuracy=accuracy.pop(CLEAN),
+        perturbed_accuracy=accuracy,
+        own_digits=training.evaluate(model, own[0].to(device), own[1].to(device))[1],
+    )
 
 
-def observations(rows: dict) -> list[str]:
+def observations(rows: dict[str, NetworkRow]) -> list[str]:
     """What the numbers say, computed from them: the drop of each network under each condition."""
     lines = []
     for condition in CONDITIONS[1:]:
-        drops = {label: r["accuracy"]["test set"] - r["accuracy"][condition] for label, r in rows.items()}
+        drops = {label: r.drop(condition) for label, r in rows.items()}
         best, worst = min(drops, key=drops.get), max(drops, key=drops.get)
         lines.append(
             f"{condition}: the {best} loses least ({100 * drops[best]:.1f} points), "
             f"the {worst} most ({100 * drops[worst]:.1f} points)"
         )
-    mean_drop = {
-        label: np.mean([r["accuracy"]["test set"] - r["accuracy"][c] for c in CONDITIONS[1:]])
-        for label, r in rows.items()
-    }
+    mean_drop = {label: np.mean([r.drop(c) for c in CONDITIONS[1:]]) for label, r in rows.items()}
     ranked = sorted(mean_drop, key=mean_drop.get)
     lines.append(
         "mean drop over the perturbations: "
         + ", ".join(f"{k} {100 * mean_drop[k]:.1f}" for k in ranked)
         + " points"
     )
-    clean = {label: r["accuracy"]["test set"] for label, r in rows.items()}
+    clean = {label: r.test_accuracy for label, r in rows.items()}
     top = max(clean, key=clean.get)
     lines.append(f"on clean test digits the {top} is best ({pct(clean[top])})")
     if "learned CNN" in rows:
-        cnn = rows["learned CNN"]["multiply_adds"]
+        cnn = rows["learned CNN"].multiply_adds
         lines += [
-            f"the {label} needs {r['multiply_adds'] / cnn:.1f}x the learned CNN's multiply-adds per image"
+            f"the {label} needs {r.multiply_adds / cnn:.1f}x the learned CNN's multiply-adds per image"
             for label, r in rows.items()
-            if r["arch"] == "transformer"
+            if r.arch == "transformer"
         ]
     return lines
 
 
-def plot_comparison(rows: dict, path: Path) -> Path:
+def plot_comparison(rows: dict[str, NetworkRow], path: Path) -> Path:
     plt = plots.plt
     fig, ax = plt.subplots(figsize=(13, 4.8))
     width = 0.8 / len(rows)
     conditions = list(CONDITIONS) + ["own digits"]
     for k, (label, r) in enumerate(rows.items()):
-        values = [100 * r["accuracy"][c] for c in CONDITIONS] + [100 * r["own_digits"]]
+        accuracy = [r.test_accuracy] + [r.perturbed_accuracy[c] for c in CONDITIONS[1:]] + [r.own_digits]
+        values = [100 * a for a in accuracy]
         bars = ax.bar(
             np.arange(len(conditions)) + (k - (len(rows) - 1) / 2) * width,
             values,
             width,
-            label=f"{label}: {r['parameters']:,} parameters, {r['multiply_adds'] / 1e6:.2f} M mult-adds",
+            label=f"{label}: {r.parameters:,} parameters, {r.multiply_adds / 1e6:.2f} M mult-adds",
         )
         ax.bar_label(bars, fmt="%.0f", fontsize=7, padding=1)
     ax.set_xticks(np.arange(len(conditions)), conditions)
@@ -244,17 +255,16 @@ def plot_conditions(test: dict, path: Path, n: int = 6) -> Path:
 # --- main ------------------------------------------------------------------------------------
 
 
-def main(argv=None) -> dict:
+def main(argv=None) -> CompareResults:
     args = parse_args(argv)
-    figs = args.figures_dir
-    figs.mkdir(parents=True, exist_ok=True)
+    figs = writable_folder(args.figures_dir)
     device = netlib.select_device(args.device)
     clock = time.perf_counter()
     print("Hypothesis:", HYPOTHESIS)
     mnist = datasets.load_mnist(args.data_dir).subset(args.train_subset, args.test_subset)
     n = min(args.perturbed, len(mnist.test_images))
     test = {c: (perturb(mnist.test_images[:n], c), mnist.test_labels[:n]) for c in CONDITIONS[1:]}
-    test = {"test set": (mnist.test_images.float() / 255.0, mnist.test_labels), **test}
+    test = {CLEAN: (mnist.test_images.float() / 255.0, mnist.test_labels), **test}
     own = own_digits(args.own_digits, args.seed)
     rows = {
         label: measure(model, meta, test, own, device)
@@ -262,64 +272,66 @@ def main(argv=None) -> dict:
     }
     for label, r in rows.items():
         print(
-            f"{label}: {r['parameters']:,} parameters, {r['multiply_adds']:,} multiply-adds, "
-            + ", ".join(f"{c} {pct(a)}" for c, a in r["accuracy"].items())
-            + f", own digits {pct(r['own_digits'])}"
+            f"{label}: {r.parameters:,} parameters, {r.multiply_adds:,} multiply-adds, {CLEAN} "
+            f"{pct(r.test_accuracy)}, "
+            + ", ".join(f"{c} {pct(a)}" for c, a in r.perturbed_accuracy.items())
+            + f", own digits {pct(r.own_digits)}"
         )
     found = observations(rows)
     print("Observed:\n  " + "\n  ".join(found))
-    results = {
-        "seed": args.seed,
-        "device": str(device),
-        "hypothesis": HYPOTHESIS,
-        "observations": found,
-        "train_images": len(mnist.train_images),
-        "test_images": len(mnist.test_images),
-        "perturbed_images": n,
-        "own_images": len(own[1]),
-        "networks": rows,
-        "figures": [
-            str(plot_comparison(rows, figs / "ext_networks_compared.png")),
-            str(plot_conditions(test, figs / "ext_networks_conditions.png")),
+    results = CompareResults(
+        seed=args.seed,
+        hypothesis=HYPOTHESIS,
+        observations=found,
+        train_images=len(mnist.train_images),
+        test_images=len(mnist.test_images),
+        perturbed_images=n,
+        own_images=len(own[1]),
+        networks=rows,
+        figures=[
+            str(plot_comparison(rows, figs / COMPARED_PNG)),
+            str(plot_conditions(test, figs / CONDITIONS_PNG)),
         ],
-        "timings_s": {"total": time.perf_counter() - clock},
-    }
-    write_json(figs / RESULTS_FILE, results)
+        device=str(device),
+        seconds=time.perf_counter() - clock,
+    )
+    save_results(figs / STEP.results_file, results)
     return results
 
 
 # --- report section --------------------------------------------------------------------------
 
-RESULTS_FILE = "ext_networks_results.json"
-COMMAND = "python extensions/compare_networks.py"
+
+def in_order(keys, order) -> list[str]:
+    """`keys` in the order of `order`, any others after them (the results file sorts a dict's keys)."""
+    rank = {k: i for i, k in enumerate(order)}
+    return sorted(keys, key=lambda k: rank.get(k, len(rank)))
 
 
-def report_section(res: Results) -> str:
-    r, out = opening(res, RESULTS_FILE, "Extension: every digit network compared", COMMAND)
-    if r is None:
-        return out
-    rows = {label: r["networks"][label] for label in NETWORKS if label in r["networks"]}  # JSON sorts keys
+def report_section(r: CompareResults, outputs: Outputs) -> str:
+    rows = {label: r.networks[label] for label in in_order(r.networks, NETWORKS)}
+    conditions = in_order({c for n in rows.values() for c in n.perturbed_accuracy}, CONDITIONS[1:])
     size = [
         [
             label,
-            f"{n['parameters']:,}",
-            f"{n['multiply_adds']:,}",
-            f"{n['seconds_per_epoch']:.1f} s" if n["seconds_per_epoch"] else "n/a",
-            n["epochs"],
-            f"{n['train_images']:,}",
-            pct(n["accuracy"]["test set"]),
-            pct(n["own_digits"], 1),
+            f"{n.parameters:,}",
+            f"{n.multiply_adds:,}",
+            f"{n.seconds_per_epoch:.1f} s" if n.seconds_per_epoch else "n/a",
+            n.epochs,
+            f"{n.train_images:,}" if n.train_images is not None else "n/a",
+            pct(n.test_accuracy),
+            pct(n.own_digits, 1),
         ]
         for label, n in rows.items()
     ]
-    robust = [[label] + [pct(n["accuracy"][c], 1) for c in CONDITIONS[1:]] for label, n in rows.items()]
-    out += (
-        f"Each network trained with seed {r['seed']} (the CNNs with Task 1's recipe, the transformers with "
-        f"their preset's); test accuracy on {r['test_images']:,} test digits, the perturbed conditions on "
-        f"the first {r['perturbed_images']:,}, own digits: {r['own_images']} images. Time per epoch is the "
-        f"training loop alone, measured here when the network was trained (on {r['device']}, a machine "
+    robust = [[label] + [pct(n.perturbed_accuracy[c], 1) for c in conditions] for label, n in rows.items()]
+    return (
+        f"Each network trained with seed {r.seed} (the CNNs with Task 1's recipe, the transformers with "
+        f"their preset's); test accuracy on {r.test_images:,} test digits, the perturbed conditions on "
+        f"the first {r.perturbed_images:,}, own digits: {r.own_images} images. Time per epoch is the "
+        f"training loop alone, measured here when the network was trained (on {r.device}, a machine "
         "shared with other jobs).\n\n"
-        f"**Hypothesis** (written before the measurement): {r['hypothesis']}\n\n"
+        f"**Hypothesis** (written before the measurement): {r.hypothesis}\n\n"
         + table(
             [
                 "network",
@@ -334,15 +346,25 @@ def report_section(res: Results) -> str:
             size,
         )
         + "\n"
-        + table(["network"] + list(CONDITIONS[1:]), robust)
+        + table(["network"] + conditions, robust)
         + "\n**Observed** (computed from the numbers above):\n\n"
-        + "".join(f"- {o}\n" for o in r["observations"])
+        + "".join(f"- {o}\n" for o in r.observations)
         + "\n"
-        + figure("ext_networks_compared.png", "Accuracy of every network under every condition.")
+        + figure(COMPARED_PNG, "Accuracy of every network under every condition.")
         + "\n"
-        + figure("ext_networks_conditions.png", "The perturbed test conditions on six test digits.")
+        + figure(CONDITIONS_PNG, "The perturbed test conditions on six test digits.")
     )
-    return out
+
+
+STEP = Step(
+    name="compare",
+    title="Extension: every digit network compared",
+    command="python -m extensions.compare_networks",
+    results=CompareResults,
+    section=report_section,
+    needs=("task1", "attention", "gabor"),
+    cost_s=10,
+)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,15 @@
 """The networks comparison: the perturbed test conditions, the computed observations, and the
 whole script on a small subset."""
 
+import dataclasses
+
 import pytest
 import torch
 
 from extensions import compare_networks as cmp
-from recognition.report.markdown import Results
+from recognition.data import perturb as pt
+from recognition.report.markdown import Outputs
+from recognition.report.results import example, load_results
 
 
 def digit_bar() -> torch.Tensor:
@@ -14,30 +18,32 @@ def digit_bar() -> torch.Tensor:
     return img
 
 
-@pytest.mark.parametrize("condition", cmp.CONDITIONS)
+@pytest.mark.parametrize("condition", pt.CONDITIONS)
 def test_each_condition_keeps_shape_and_range(condition):
-    x = cmp.perturb(digit_bar().repeat(4, 1, 1), condition)
+    x = pt.perturb(digit_bar().repeat(4, 1, 1), condition)
     assert x.shape == (4, 28, 28) and x.min() >= 0 and x.max() <= 1
 
 
 def test_conditions_do_what_they_say():
     bar = digit_bar()
-    clean = cmp.perturb(bar, "test set")
+    clean = pt.perturb(bar, "test set")
     assert clean.sum() == 32
-    assert cmp.perturb(bar, "thickened 1 px").sum() > clean.sum() > cmp.perturb(bar, "thinned 1 px").sum() > 0
-    shifted = cmp.perturb(bar, f"shifted {cmp.SHIFT} px")  # the first image moves right
-    assert torch.equal(shifted[0, :, 13 + cmp.SHIFT : 15 + cmp.SHIFT], clean[0, :, 13:15])
-    rotated = cmp.perturb(bar, "rotated +30")
+    assert pt.perturb(bar, "thickened 1 px").sum() > clean.sum() > pt.perturb(bar, "thinned 1 px").sum() > 0
+    shifted = pt.perturb(bar, f"shifted {pt.SHIFT} px")  # the first image moves right
+    assert torch.equal(shifted[0, :, 13 + pt.SHIFT : 15 + pt.SHIFT], clean[0, :, 13:15])
+    rotated = pt.perturb(bar, "rotated +30")
     assert rotated[0, :, 13:15].sum() < clean[0, :, 13:15].sum()
 
 
 def test_observations_are_computed_from_the_numbers():
     def row(arch, clean, worse, macs):
-        return {
-            "arch": arch,
-            "multiply_adds": macs,
-            "accuracy": {c: (clean if c == "test set" else worse) for c in cmp.CONDITIONS},
-        }
+        return dataclasses.replace(
+            example(cmp.NetworkRow),
+            arch=arch,
+            multiply_adds=macs,
+            test_accuracy=clean,
+            perturbed_accuracy={c: worse for c in pt.CONDITIONS[1:]},
+        )
 
     rows = {
         "learned CNN": row("cnn", 0.99, 0.9, 100),
@@ -72,15 +78,18 @@ def test_end_to_end_on_a_small_subset(tmp_path, own_digits):
             "cpu",
         ]
     )
-    assert list(results["networks"]) == [
+    assert list(results.networks) == [
         "learned CNN",
         "Gabor CNN",
         "transformer (cpu)",
     ]  # no course checkpoint
-    for r in results["networks"].values():
-        assert set(r["accuracy"]) == set(cmp.CONDITIONS) and r["seconds_per_epoch"] > 0
-    assert results["own_images"] == 10 and results["perturbed_images"] == 50
-    for name in ("ext_networks_compared.png", "ext_networks_conditions.png", cmp.RESULTS_FILE):
+    for r in results.networks.values():
+        assert set(r.perturbed_accuracy) == set(pt.CONDITIONS[1:]) and r.seconds_per_epoch > 0
+    assert results.own_images == 10 and results.perturbed_images == 50
+    for name in ("ext_networks_compared.png", "ext_networks_conditions.png", cmp.STEP.results_file):
         assert (figs / name).stat().st_size > 0
-    section = cmp.report_section(Results(figs))
+    saved = load_results(cmp.CompareResults, figs / cmp.STEP.results_file)
+    assert saved == results
+    section = cmp.report_section(saved, Outputs(figs))
     assert "**Hypothesis**" in section and "**Observed**" in section
+    assert section.index("learned CNN") < section.index("Gabor CNN") < section.index("transformer (cpu)")
