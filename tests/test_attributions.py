@@ -86,5 +86,5 @@ def test_end_to_end_figure_results_and_section(tmp_path, request, model):
     assert saved == r
     section = attributions.report_section(saved, Outputs(figs))
     assert "1_really_a_seven.png" in section and "attributions.png" in section
-    empty = report.build_report(tmp_path / "empty", modules=["extensions.attributions"])
-    assert "**Not run**: `attributions_results.json` is missing" in empty
+    not_run = report.section(attributions.STEP, None, Outputs(tmp_path / "empty"))
+    assert "**Not run**: `attributions_results.json` is missing" in not_run
