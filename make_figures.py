@@ -64,8 +64,9 @@ def run_step(module: str, argv: list[str]) -> tuple[bool, str, float]:
 
 def ready(steps: Sequence[Step], done: set[str], started: set[str]) -> list[Step]:
     """The steps whose inputs are all done, the longest chains first."""
-    costs = chain_costs(steps)
-    waiting = [s for s in steps if s.name not in started and set(s.needs) <= done]
+    costs, names = chain_costs(steps), {s.name for s in steps}
+    # a step's inputs from outside the list it runs were made before
+    waiting = [s for s in steps if s.name not in started and set(s.needs) & names <= done]
     return sorted(waiting, key=lambda s: -costs[s.name])
 
 

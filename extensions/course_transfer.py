@@ -111,7 +111,6 @@ def parse_args(argv=None):
         default=Path("models/mnist_net.pt"),
         help="the trained digit network (python task1_train_mnist.py writes it)",
     )
-    p.add_argument("--data-dir", type=Path, default=Path("data"), help="where the built-in letter sets live")
     p.add_argument("--figures-dir", type=Path, default=Path("figures"), help="where figures and results go")
     return p.parse_args(argv)
 
