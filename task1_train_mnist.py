@@ -75,8 +75,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--own-digits-sheet",
         type=Path,
         default=None,
-        help="a photo of a sheet of digits, or a folder of them (default: the built-in sheets in "
-        "DATA_DIR/own_digit_sheets, generated when missing)",
+        help="a photo of a sheet of digits, or a folder of them (default without --own-digits: the "
+        "built-in sheets in DATA_DIR/own_digit_sheets, generated when missing)",
     )
     p.add_argument(
         "--labels",
@@ -335,10 +335,11 @@ def use_saved_model(
     saved = section.ReadBack(path=str(model_path), note=meta.get("note"), meta=meta)
     first_ten = first_test_digits(model, mnist, figs / f"{prefix}f_first_nine_predictions.png")
     own = own_digits(model, own_folder, figs, prefix + "g_own_digits_{}.png")
-    sheet_name, single = prefix + "g_sheet_{}.png", own.accuracy.overall
-    read = classify_sheets(
-        model, args.own_digits_sheet, args.labels, args.data_dir, figs, sheet_name, args.seed, single
-    )
+    sheet_name, single, read = prefix + "g_sheet_{}.png", own.accuracy.overall, None
+    if args.own_digits is None or args.own_digits_sheet is not None:  # a folder of yours is read alone
+        read = classify_sheets(
+            model, args.own_digits_sheet, args.labels, args.data_dir, figs, sheet_name, args.seed, single
+        )
     return section.Classified(model=saved, first_ten=first_ten, own_digits=own, sheets=read)
 
 

@@ -169,22 +169,29 @@ def test_a_classify_only_run_keeps_the_training_results(training_run, own_folder
     assert "hidden width 50 inferred" in capsys.readouterr().out
     assert {p.name: p.read_bytes() for p in figs.iterdir() if p.name in before} == before
     new = {p.name for p in figs.iterdir()} - set(before)
-    sheets = {f"task1_classify_g_sheet_{k}.png" for k in (1, 2, 3)}  # the built-in sheets
-    assert (
-        new
-        == {
-            section.CLASSIFY_RESULTS_FILE,
-            "task1_classify_f_first_nine_predictions.png",
-            "task1_classify_g_own_digits_1.png",
-        }
-        | sheets
-    )
+    assert new == {  # a folder of one's own is read alone: no built-in sheet
+        section.CLASSIFY_RESULTS_FILE,
+        "task1_classify_f_first_nine_predictions.png",
+        "task1_classify_g_own_digits_1.png",
+    }
+    assert classify.classified.sheets is None
     assert not isinstance(classify, section.Task1Results) and classify.classified.model.meta["hidden"] == 50
     assert load_results(section.ClassifyResults, figs / section.CLASSIFY_RESULTS_FILE) == classify
     outputs = Outputs(figs)
     text = section.report_section(outputs.load(section.Task1Results, task1.STEP.results_file), outputs)
     assert "### d) Training" in text and "### f, g) A classify-only run" in text
     assert "inferred from fc1.weight" in text and "task1_classify_g_own_digits_1.png" in text
+
+
+def test_a_sheet_named_beside_own_digits_is_read_with_them(training_run, own_folder, tmp_path):
+    _, model_path, _ = training_run
+    sheet = sorted(own_folder.rglob("*.png"))[0]
+    argv = ["--no-train", "--model", str(model_path), "--own-digits", str(own_folder)]
+    classify = task1.main(
+        [*argv, "--own-digits-sheet", str(sheet), "--test-subset", "100"] + ["--figures-dir", str(tmp_path)]
+    )
+    assert [Path(s.file) for s in classify.classified.sheets.sheets] == [sheet]
+    assert classify.classified.sheets.generated is False
 
 
 def test_own_digits_accepts_a_single_image(training_run, own_folder, tmp_path):

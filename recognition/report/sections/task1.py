@@ -139,7 +139,7 @@ class Classified:
     model: ReadBack
     first_ten: FirstTen
     own_digits: OwnDigits
-    sheets: Sheets
+    sheets: Sheets | None  # None: a folder of one's own digits was given and no sheet
 
 
 @dataclass(kw_only=True)
@@ -264,7 +264,7 @@ def own_digits_section(c: Classified) -> str:
         out += "\n" + figure(
             path, "Each photo beside the 28x28 network input, with the prediction (green right, red wrong)."
         )
-    return out + sheets_section(c.sheets)
+    return out + (sheets_section(c.sheets) if c.sheets is not None else "")
 
 
 def sheets_section(r: Sheets) -> str:
