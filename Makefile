@@ -11,9 +11,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: figures test report sweep benchmark venv graphviz chromium demo task4-packages clean
 
-# Every figure and table of the report on the built-in defaults, offline, then figures/REPORT.md:
-# make_figures.py runs the steps two at a time, each on one thread (recognition/report/steps.py lists them).
-figures: venv graphviz
+# Every figure and table of the report on the built-in defaults, offline, then figures/REPORT.md, .html
+# and .pdf (printed by Chromium): make_figures.py runs the steps two at a time, each on one thread
+# (recognition/report/steps.py lists them).
+figures: venv graphviz chromium
 	$(PY) make_figures.py
 
 # The explorer page at http://127.0.0.1:8000 (flags: make demo DEMO_FLAGS="--port 8080").
@@ -21,8 +22,8 @@ demo: venv
 	@test -f models/mnist_net.pt || { echo "no model at models/mnist_net.pt: run 'make figures' (or 'python task1_train_mnist.py') first"; exit 1; }
 	$(PY) -m extensions.explorer $(DEMO_FLAGS)
 
-# Rebuild figures/REPORT.md from the saved step outputs, without retraining anything.
-report: venv
+# Rebuild figures/REPORT.md, .html and .pdf from the saved step outputs, without retraining anything.
+report: venv chromium
 	$(PY) report.py
 
 # Task 4's full grids (report: batch x dropout x epochs; broad: filters x kernel x hidden x dropout
@@ -54,10 +55,10 @@ graphviz:
 	@command -v dot >/dev/null 2>&1 || sh scripts/install_graphviz.sh || \
 	  echo "Graphviz 'dot' is missing: the network diagram (task 1c) will be skipped. Install it with your package manager (e.g. apt-get install graphviz, brew install graphviz)."
 
-# Chromium for the explorer's browser tests; without it they are skipped with the reason.
+# Chromium prints figures/REPORT.pdf and runs the browser tests; without it they are skipped with the reason.
 chromium:
 	@command -v chromium >/dev/null 2>&1 || sh scripts/install_chromium.sh || \
-	  echo "Chromium is missing: the explorer's browser tests will be skipped. Install it with your package manager (e.g. apt-get install chromium)."
+	  echo "Chromium is missing: REPORT.pdf and the browser tests will be skipped. Install it with your package manager (e.g. apt-get install chromium)."
 
 # Fashion-MNIST's files and PostgreSQL's binaries (the sweep test's throwaway server), where possible.
 task4-packages:

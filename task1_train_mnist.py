@@ -30,10 +30,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     training_flags.add_network_flags(p)
     p.add_argument(
-        "--train-subset",
-        type=int,
-        default=None,
-        help="train on the first N training images only (quick checks)",
+        "--train-subset", type=int, help="train on the first N training images only (quick checks)"
     )
     p.add_argument("--test-subset", type=int, default=None, help="evaluate on the first N test images only")
     p.add_argument("--data-dir", type=Path, default=Path("data"), help="where MNIST lives or is converted to")
@@ -393,6 +390,7 @@ STEP = Step(
     needs=("data",),
     args=("--no-progress",),
     cost_s=70,
+    rubric=section.RUBRIC,
 )
 
 

@@ -26,6 +26,7 @@ from recognition.networks.filters import FILTER_PADDING, apply_filters, read_fil
 from recognition.report import plots
 from recognition.report.results import save_results
 from recognition.report.sections.task2 import (
+    RUBRIC,
     DigitFigures,
     ExaminedDigit,
     FirstLayer,
@@ -380,6 +381,7 @@ STEP = Step(
     section=report_section,
     needs=("task1",),
     cost_s=5,
+    rubric=RUBRIC,
 )
 
 

@@ -30,6 +30,7 @@ from recognition.report.embedding_text import accuracy_lines
 from recognition.report.markdown import fraction
 from recognition.report.results import save_results
 from recognition.report.sections.task3 import (
+    RUBRIC,
     Headline,
     OwnPrediction,
     SsdTable,
@@ -386,6 +387,7 @@ STEP = Step(
     section=report_section,
     needs=("task1",),
     cost_s=20,
+    rubric=RUBRIC,
 )
 
 

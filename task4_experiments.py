@@ -344,6 +344,7 @@ STEP = Step(
     section=section.report_section,
     args=("--quick", "--workers", "1", "--threads", "1"),
     cost_s=45,
+    rubric=section.RUBRIC,
 )
 
 

@@ -28,7 +28,7 @@ from recognition.networks.transformer import attention_rollout, attention_to_pix
 from recognition.report import plots
 from recognition.report.markdown import Outputs, figure, pct, table
 from recognition.report.results import StepResults, save_results
-from recognition.report.steps import Step
+from recognition.report.steps import Answer, Step
 
 SHOWN = 6  # digits per figure row
 TEST_PNG, OWN_PNG = "ext_attention_test_{preset}.png", "ext_attention_own_{preset}.png"
@@ -266,6 +266,16 @@ STEP = Step(
     section=report_section,
     needs=("data",),
     cost_s=106,
+    rubric=(
+        Answer(
+            "c4-transformer",
+            "",
+            lambda r: (
+                f"{r.test_accuracy:.2%} test accuracy ({r.preset} preset, {r.tokens} tokens, "
+                f"{r.parameters:,} parameters)"
+            ),
+        ),
+    ),
 )
 
 

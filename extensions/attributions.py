@@ -32,7 +32,7 @@ from recognition.io import writable_folder
 from recognition.report import plots
 from recognition.report.markdown import Outputs, figure, table
 from recognition.report.results import StepResults, save_results
-from recognition.report.steps import Step
+from recognition.report.steps import Answer, Step
 
 FIGURE_PNG = "attributions.png"
 
@@ -268,6 +268,16 @@ STEP = Step(
     section=report_section,
     needs=("task1",),
     cost_s=10,
+    rubric=(
+        Answer(
+            "x-attributions",
+            "",
+            lambda r: (
+                f"{len(r.examples)} inputs explained three ways; {r.own_digits_misread} of "
+                f"{r.own_digits_read} own digits misread"
+            ),
+        ),
+    ),
 )
 
 

@@ -30,7 +30,7 @@ from recognition.io import writable_folder
 from recognition.report import plots
 from recognition.report.markdown import Outputs, figure, pct, table
 from recognition.report.results import StepResults, save_results
-from recognition.report.steps import Step
+from recognition.report.steps import Answer, Step
 
 NETWORKS = {  # label: (kind, preset); trained here when missing, except the course preset
     "learned CNN": ("cnn", None),
@@ -364,6 +364,25 @@ STEP = Step(
     section=report_section,
     needs=("task1", "attention", "gabor"),
     cost_s=10,
+    rubric=(
+        Answer(
+            "cx-compare",
+            "",
+            lambda r: (
+                f"{len(r.networks)} networks; "
+                + ", ".join(f"{label} {n.test_accuracy:.2%}" for label, n in r.networks.items())
+            ),
+        ),
+        Answer(
+            "c4-transformer",
+            "",
+            lambda r: (
+                f"the course preset: {r.networks['transformer (course)'].test_accuracy:.2%}"
+                if "transformer (course)" in r.networks
+                else "the course preset: not trained here"
+            ),
+        ),
+    ),
 )
 
 

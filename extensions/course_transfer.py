@@ -33,7 +33,8 @@ from recognition.io import writable_folder, write_text
 from recognition.report import plots
 from recognition.report.markdown import Outputs, code_block, figure, fraction, table
 from recognition.report.results import StepResults, save_results
-from recognition.report.steps import Step
+from recognition.report.sections.task3 import epochs_headline
+from recognition.report.steps import Answer, Step
 
 BATCH_SIZE = 5  # the assignment's
 LR, MOMENTUM = 0.01, 0.5  # the PyTorch tutorial's SGD, which the course's Task 1 uses
@@ -338,6 +339,22 @@ STEP = Step(
     section=report_section,
     needs=("task1",),
     cost_s=14,
+    rubric=(
+        Answer(
+            "c3-transfer",
+            "",
+            lambda r: (
+                "training accuracy after "
+                + ", ".join(f"{r.epochs} epochs: {x.recipe} {x.history.accuracy[-1]:.1%}" for x in r.runs)
+            ),
+        ),
+        Answer("c3-epochs", "How many epochs", epochs_headline),
+        Answer(
+            "c3-own",
+            "",
+            lambda r: "own set " + ", ".join(f"{x.recipe} {x.own.correct}/{x.own.total}" for x in r.runs),
+        ),
+    ),
 )
 
 

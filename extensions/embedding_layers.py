@@ -27,7 +27,7 @@ from recognition.handwriting import glyphs
 from recognition.io import writable_folder
 from recognition.report.markdown import Outputs, fraction, table
 from recognition.report.results import StepResults, save_results
-from recognition.report.steps import Step
+from recognition.report.steps import Answer, Step
 
 LAYER_NAMES = {
     "pixels": "raw pixels (784)",
@@ -188,6 +188,16 @@ STEP = Step(
     section=report_section,
     needs=("task1",),
     cost_s=8,
+    rubric=(
+        Answer(
+            "x-layers",
+            "",
+            lambda r: (
+                f"chosen: {r.best.layer} with {r.best.distance}, other writers "
+                f"{r.best.other_writers[0]}/{r.best.other_writers[1]}"
+            ),
+        ),
+    ),
 )
 
 

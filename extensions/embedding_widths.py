@@ -29,7 +29,7 @@ from recognition.report import plots
 from recognition.report.embedding_text import accuracy_lines, accuracy_rows
 from recognition.report.markdown import Outputs, figure, table
 from recognition.report.results import StepResults, save_results
-from recognition.report.steps import Step
+from recognition.report.steps import Answer, Step
 
 
 def width_list(text: str) -> tuple[int, ...]:
@@ -283,6 +283,16 @@ STEP = Step(
     needs=("task1",),
     args=("--no-progress",),
     cost_s=95,
+    rubric=(
+        Answer(
+            "x-widths",
+            "",
+            lambda r: (
+                "other writers by 1-NN: "
+                + ", ".join(f"width {w} {a.own.one_nn[0]}/{a.own.one_nn[1]}" for w, a in r.accuracy.items())
+            ),
+        ),
+    ),
 )
 
 

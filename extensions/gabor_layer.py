@@ -26,7 +26,7 @@ from recognition.networks.gabor import gabor_bank
 from recognition.report import plots
 from recognition.report.markdown import Outputs, figure, pct, table
 from recognition.report.results import StepResults, save_results
-from recognition.report.steps import Step
+from recognition.report.steps import Answer, Step
 
 
 def parse_args(argv=None):
@@ -203,6 +203,16 @@ STEP = Step(
     section=report_section,
     needs=("task1",),
     cost_s=40,
+    rubric=(
+        Answer(
+            "cx-gabor",
+            "",
+            lambda r: (
+                f"{r.gabor.test_accuracy:.2%} test accuracy with a fixed Gabor layer, "
+                f"{r.learned.test_accuracy:.2%} learned"
+            ),
+        ),
+    ),
 )
 
 

@@ -24,7 +24,7 @@ from recognition.report import embedding_plots
 from recognition.report.embedding_text import accuracy_lines, accuracy_rows
 from recognition.report.markdown import Outputs, figure, table
 from recognition.report.results import StepResults, save_results
-from recognition.report.steps import Step
+from recognition.report.steps import Answer, Step
 
 
 def parse_args(argv=None):
@@ -156,6 +156,17 @@ STEP = Step(
     section=report_section,
     needs=("task1",),
     cost_s=13,
+    rubric=(
+        Answer(
+            "x-letters",
+            "",
+            lambda r: (
+                f"{len(r.letters)} letters by 1-NN: leave-one-out "
+                f"{'/'.join(map(str, r.accuracy.leave_one_out.one_nn))}, "
+                f"other writers {'/'.join(map(str, r.accuracy.own.one_nn))}"
+            ),
+        ),
+    ),
 )
 
 

@@ -37,7 +37,7 @@ from recognition.networks.pretrained import FirstLayers, LoadReport
 from recognition.report import plots
 from recognition.report.markdown import Outputs, figure, table
 from recognition.report.results import StepResults, save_results
-from recognition.report.steps import Step
+from recognition.report.steps import Answer, Step
 
 FILTERS_PNG = "ext_pretrained_filters.png"
 
@@ -337,6 +337,17 @@ STEP = Step(
     section=report_section,
     needs=("data",),
     cost_s=2,
+    rubric=(
+        Answer(
+            "x-pretrained",
+            "",
+            lambda r: (
+                f"{r.network.name}: {len(r.images)} images through its first layers"
+                if r.network is not None
+                else f"not run: {r.skipped}"
+            ),
+        ),
+    ),
 )
 
 

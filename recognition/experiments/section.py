@@ -11,6 +11,7 @@ from recognition.experiments.grids import Recipe
 from recognition.experiments.observations import Observations
 from recognition.report.markdown import Outputs, figure, pct, table
 from recognition.report.results import ResultsError, StepResults
+from recognition.report.steps import Answer
 
 FASHION_RESULTS = "task4_fashion-mnist_results.json"  # python task4_experiments.py --dataset fashion-mnist
 
@@ -158,3 +159,25 @@ def report_section(r: Task4Results, outputs: Outputs) -> str:
         [[n, g.study.name, g.study.storage, f"{g.study.sweep_s:.0f} s"] for n, g in r.grids.items()],
     )
     return out
+
+
+# --- the assignment's items this section answers (task4_experiments.STEP.rubric) -------------------
+
+
+def best_headline(r: Task4Results) -> str:
+    name, grid = max(r.grids.items(), key=lambda item: item[1].best.test_acc)
+    return f"best variant {pct(grid.best.test_acc)} test accuracy (grid `{name}`)"
+
+
+def size_headline(r: Task4Results) -> str:
+    return "; ".join(
+        f"grid `{name}`: {len(dims_varied(g.grid)) + 1} dimensions (with epochs), {g.variants} variants"
+        for name, g in r.grids.items()
+    )
+
+
+def dims_varied(g: GridSpec) -> list[str]:
+    return [dim for dim in CONFIG_DIMS if len(getattr(g, dim)) > 1]
+
+
+RUBRIC = (Answer("4", "", best_headline), Answer("c5-experiment", "", size_headline))

@@ -1,7 +1,8 @@
 """The report's steps, each declared once.
 
 Every task script and extension declares one `STEP = Step(...)`: its name, title, command, the steps
-whose outputs it reads, its results type and its section. `PIPELINE` lists their modules in report
+whose outputs it reads, its results type, its section and the assignment's items it answers
+(`rubric`, the items listed in `recognition/report/rubric.py`). `PIPELINE` lists their modules in report
 order; `make_figures.py` schedules from it, `report.py` renders from it and the tests iterate it, so
 adding an extension is its file plus one line here.
 """
@@ -33,6 +34,15 @@ PIPELINE = (
 
 
 @dataclasses.dataclass(frozen=True)
+class Answer:
+    """One item of the assignment (a key of rubric.ITEMS) that a step answers: where, and its number."""
+
+    item: str
+    heading: str = ""  # the start of the heading that answers it; "": the step's own section
+    headline: Callable[[Any], str] | None = None  # the step's results -> its headline number, in words
+
+
+@dataclasses.dataclass(frozen=True)
 class Step:
     """One step of `make figures`: its `main(argv)` writes `results_file`; `section` renders it."""
 
@@ -44,6 +54,7 @@ class Step:
     needs: tuple[str, ...] = ()  # the steps whose outputs it reads
     args: tuple[str, ...] = ()  # the arguments `make figures` passes
     cost_s: float = 10.0  # about how long it takes here: the longest chains are started first
+    rubric: tuple[Answer, ...] = ()  # the assignment's items its section answers
     module: str = ""  # set by `load_steps`: whose main(argv) runs it
 
     @property

@@ -14,6 +14,7 @@ from typing import Any
 from recognition import training
 from recognition.report.markdown import Outputs, code_block, figure, fraction, pct, table
 from recognition.report.results import ResultsError, StepResults
+from recognition.report.steps import Answer
 
 CLASSIFY_RESULTS_FILE = "task1_classify_results.json"  # what a --no-train run writes
 
@@ -289,3 +290,34 @@ def sheets_section(r: Sheets) -> str:
     for path in r.figures:
         out += "\n" + figure(path, "The sheet with a numbered box round each digit found and its prediction.")
     return out
+
+
+# --- the assignment's items this section answers (task1_train_mnist.STEP.rubric) --------------------
+
+
+def own_headline(r: Task1Results) -> str:
+    own, sheets = r.classified.own_digits.accuracy.overall, r.classified.sheets
+    parts = [f"own digits {own}" if own is not None else "own digits read (no labels)"]
+    if sheets is not None and sheets.accuracy is not None:
+        parts.append(f"sheets {sheets.accuracy}")
+    return "; ".join(parts)
+
+
+def first_ten_headline(first: FirstTen) -> str:
+    right = sum(p == y for p, y in zip(first.predicted, first.labels))
+    return f"{right} of the first {len(first.labels)} test digits right"
+
+
+RUBRIC = (
+    Answer("1a", "a)", lambda r: "ground truth " + " ".join(map(str, r.first_six.labels))),
+    Answer("1b", "b)", lambda r: f"seed {r.seed}"),
+    Answer("1c", "c)", lambda r: f"{r.network.parameters:,} parameters"),
+    Answer(
+        "1d",
+        "d)",
+        lambda r: f"{pct(r.training.test_accuracy)} test accuracy after {r.training.config.epochs} epochs",
+    ),
+    Answer("1e", "e)", lambda r: f"`{Path(r.training.model).name}`"),
+    Answer("1f", "f)", lambda r: first_ten_headline(r.classified.first_ten)),
+    Answer("1g", "g)", own_headline),
+)

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from recognition.networks.filters import FilterReading
 from recognition.report.markdown import Outputs, code_block, figure, table
 from recognition.report.results import StepResults
+from recognition.report.steps import Answer
 
 ImageSet = Literal["train", "test"]
 
@@ -114,3 +115,27 @@ def report_section(r: Task2Results, outputs: Outputs) -> str:
         f"The second layer's filters, shape {tuple(r.second_layer.weight_shape)}.",
     )
     return out
+
+
+# --- the assignment's items this section answers (task2_examine.STEP.rubric) -------------------------
+
+
+def shapes_headline(r: Task2Results) -> str:
+    if not r.digits:
+        return "no digit examined"
+    d = r.digits[0]
+    conv, block1 = ("x".join(map(str, shape)) for shape in (d.conv_output_shape, d.block1_output_shape))
+    return f"the convolution layers give {conv}, the first block {block1}"
+
+
+RUBRIC = (
+    Answer(
+        "2a",
+        "a)",
+        lambda r: (
+            f"{r.first_layer.weight_shape[0]} filters, weights of shape {tuple(r.first_layer.weight_shape)}"
+        ),
+    ),
+    Answer("2b", "b)", lambda r: f"{len(r.first_layer.readings)} filters read from their weights"),
+    Answer("2c", "c)", shapes_headline),
+)

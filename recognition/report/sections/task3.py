@@ -19,6 +19,7 @@ from recognition.report.embedding_plots import Projection
 from recognition.report.embedding_text import accuracy_rows
 from recognition.report.markdown import Outputs, code_block, figure, fraction, table
 from recognition.report.results import StepResults
+from recognition.report.steps import Answer
 
 
 @dataclass
@@ -292,4 +293,93 @@ def section_headline(h: Headline) -> str:
 
 
 def report_section(r: Task3Results, outputs: Outputs) -> str:
-    return section_headline(r.headline) + section_a_to_c(r, outputs) + section_d_e(r) + section_f_g(r)
+    return (
+        section_headline(r.headline)
+        + section_a_to_c(r, outputs)
+        + section_d_e(r)
+        + section_f_g(r)
+        + epochs_section(outputs)
+    )
+
+
+# --- the current course's question, answered by its own protocol (the course-transfer step) ----------
+
+
+def epochs_section(outputs: Outputs) -> str:
+    """How many epochs until the letters are (almost) perfectly identified: the course protocol's
+    numbers and curve, from the course-transfer step's results."""
+    out = "\n### How many epochs until the letters are (almost) perfectly identified?\n\n"
+    course = outputs.step("course_transfer")
+    if course is None:
+        return out + (
+            "The current course asks it of its own protocol, which `python -m extensions.course_transfer` "
+            "runs; its results are missing here: run it, then `python report.py`.\n"
+        )
+    rows = [
+        [
+            run.recipe,
+            run.epochs_all_but_one or f"not in {course.epochs}",
+            run.epochs_all or f"not in {course.epochs}",
+            fraction(run.own.correct, run.own.total),
+        ]
+        for run in course.runs
+    ]
+    first = course.runs[0]
+    return (
+        out + f"With the course's protocol (the frozen network with a new {len(first.classes)}-letter last "
+        f"layer, trained on the {first.train_images} reference images in batches of 5 with SGD, "
+        f"{course.epochs} epochs), after how many epochs all but one and all training images are "
+        "right, read with the course's GreekTransform (`course`) and with the MNIST recipe (`mnist`); "
+        "the last column is the trained network on the separate own set. The protocol and its network are "
+        + outputs.link("course_transfer", "the course-transfer extension")
+        + "'s section.\n\n"
+        + table(["reading", "epochs to all but one right", "epochs to all right", "own set"], rows)
+        + "\n"
+        + figure(course.figures[0], "Training error and accuracy after each epoch, both ways of reading.")
+    )
+
+
+def epochs_headline(course) -> str:
+    return "; ".join(
+        f"{run.recipe}: all but one right after {run.epochs_all_but_one or 'more than ' + str(course.epochs)}"
+        f" epochs, all after {run.epochs_all or 'more than ' + str(course.epochs)}"
+        for run in course.runs
+    )
+
+
+# --- the assignment's items this section answers (task3_greek_embedding.STEP.rubric) ---------------
+
+
+def _own(r: Task3Results, classifier: str) -> str:
+    return fraction(*r.accuracy[r.transform].own.of(classifier))
+
+
+RUBRIC = (
+    Answer(
+        "3a",
+        "a)",
+        lambda r: f"{sum(r.reference_counts.values())} images of {len(r.reference_counts)} letters",
+    ),
+    Answer("3b", "b)", lambda r: f"a {r.hidden}-d embedding"),
+    Answer("3c", "c)", lambda r: f"{len(r.embedding_files)} embedding files"),
+    Answer(
+        "3d",
+        "d)",
+        lambda r: f"leave-one-out 1-NN by SSD {fraction(*r.accuracy[r.transform].leave_one_out.one_nn)}",
+    ),
+    Answer(
+        "3e",
+        "e)",
+        lambda r: (
+            f"other writers by 1-NN {_own(r, '1-NN')} ({r.hidden}-d, SSD); by the chosen "
+            f"{r.headline.layer}/{r.headline.distance} {fraction(*r.headline.own)}"
+        ),
+    ),
+    Answer(
+        "3fg",
+        "f, g)",
+        lambda r: (
+            f"other writers by KNN {_own(r, CLASSIFIERS[2])}, by the transfer layer {_own(r, CLASSIFIERS[3])}"
+        ),
+    ),
+)
