@@ -1,6 +1,9 @@
-"""The handwriting generator: names, rendering, contrast, file layout, determinism, CLI."""
+"""The handwriting generator: names, forms and their two families, writers' habits, rendering,
+contrast, file layout, atomic writes, determinism, CLI."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pytest
@@ -8,6 +11,7 @@ from PIL import Image
 
 from recognition.data import greeksets
 from recognition.handwriting import glyphs, pages, shapes
+from recognition.handwriting.strokes import parse
 
 SMALL = (64, 64)
 
@@ -29,7 +33,7 @@ def test_alphabets():
     assert glyphs.GREEK_LETTERS[:3] == glyphs.COURSE_LETTERS == ("alpha", "beta", "gamma")
     assert glyphs.GREEK_LETTERS[-1] == "omega"
     assert set(glyphs.REFERENCE_LETTERS) <= set(glyphs.GREEK_LETTERS)
-    assert set(glyphs.TEMPLATES) == set(glyphs.DIGITS) | set(glyphs.GREEK_LETTERS)
+    assert set(shapes.FORMS) == set(glyphs.DIGITS) | set(glyphs.GREEK_LETTERS)
 
 
 @pytest.mark.parametrize("name", glyphs.DIGITS + glyphs.GREEK_LETTERS)
@@ -42,7 +46,7 @@ def test_every_template_renders_with_visible_ink(name):
 def test_own_style_ink_stands_out_in_either_polarity():
     style = glyphs.OWN_STYLE
     seen_dark_paper = False
-    for i in range(12):
+    for i in range(24):
         rng = np.random.default_rng(i)
         image = glyphs.render_glyph(glyphs.DIGITS[i % 10], rng, (160, 120), style)
         assert contrast(image) > 0.25
@@ -72,6 +76,25 @@ def test_layout_with_writers(tmp_path):
     ]
     assert paths == expected
     assert files_under(tmp_path) == sorted(expected)
+
+
+def test_a_failure_midway_leaves_whole_files_only(tmp_path, monkeypatch):
+    """Each file is written whole or not at all: no half-written image, no temporary file."""
+    encode, calls = glyphs._encode, []
+
+    def fail_third(*args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return encode(*args)
+
+    monkeypatch.setattr(glyphs, "_encode", fail_third)
+    with pytest.raises(KeyboardInterrupt):
+        glyphs.write_glyph_set(tmp_path, ("alpha", "beta"), 2, 0, glyphs.COURSE_STYLE)
+    assert files_under(tmp_path) == [tmp_path / "alpha" / "alpha_0.png", tmp_path / "alpha" / "alpha_1.png"]
+    for path in files_under(tmp_path):
+        with Image.open(path) as image:
+            image.load()
 
 
 def test_course_style_images(tmp_path):
@@ -137,18 +160,33 @@ def test_command_line(tmp_path, capsys):
 # --- the own sets' allographs, writers' hands, hand-made crops and sheets ---------------------
 
 
-def test_own_forms_are_not_the_reference_forms():
-    for name in glyphs.REFERENCE_LETTERS:
-        own = shapes.forms(name, own=True)
-        reference = shapes.forms(name, own=False)
-        assert len(own) >= 3
-        for strokes in own.values():
-            assert all(strokes is not ref for ref in reference.values())
-            assert not any(
-                len(strokes) == len(ref)
-                and all(np.array_equal(a.points, b.points) for a, b in zip(strokes, ref))
-                for ref in reference.values()
-            )
+def same_strokes(a, b) -> bool:
+    return len(a) == len(b) and all(
+        x.points.shape == y.points.shape and np.allclose(x.points, y.points) for x, y in zip(a, b)
+    )
+
+
+@pytest.mark.parametrize("name", glyphs.DIGITS + glyphs.GREEK_LETTERS)
+def test_every_symbol_has_several_forms_in_two_disjoint_families(name):
+    reference, others = shapes.forms(name, "reference"), shapes.forms(name, "others")
+    assert len(reference) >= 2 and len(others) >= 2
+    assert len(reference) + len(others) >= 4
+    assert set(reference).isdisjoint(others)
+    assert shapes.forms(name, "all") == {**reference, **others}
+    for strokes in others.values():
+        assert not any(same_strokes(strokes, ref) for ref in reference.values())
+    for strokes in {**reference, **others}.values():  # every form fits its unit box
+        points = np.vstack([s.points for s in strokes])
+        assert points.min() >= -0.05 and points.max() <= 1.05
+
+
+def test_an_unknown_family_or_stroke_is_refused():
+    with pytest.raises(ValueError, match="family"):
+        shapes.forms("alpha", "mine")
+    with pytest.raises(ValueError, match="family"):
+        glyphs.writer_styles(glyphs.Style(side=(64, 64), family="own"), 2, seed=0)
+    with pytest.raises(ValueError, match="bad stroke"):
+        parse("c 10 10 20")
 
 
 def test_each_writer_keeps_one_form_and_writers_cover_the_forms():
@@ -156,15 +194,46 @@ def test_each_writer_keeps_one_form_and_writers_cover_the_forms():
     for name in ("alpha", "beta", "gamma", "lambda", "1", "7"):
         chosen = [dict(w.hand)[name] for w in writers]
         # dealt like pens: no form repeats before every form is used
-        assert len(set(chosen)) == min(3, len(shapes.OWN_FORMS[name]))
+        assert len(set(chosen)) == min(3, len(shapes.forms(name, "others")))
+        assert set(chosen) <= set(shapes.forms(name, "others"))
         strokes = {id(glyphs.template(name, np.random.default_rng(i), writers[0])) for i in range(5)}
         assert len(strokes) == 1  # the same writer always uses their form
+        assert {glyphs.dealt_form(name, writers[0], i) for i in range(5)} == {chosen[0]}
     assert glyphs.writer_styles(glyphs.OWN_STYLE, 3, seed=5) == writers  # repeatable
 
 
-def test_reference_set_keeps_its_single_forms():
-    rng = np.random.default_rng(0)
-    assert glyphs.template("alpha", rng, glyphs.COURSE_STYLE) is glyphs.TEMPLATES["alpha"][0]
+def test_the_reference_set_draws_every_reference_form_in_turn():
+    for name in ("alpha", "theta", "sigma", "7"):
+        family = shapes.forms(name, "reference")
+        dealt = [glyphs.dealt_form(name, glyphs.COURSE_STYLE, i) for i in range(len(family))]
+        assert sorted(dealt) == sorted(family)
+        for i in range(8):  # without a form asked for, a random one, but of the style's family
+            strokes = glyphs.template(name, np.random.default_rng(i), glyphs.COURSE_STYLE)
+            assert any(strokes is f for f in family.values())
+
+
+def test_writers_differ_in_slant_width_and_pen_and_keep_them():
+    writers = glyphs.writer_styles(glyphs.OWN_STYLE, 8, seed=3)
+    slants = [np.degrees(np.arctan(np.mean(w.slant))) for w in writers]
+    assert min(slants) < 5 and max(slants) > 15  # upright to clearly leaning right
+    assert all(np.ptp(np.degrees(np.arctan(w.slant))) < 8 for w in writers)  # each their own
+    pens = [np.mean(w.thickness) for w in writers]
+    assert max(pens) > 2 * min(pens)  # a thin ball-point beside a marker
+    assert np.ptp([np.mean(w.narrow) for w in writers]) > 0.1
+    assert len({w.shape_seed for w in writers}) == 8
+
+
+def test_a_writers_letters_lean_their_way():
+    """The ink of a left-leaning and a right-leaning writer's 1s leans their way."""
+
+    def lean(slant: float) -> float:
+        style = dataclasses.replace(glyphs.COURSE_STYLE, slant=(slant, slant), rotation=0.0, hooks=(0, 0))
+        image = glyphs.render_glyph("1", np.random.default_rng(0), (96, 96), style, form="plain stick")
+        ink = np.asarray(image.convert("L"), float) < 128
+        rows, cols = np.nonzero(ink)
+        return float(np.polyfit(rows, cols, 1)[0])  # x per y: negative when the top is to the right
+
+    assert lean(0.6) < -0.3 < lean(0.0) < 0.3 and lean(-0.18) > 0.05
 
 
 def test_hand_made_crops_are_28x28_and_look_like_their_kind(tmp_path):
