@@ -1,11 +1,13 @@
 """Draw every symbol's forms, the reference family and the others' family, as one figure.
 
     python scripts/handwriting_forms.py [--out figures/handwriting_forms.png] [--writers 6]
+    python scripts/handwriting_forms.py --writers 0 --cell 44 --out docs/handwriting_forms.png
 
 One row per symbol (the 24 Greek letters, then the ten digits): first each form drawn plainly
 (upright, no hand's habits), on blue for the reference family and on orange for the others' family
 (shapes.FAMILIES), then `--writers` writers of each family writing it as the built-in sets do
 (`glyphs.COURSE_STYLE` hands for the reference, `glyphs.OWN_STYLE` writers for the others).
+With `--writers 0`, the forms alone (the small figure committed as docs/handwriting_forms.png).
 data/README.md lists the forms by name in the same order.
 """
 
@@ -33,6 +35,7 @@ PLAIN = dataclasses.replace(
     wobble=0.0,
     overshoot=(0.0, 0.0),
     hooks=(0.0, 0.0),
+    joins=(0.0, 0.0),
     offset=0.0,
     fill=(0.8, 0.8),
     thickness=(0.06, 0.06),
@@ -62,7 +65,7 @@ def figure(names, writers: int, seed: int, cell: int = 56) -> Image.Image:
         "reference": [glyphs.COURSE_STYLE] * writers,
         "others": glyphs.writer_styles(glyphs.OWN_STYLE, writers, seed),
     }
-    columns = 1 + widest + 1 + 2 * writers
+    columns = 1 + widest + (1 + 2 * writers if writers else 0)
     sheet = Image.new("RGB", (columns * cell, len(names) * cell), "white")
     draw = ImageDraw.Draw(sheet)
     for row, name in enumerate(names):
@@ -91,10 +94,14 @@ def main(argv=None) -> Path:
     p.add_argument("--writers", type=int, default=6, help="writers shown per family")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--letters", help="comma-separated symbols (default: the 24 letters and 10 digits)")
+    p.add_argument("--cell", type=int, default=56, help="px per image")
     args = p.parse_args(argv)
     names = args.letters.split(",") if args.letters else glyphs.GREEK_LETTERS + glyphs.DIGITS
     with atomic_path(args.out) as tmp:
-        figure(names, args.writers, args.seed).save(tmp, format="PNG", optimize=True)
+        sheet = figure(names, args.writers, args.seed, args.cell)
+        if not args.writers:  # the forms alone (docs/handwriting_forms.png): a few tones suffice
+            sheet = sheet.quantize(16)
+        sheet.save(tmp, format="PNG", optimize=True)
     print(f"wrote {args.out}")
     return args.out
 

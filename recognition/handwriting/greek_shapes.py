@@ -81,6 +81,8 @@ GREEK_FORMS: dict[str, dict[str, tuple[str, str]]] = {
             ("R", "c 74 12 52 2 30 8 32 24 58 40 78 62 72 88 48 98 24 84 26 58 56 42"),
         "curled top, round bowl":
             ("R", "c 28 14 40 4 58 6 70 20 74 48 66 76 48 90 30 86 24 68 34 52 52 48 70 56"),
+        "6-like, curled top":
+            ("R", "c 74 14 60 2 44 6 34 26 28 52 30 76 44 92 62 92 72 78 68 60 52 52 36 58 30 70"),
         "hershey": ("R", "hershey"),
         "6-like, tall": ("O", "c 66 6 46 18 32 40 28 64 36 86 52 94 68 84 70 64 56 52 40 56 30 68"),
         "bowl first, then up and curled":

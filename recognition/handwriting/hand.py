@@ -124,9 +124,12 @@ def shape_strokes(
     bend = smooth_field(rng, style.distortion, (0.4, 1.2))
     tremor = smooth_field(rng, style.wobble, (3.0, 6.0), waves=4)
     matrix = hand_transform(rng, style)
+    joins = rng.uniform(*style.joins)
     paths = []
-    for stroke, controls in zip(strokes, _with_hooks(strokes, rng, style)):
+    for k, (stroke, controls) in enumerate(zip(strokes, _with_hooks(strokes, rng, style))):
         controls = controls + personal(controls) + bend(controls)
+        if k:  # a stroke after a pen lift lands a little off: it misses or crosses where it should meet
+            controls = controls + rng.normal(0, joins, 2)
         dense = (catmull_rom if stroke.smooth and len(controls) > 2 else polyline)(controls, spacing)
         dense = _ends(dense, rng, style, spacing)
         dense = dense + tremor(dense)
