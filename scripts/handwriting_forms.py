@@ -66,10 +66,16 @@ def figure(names, writers: int, seed: int, cell: int = 56) -> Image.Image:
         "others": glyphs.writer_styles(glyphs.OWN_STYLE, writers, seed),
     }
     columns = 1 + widest + (1 + 2 * writers if writers else 0)
-    sheet = Image.new("RGB", (columns * cell, len(names) * cell), "white")
+    top = 16  # a legend line
+    sheet = Image.new("RGB", (max(columns * cell, 360), top + len(names) * cell), "white")
     draw = ImageDraw.Draw(sheet)
+    draw.text((3, 2), "forms: reference family on blue, others' family on orange", fill="black")
+    if writers:
+        draw.text(
+            ((2 + widest) * cell, 2), f"then {writers} reference hands, {writers} other writers", fill="black"
+        )
     for row, name in enumerate(names):
-        y = row * cell
+        y = top + row * cell
         draw.text((3, y + cell // 2 - 6), name, fill="black")
         column = 1
         for family in shapes.FAMILIES:
