@@ -155,6 +155,10 @@ def test_command_line(tmp_path, capsys):
     assert "wrote 2 images" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         glyphs.main(["--kind", "digits", "--letters", "alpha", "--out", str(tmp_path)])
+    sheet = tmp_path / "sheet.png"
+    glyphs.main(["--letters", "alpha,beta", "--family", "others", "--writers", "3", "--preview", str(sheet)])
+    with Image.open(sheet) as image:
+        assert image.size == (4 * 96, 2 * 96)  # the names' column, then one per writer
 
 
 # --- the own sets' allographs, writers' hands, hand-made crops and sheets ---------------------

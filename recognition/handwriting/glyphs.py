@@ -20,6 +20,7 @@ each form gets its share; `OWN_STYLE` (other writers, own digits) draws the "oth
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import zlib
 from collections.abc import Sequence
@@ -288,6 +289,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="course: the course's Greek scans; own: people's photos "
         "(default: course for greek, own for digits)",
     )
+    parser.add_argument(
+        "--family",
+        choices=(*FAMILIES, "all"),
+        help="which forms to draw (default: the style's, reference for course, others for own)",
+    )
     parser.add_argument("--writers", type=int, help="write writer_<k>/ folders, one per writer")
     parser.add_argument(
         "--preview",
@@ -304,6 +310,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         names = tuple(chosen)
     args.names = names
     args.style = STYLES[args.style or ("course" if args.kind == "greek" else "own")]
+    if args.family:
+        args.style = dataclasses.replace(args.style, family=args.family)
     if args.out is None and args.preview is None:
         parser.error("give --out (a folder to write into) or --preview (a sheet to write)")
     if args.per_class < 1 or (args.writers is not None and args.writers < 1):

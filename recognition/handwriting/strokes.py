@@ -86,8 +86,3 @@ def hershey(code: str) -> tuple[Stroke, ...]:
     low = everything.min(axis=0)
     scale = max(np.ptp(everything, axis=0).max(), 1e-6)
     return tuple(Stroke((s - low) / scale, smooth=len(s) > 2) for s in strokes)
-
-
-def closed_loops(strokes: tuple[Stroke, ...], near: float = 0.08) -> int:
-    """How many strokes end where they started (a loop), for the docs and tests."""
-    return sum(np.linalg.norm(s.points[0] - s.points[-1]) < near for s in strokes if len(s.points) > 2)
