@@ -1,7 +1,8 @@
 """How far the generated "other writers" are from the generated reference set: 1-NN in the digit
 network's embedding, the proxy for real people's letters read against the built-in references.
 
-    python benchmarks/handwriting_forms.py [--model models/mnist_net.pt] [--reference-per-letter 27]
+    python benchmarks/handwriting_forms.py [--model models/mnist_net.pt] [--reference-per-letter 24]
+    python benchmarks/handwriting_forms.py --others-dir THEIR_LETTERS   # people's real letters
 
 Writes a reference set (the reference family of forms, `glyphs.COURSE_STYLE`, no writers) and an
 other-writers set (`glyphs.OWN_STYLE`: the other family of forms, other seeds, `--writers` writers)
@@ -32,14 +33,24 @@ NINE = ("alpha", "beta", "gamma", "delta", "epsilon", "theta", "lambda", "pi", "
 READERS = {"50-d SSD": ("hidden", "SSD"), "conv-320 cosine": ("conv", "cosine")}
 
 
-def write_sets(work: Path, reference_per_letter: int, writers: int, per_writer: int, seed: int) -> None:
-    """The reference set (seed) and the other writers (seed + 1), as greeksets writes them."""
-    glyphs.write_glyph_set(
-        work / "reference", glyphs.GREEK_LETTERS, reference_per_letter, seed, glyphs.COURSE_STYLE
-    )
-    glyphs.write_glyph_set(
-        work / "others", glyphs.GREEK_LETTERS, per_writer, seed + 1, glyphs.OWN_STYLE, writers=writers
-    )
+def write_sets(work: Path, args) -> tuple[Path, Path]:
+    """The reference set (seed) and the other writers (seed + 1), as greeksets writes them; or the
+    folders given instead (real people's letters, or sets another generator wrote)."""
+    reference, others = args.reference_dir or work / "reference", args.others_dir or work / "others"
+    if args.reference_dir is None:
+        glyphs.write_glyph_set(
+            reference, glyphs.GREEK_LETTERS, args.reference_per_letter, args.seed, glyphs.COURSE_STYLE
+        )
+    if args.others_dir is None:
+        glyphs.write_glyph_set(
+            others,
+            glyphs.GREEK_LETTERS,
+            args.per_writer,
+            args.seed + 1,
+            glyphs.OWN_STYLE,
+            writers=args.writers,
+        )
+    return reference, others
 
 
 def read_1nn(model, ref: imagefiles.ImageSet, own: imagefiles.ImageSet, layer: str, distance: str):
@@ -61,7 +72,7 @@ def summary(predicted: np.ndarray, truth: np.ndarray) -> dict:
         "all 24": f"{int((predicted == truth).sum())}/{len(truth)}",
         "all 24 %": round(100 * float((predicted == truth).mean()), 1),
         "nine": f"{int((predicted[nine] == truth[nine]).sum())}/{int(nine.sum())}",
-        "nine %": round(100 * float((predicted[nine] == truth[nine]).mean()), 1),
+        "nine %": round(100 * float((predicted[nine] == truth[nine]).mean()), 1) if nine.any() else None,
         "per letter": per_letter,
         "confusions": dict(wrong.most_common(8)),
     }
@@ -70,11 +81,15 @@ def summary(predicted: np.ndarray, truth: np.ndarray) -> dict:
 def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", type=Path, default=Path("models/mnist_net.pt"), help="checkpoint from task 1")
-    p.add_argument("--reference-per-letter", type=int, default=27, help="reference images per letter")
+    p.add_argument("--reference-per-letter", type=int, default=24, help="reference images per letter")
     p.add_argument("--writers", type=int, default=6, help="other writers")
     p.add_argument("--per-writer", type=int, default=2, help="images per letter and other writer")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--work-dir", type=Path, help="keep the generated sets here (default: a temporary folder)")
+    p.add_argument("--reference-dir", type=Path, help="read this reference set instead of generating one")
+    p.add_argument(
+        "--others-dir", type=Path, help="read these letters (e.g. real people's) instead of generating"
+    )
     p.add_argument("--json", type=Path, help="also write the numbers here")
     args = p.parse_args(argv)
 
@@ -82,10 +97,10 @@ def main(argv=None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         work = args.work_dir or Path(tmp)
         start = time.perf_counter()
-        write_sets(work, args.reference_per_letter, args.writers, args.per_writer, args.seed)
+        reference, others = write_sets(work, args)
         made = time.perf_counter() - start
-        ref = imagefiles.load_image_set(work / "reference", vocabulary=set(glyphs.GREEK_LETTERS))
-        own = imagefiles.load_image_set(work / "others", vocabulary=set(glyphs.GREEK_LETTERS))
+        ref = imagefiles.load_image_set(reference, vocabulary=set(glyphs.GREEK_LETTERS))
+        own = imagefiles.load_image_set(others, vocabulary=set(glyphs.GREEK_LETTERS))
     truth = np.array(own.labels)
     results = {
         "reference images": len(ref.labels),
