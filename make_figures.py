@@ -29,12 +29,11 @@ from recognition.report.steps import PIPELINE, Step, chain_costs, load_steps
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--jobs", type=int, default=2, help="steps at once, each on one thread (default 2)")
-    args = p.parse_args(argv)
-    if args.jobs < 1:
-        raise cli.UserError(f"--jobs {args.jobs}: give at least 1")
-    return args
+    p = cli.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument(
+        "--jobs", type=cli.Range(int, 1), default=2, help="steps at once, each on one thread (default 2)"
+    )
+    return p.parse_args(argv)
 
 
 def one_thread() -> None:

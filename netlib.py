@@ -17,7 +17,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from recognition import cli
-from recognition.io import atomic_path
+from recognition.io import write_torch
 
 DEFAULT_SEED = 42
 DEFAULT_HIDDEN = 50  # width of the penultimate layer: the embedding Task 3 uses
@@ -124,8 +124,13 @@ def seed_everything(seed: int = DEFAULT_SEED) -> None:
     torch.backends.cudnn.enabled = False
 
 
+DEVICES = ("auto", "cpu", "cuda")
+
+
 def select_device(name: str = "auto") -> torch.device:
     """'auto' picks CUDA when present, else CPU; 'cpu' or 'cuda' force one."""
+    if name not in DEVICES:
+        raise cli.UserError(f"--device {name!r}: choose one of {', '.join(DEVICES)}")
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
@@ -151,9 +156,7 @@ def save_checkpoint(model: MnistNet, path: str | Path, **metadata) -> Path:
         **metadata,
     }
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    with atomic_path(path) as tmp:
-        torch.save({"state_dict": state, "meta": meta}, tmp)
-    return Path(path)
+    return write_torch(path, {"state_dict": state, "meta": meta})
 
 
 def _is_state_dict(x) -> bool:

@@ -26,7 +26,7 @@ from recognition.report.steps import PIPELINE, Step, load_steps
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = cli.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument(
         "--figures-dir", type=Path, default=Path("figures"), help="where the results and figures are"
     )

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 import netlib
-from recognition import cli, networks, training, training_flags
+from recognition import cli, flags, networks, training, training_flags
 from recognition.data import datasets, imagefiles, sheets
 from recognition.handwriting import glyphs, pages
 from recognition.io import writable_folder, write_text
@@ -27,12 +27,14 @@ from recognition.report.steps import Step
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = cli.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     training_flags.add_network_flags(p)
     p.add_argument(
-        "--train-subset", type=int, help="train on the first N training images only (quick checks)"
+        "--train-subset", type=flags.COUNT, help="train on the first N training images only (quick checks)"
     )
-    p.add_argument("--test-subset", type=int, default=None, help="evaluate on the first N test images only")
+    p.add_argument(
+        "--test-subset", type=flags.COUNT, default=None, help="evaluate on the first N test images only"
+    )
     p.add_argument("--data-dir", type=Path, default=Path("data"), help="where MNIST lives or is converted to")
     p.add_argument(
         "--figures-dir",
@@ -88,7 +90,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         "(the state is saved after each epoch as MODEL.resume.pt); the result is bit for bit "
         "that of an uninterrupted run",
     )
-    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
+    flags.add_device_flag(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p.parse_args(argv)
 

@@ -53,7 +53,7 @@ def image_ref(text: str) -> tuple[str, int]:
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = cli.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument(
         "--model",
         type=Path,
@@ -70,7 +70,7 @@ def parse_args(argv=None):
     )
     p.add_argument(
         "--image-index",
-        type=int,
+        type=cli.Range(int, 0),
         default=0,
         help="index of the digit in that split (the assignment: 0, the first)",
     )

@@ -51,7 +51,7 @@ MANY_LETTERS = 8  # above this, print and plot less per letter
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = cli.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument(
         "--greek-dir",
         type=Path,
@@ -101,7 +101,7 @@ def parse_args(argv=None):
     )
     p.add_argument(
         "--seed",
-        type=int,
+        type=flags.SEED,
         default=netlib.DEFAULT_SEED,
         help="seed for generated data, the letter layer and the t-SNE projection",
     )

@@ -17,7 +17,6 @@ processes or machines can share.
 from __future__ import annotations
 
 import argparse
-import math
 import multiprocessing
 import os
 import time
@@ -46,10 +45,11 @@ from recognition.report.results import save_results
 from recognition.report.steps import Step
 
 DATASETS = {"mnist": datasets.load_mnist, "fashion-mnist": datasets.load_fashion_mnist}
+COUNT, SUBSET, SECONDS = cli.Range(int, 1), cli.Range(int, 0), cli.Range(float, 0, low_open=True)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = cli.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--grids", default="report,broad", help="grids to run, of: " + ", ".join(grids.GRIDS))
     p.add_argument(
         "--grid-file",
@@ -65,18 +65,20 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
             "--" + flag.replace("_", "-"),
             help=f"comma-separated {dim} values for every chosen grid, e.g. {example}",
         )
-    p.add_argument("--max-epochs", type=int, help="epochs per training (each epoch is scored)")
-    p.add_argument("--train-subset", type=int, help="train on the first N training images (0: all)")
-    p.add_argument("--test-subset", type=int, help="test on the first N test images (0: all)")
+    p.add_argument("--max-epochs", type=COUNT, help="epochs per training (each epoch is scored)")
+    p.add_argument("--train-subset", type=SUBSET, help="train on the first N training images (0: all)")
+    p.add_argument("--test-subset", type=SUBSET, help="test on the first N test images (0: all)")
     p.add_argument(
         "--optimizer", choices=("adam", "sgd"), default=Recipe.optimizer, help="constant-rate optimizer"
     )
-    p.add_argument("--lr", type=float, default=Recipe.lr, help="constant learning rate")
-    p.add_argument("--momentum", type=float, default=Recipe.momentum, help="SGD momentum")
+    p.add_argument("--lr", type=training.LIMITS["lr"], default=Recipe.lr, help="constant learning rate")
     p.add_argument(
-        "--workers", type=int, default=min(2, os.cpu_count() or 1), help="processes on this machine"
+        "--momentum", type=training.LIMITS["momentum"], default=Recipe.momentum, help="SGD momentum"
     )
-    p.add_argument("--threads", type=int, help="torch threads per worker (default cores / workers)")
+    p.add_argument(
+        "--workers", type=COUNT, default=min(2, os.cpu_count() or 1), help="processes on this machine"
+    )
+    p.add_argument("--threads", type=COUNT, help="torch threads per worker (default cores / workers)")
     p.add_argument(
         "--storage",
         help="Optuna storage URL (default sqlite:///FIGURES_DIR/task4_study.db); "
@@ -86,24 +88,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--no-wait", action="store_true", help="exit when the points left are held by other workers"
     )
-    p.add_argument("--heartbeat", type=float, default=sweep.HEARTBEAT_S, help="seconds between heartbeats")
+    p.add_argument("--heartbeat", type=SECONDS, default=sweep.HEARTBEAT_S, help="seconds between heartbeats")
     p.add_argument(
-        "--grace", type=float, default=sweep.GRACE_S, help="silence after which a point is retried"
+        "--grace", type=SECONDS, default=sweep.GRACE_S, help="silence after which a point is retried"
     )
     p.add_argument("--data-dir", type=Path, default=Path("data"), help="where the data sets are")
     p.add_argument("--figures-dir", type=Path, default=Path("figures"), help="where outputs go")
-    args = p.parse_args(argv)
-    for name in ("max_epochs", "workers", "threads", "train_subset", "test_subset"):
-        value = getattr(args, name)
-        if value is not None and value < (0 if name.endswith("subset") else 1):
-            raise cli.UserError(f"--{name.replace('_', '-')} {value} must be at least 1 (subsets: 0 for all)")
-    if not all(
-        math.isfinite(v) and v > 0 for v in (args.lr, args.heartbeat, args.grace)
-    ) or not math.isfinite(args.momentum):
-        raise cli.UserError(
-            "--lr, --heartbeat and --grace must be finite positive numbers, --momentum finite"
-        )
-    return args
+    return p.parse_args(argv)
 
 
 # --- one grouped training per study trial ----------------------------------------------------

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Callable
 
 import netlib
+from recognition import cli, training
 from recognition.embedding import TRANSFER_LR, TRANSFER_STEPS, K
+
+COUNT = cli.Range(int, 1)  # a number of images, neighbours, steps
+SEED = training.LIMITS["seed"]
 
 
 def add_training_flags(p: argparse.ArgumentParser, models_help: str) -> None:
@@ -16,33 +19,25 @@ def add_training_flags(p: argparse.ArgumentParser, models_help: str) -> None:
     --device."""
     p.add_argument(
         "--seed",
-        type=int,
+        type=SEED,
         default=netlib.DEFAULT_SEED,
         help="seed of the networks trained here (Task 1's saved CNN keeps its own)",
     )
-    p.add_argument("--train-subset", type=int, default=None, help="train on the first N images (checks)")
-    p.add_argument("--test-subset", type=int, default=None, help="score on the first N test images")
+    p.add_argument("--train-subset", type=COUNT, default=None, help="train on the first N images (checks)")
+    p.add_argument("--test-subset", type=COUNT, default=None, help="score on the first N test images")
     p.add_argument("--data-dir", type=Path, default=Path("data"), help="where MNIST lives")
     p.add_argument("--models-dir", type=Path, default=Path("models"), help=models_help)
     p.add_argument("--figures-dir", type=Path, default=Path("figures"), help="where figures and results go")
-    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
+    add_device_flag(p)
 
 
-def positive_int(flag: str, example: int) -> Callable[[str], int]:
-    """argparse type for a count: the error names the flag and an example."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = 0
-        if value < 1:
-            raise argparse.ArgumentTypeError(
-                f"{flag} expects a positive integer such as {example}, got {text!r}"
-            )
-        return value
-
-    return parse
+def add_device_flag(p: argparse.ArgumentParser, what: str = "") -> None:
+    p.add_argument(
+        "--device",
+        choices=netlib.DEVICES,
+        default="auto",
+        help=f"{what}auto (CUDA when present), cpu or cuda",
+    )
 
 
 def add_classifier_flags(p: argparse.ArgumentParser) -> None:
@@ -50,17 +45,20 @@ def add_classifier_flags(p: argparse.ArgumentParser) -> None:
     that classifies letters offers the same ones."""
     p.add_argument(
         "--k",
-        type=positive_int("--k", K),
+        type=COUNT,
         default=K,
         help=f"neighbours for both KNN rules (the report: {K}), capped at the smallest letter's "
         "number of reference images",
     )
     p.add_argument(
         "--transfer-steps",
-        type=positive_int("--transfer-steps", TRANSFER_STEPS),
+        type=COUNT,
         default=TRANSFER_STEPS,
         help="full-batch Adam steps for the letter layer",
     )
     p.add_argument(
-        "--transfer-lr", type=float, default=TRANSFER_LR, help="Adam learning rate for the letter layer"
+        "--transfer-lr",
+        type=training.LIMITS["lr"],
+        default=TRANSFER_LR,
+        help=f"Adam learning rate for the letter layer ({training.LIMITS['lr'].describe()})",
     )

@@ -8,6 +8,7 @@ adds another ~30% (see benchmarks/training_speed.py).
 from __future__ import annotations
 
 import ctypes
+import math
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -19,7 +20,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 import netlib
-from recognition import networks, training_state
+from recognition import cli, networks, training_state
 from recognition.data import augment, datasets
 
 OPTIMIZERS = ("adam", "sgd", "adamw")
@@ -64,6 +65,32 @@ class TrainConfig:
             schedule=schedule or DEFAULT_SCHEDULE[optimizer],
             **fields,
         )
+
+
+# What each TrainConfig field that is a flag may be (cli.Range: finite, of its kind, in range); the
+# flags (training_flags.py) parse with these, so a bad value is one line before any work.
+LIMITS = {
+    "epochs": cli.Range(int, 1),
+    "batch_size": cli.Range(int, 1),
+    "lr": cli.Range(float, 0, low_open=True),
+    "momentum": cli.Range(float, 0, 1, high_open=True),
+    "seed": cli.Range(int, 0, 2**32 - 1),  # NumPy's seeds
+    "weight_decay": cli.Range(float, 0),
+}
+
+
+class Diverged(cli.UserError):
+    """The loss became NaN or infinite: the weights are lost, and nothing of the training is saved."""
+
+
+def check_finite(loss: float, cfg: TrainConfig, where: str) -> float:
+    if not math.isfinite(loss):
+        momentum = f", momentum {cfg.momentum:g}" if cfg.optimizer == "sgd" else ""
+        raise Diverged(
+            f"the training diverged: its loss became {loss} {where} ({cfg.optimizer}, lr {cfg.lr:g}"
+            f"{momentum}); nothing of it was saved. Rerun with a smaller --lr"
+        )
+    return loss
 
 
 @dataclass
@@ -215,7 +242,7 @@ def train(
             if sched is not None:
                 sched.step()
             seen += len(idx)
-            batch_loss = loss.item()
+            batch_loss = check_finite(loss.item(), cfg, f"at epoch {epoch}, batch {step + 1}")
             interval_loss += batch_loss
             epoch_loss += batch_loss * len(idx)
             epoch_correct += (out.argmax(1) == train_y[idx]).sum().item()
@@ -230,6 +257,7 @@ def train(
         else:
             train_loss, train_acc = epoch_loss / len(train_x), epoch_correct / len(train_x)
         test_loss, test_acc = evaluate(model, test_x, test_y)
+        check_finite(train_loss + test_loss, cfg, f"after epoch {epoch}")
         hist.epoch.append(epoch)
         hist.epoch_examples.append(seen)
         hist.epoch_train_loss.append(train_loss)

@@ -42,7 +42,7 @@ def add_network_flags(p: argparse.ArgumentParser) -> None:
         value = getattr(defaults, name)
         p.add_argument(
             f"--{name.replace('_', '-')}",
-            type=type(value),
+            type=training.LIMITS[name],  # NaN, inf or out of range: one line before any work
             default=value if name == "seed" else None,  # None: the preset's or TrainConfig's
             help=f"{text} (default {value}; a transformer: its preset's)",
         )
@@ -52,7 +52,12 @@ def add_network_flags(p: argparse.ArgumentParser) -> None:
         default=None,
         help=f"{defaults.optimizer} (default), the tutorial's sgd, or adamw (the transformer presets)",
     )
-    p.add_argument("--weight-decay", type=float, default=None, help="AdamW's weight decay (presets: 1e-4)")
+    p.add_argument(
+        "--weight-decay",
+        type=training.LIMITS["weight_decay"],
+        default=None,
+        help="AdamW's weight decay (presets: 1e-4)",
+    )
     p.add_argument(
         "--augment",
         choices=augment.AUGMENTATIONS,
@@ -62,7 +67,7 @@ def add_network_flags(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--lr",
-        type=float,
+        type=training.LIMITS["lr"],
         default=None,
         help="learning rate (peak rate for one-cycle); default "
         + ", ".join(f"{v} for {k}" for k, v in training.DEFAULT_LR.items()),

@@ -13,7 +13,7 @@ import torch
 import torch.nn as nn
 
 from recognition import cli
-from recognition.io import atomic_path
+from recognition.io import write_torch
 
 
 def _random_states(shuffle: torch.Generator, augmenter) -> dict:
@@ -50,8 +50,7 @@ def save(
         "scheduler": sched.state_dict() if sched is not None else None,
         "random": _random_states(shuffle, augmenter),
     }
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
+    write_torch(path, state)
 
 
 def restore(

@@ -156,7 +156,7 @@ def test_an_edge_reading_points_to_the_edge_the_filter_answers_most():
 def test_a_digit_outside_the_set_is_a_clear_error(mnist):
     with pytest.raises(cli.UserError, match="outside the test set"):
         task2.pick_digit(mnist, "test", 10_000)
-    with pytest.raises(SystemExit):
+    with pytest.raises(cli.UserError, match="--compare-with"):
         task2.parse_args(["--compare-with", "valid:3"])
 
 
