@@ -42,15 +42,16 @@ def small_args(root):
 
 
 def tiny_builtin_sets(data):
-    """The built-in sets' folders under data/, each tiny, so the data step has nothing to generate."""
+    """The built-in sets' folders under data/, each tiny, so the data step has nothing to generate: the
+    references in the course's layout (a folder per letter), the other writers' sets a folder per writer."""
     glyphs.write_glyph_set(data / "own_digits", glyphs.DIGITS, per_class=1, seed=1, style=glyphs.OWN_STYLE)
     pages.write_digit_sheets(data / "own_digit_sheets", seed=1)
-    letters = {"greek": (glyphs.REFERENCE_LETTERS, 3, glyphs.COURSE_STYLE, 1)}
+    letters = {"greek": (glyphs.REFERENCE_LETTERS, 3, glyphs.COURSE_STYLE, None)}
     letters |= {
         name: (glyphs.REFERENCE_LETTERS, 2, glyphs.OWN_STYLE, 2) for name in ("greek_own", "greek_select")
     }
-    letters |= {"greek_all": (glyphs.GREEK_LETTERS, 1, glyphs.COURSE_STYLE, 1)}
-    letters |= {"greek_own_all": (glyphs.GREEK_LETTERS, 1, glyphs.OWN_STYLE, 1)}
+    letters |= {"greek_all": (glyphs.GREEK_LETTERS, 1, glyphs.COURSE_STYLE, None)}
+    letters |= {"greek_own_all": (glyphs.GREEK_LETTERS, 1, glyphs.OWN_STYLE, 2)}
     for seed, (name, (names, per_class, style, writers)) in enumerate(letters.items(), start=2):
         glyphs.write_glyph_set(
             data / name, names, per_class=per_class, seed=seed, style=style, writers=writers
