@@ -62,7 +62,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         type=Path,
         default=None,
         help="a folder of your own digit images, or one image (labels from names like 3.png, "
-        "3_b.jpg or 3/x.png); default: the built-in generated set DATA_DIR/own_digits, "
+        "3_b.jpg, '3 again.png' or 3/x.png: the folder's name or the file name's first word; the "
+        "run says how many have none); default: the built-in generated set DATA_DIR/own_digits, "
         "made when missing",
     )
     p.add_argument(
@@ -79,9 +80,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     p.add_argument(
         "--labels",
+        type=sheets.check_labels,
         default=None,
-        help="the digits on each sheet in reading order, e.g. 0123456789 (default: the digits the "
-        "sheet's file name ends with, if any)",
+        help="the digits 0-9 on each sheet in reading order (rows, left to right), e.g. 0123456789, "
+        "one per digit found (checked before any work); default: the digits of a name like "
+        "sheet_0123456789.png or sheet_2_0123456789.png, and no score for other names (a "
+        "camera's IMG_20231105_143022.png is not read as labels)",
     )
     p.add_argument(
         "--resume",
@@ -208,6 +212,7 @@ def own_digits_folder(given: Path | None, data_dir: Path, generate_missing: bool
     """
     folder = given if given is not None else data_dir / "own_digits"
     if folder.exists():
+        imagefiles.scan_image_folder(folder)  # a device or a pipe is named now, not after training
         return folder
     if given is not None and not generate_missing:
         raise cli.UserError(
@@ -253,8 +258,10 @@ def own_digits(model: netlib.MnistNet, folder: Path, figs: Path, figure_name: st
         print(training.accuracy_line("own-digit", accuracy.overall.right, accuracy.overall.total))
         for group, s in accuracy.groups.items():
             print("  " + training.accuracy_line(group, s.right, s.total))
-    else:
-        print("  no labels in the file or folder names, so no accuracy; predictions:", predicted)
+    for note in images.notes(folder, "3.png, 3_b.jpg or 3/x.png"):  # unlabelled, not one digit
+        print(f"  note: {note}")
+    if accuracy.overall is None:
+        print("  predictions:", predicted)
     paths = digit_plots.own_digit_pairs(images, predicted, figs, figure_name)
     return section.OwnDigits(
         folder=str(folder),
@@ -268,46 +275,35 @@ def own_digits(model: netlib.MnistNet, folder: Path, figs: Path, figure_name: st
 
 
 def classify_sheets(
-    model,
-    source: Path | None,
-    labels: str | None,
-    data_dir: Path,
-    figs: Path,
-    figure_name: str,
-    seed: int,
-    single: section.Score | None = None,
+    model, read: sheets.SheetSet, figs: Path, figure_name: str, single: section.Score | None = None
 ) -> section.Sheets:
-    """Step g's sheets: read every sheet of `source` (a photo or a folder; None: the built-in sheets in
-    DATA_DIR/own_digit_sheets), classify its digits, draw each sheet with its boxes (figure_name has a
-    {} for the sheet's number), and score against `labels` (else the digits the file name ends with);
-    with `single`, the single own images' score, one accuracy over all own digits."""
-    generated, source = source is None, sheets.source_or_built_in(source, data_dir, seed)
-    if labels is not None and not labels.isdigit():
-        raise cli.UserError(
-            f"--labels {labels!r} must be the digits written on the sheet in reading order, "
-            "e.g. --labels 0123456789"
-        )
+    """Step g's sheets, read at the start: classify, draw (figure_name has a {} for the sheet's number) and
+    score each one; with `single`, the single own images' score, one accuracy over all own digits."""
     read_sheets, figures = [], []
-    for k, path in enumerate(sheets.sheet_paths(source), start=1):
-        sheet = sheets.classify_sheet(model, path, labels)
+    for path, reason in read.skipped:
+        print(f"  skipped sheet {path}: {reason}")
+    for k, sheet in enumerate(read.sheets, start=1):
+        sheet, path = sheets.classify_sheet(model, sheet), sheet.path
         result = sheets.score(sheet)
-        read = "".join(map(str, sheet.predicted))  # saved as shown, so the report prints what is stored
+        shown = "".join(map(str, sheet.predicted))  # saved as shown, so the report prints what is stored
         read_sheets.append(
             section.SheetRead(
                 file=str(path),
                 labels=sheet.labels,
                 found=len(sheet.boxes),
                 predicted=sheet.predicted,
-                read=read,
+                read=shown,
                 boxes=list(sheet.boxes),
                 accuracy=section.Score(*result) if result else None,
             )
         )
         figures.append(str(digit_plots.sheet_boxes(sheet, figs / figure_name.format(k))))
         print(
-            f"  sheet {path.name}: {len(sheet.boxes)} digits found, read as {read or '(none)'}"
+            f"  sheet {path.name}: {len(sheet.boxes)} digits found, read as {shown or '(none)'}"
             + (f"; {result[0]}/{result[1]} right" if result else "")
         )
+        for note in sheets.notes(sheet):  # marks not read, labels that do not fit
+            print(f"  note: {note}")
     scored = [s.accuracy for s in read_sheets if s.accuracy is not None]
     accuracy = sum(scored[1:], scored[0]) if scored else None
     if accuracy is not None:
@@ -316,8 +312,8 @@ def classify_sheets(
     if both is not None:
         print(f"own digits, single images and sheets together: {both}")
     return section.Sheets(
-        source=str(source),
-        generated=generated,
+        source=str(read.source),
+        generated=read.generated,
         sheets=read_sheets,
         accuracy=accuracy,
         all_own_digits=both,
@@ -326,19 +322,17 @@ def classify_sheets(
 
 
 def use_saved_model(
-    args, model_path: Path, device, mnist, own_folder: Path, figs: Path
+    args, model_path: Path, device, mnist, own_folder: Path, figs: Path, sheet_set: sheets.SheetSet | None
 ) -> section.Classified:
-    """Steps f and g with the saved model, their figures named for the run (a classify-only run's apart)."""
+    """Steps f and g with the saved model, their figures named for the run (a classify-only run's apart);
+    the sheets, read at the start, when there are any to read."""
     prefix = "task1_classify_" if args.no_train else "task1"
     model, meta = netlib.load_checkpoint(model_path, device)  # f) read it back
     saved = section.ReadBack(path=str(model_path), note=meta.get("note"), meta=meta)
     first_ten = first_test_digits(model, mnist, figs / f"{prefix}f_first_nine_predictions.png")
     own = own_digits(model, own_folder, figs, prefix + "g_own_digits_{}.png")
-    sheet_name, single, read = prefix + "g_sheet_{}.png", own.accuracy.overall, None
-    if args.own_digits is None or args.own_digits_sheet is not None:  # a folder of yours is read alone
-        read = classify_sheets(
-            model, args.own_digits_sheet, args.labels, args.data_dir, figs, sheet_name, args.seed, single
-        )
+    sheet_figure, single = prefix + "g_sheet_{}.png", own.accuracy.overall
+    read = classify_sheets(model, sheet_set, figs, sheet_figure, single) if sheet_set is not None else None
     return section.Classified(model=saved, first_ten=first_ten, own_digits=own, sheets=read)
 
 
@@ -355,13 +349,19 @@ def main(argv=None) -> section.ClassifyResults:
     network, preset = networks.preset_settings(args.arch, args.preset)
     device = netlib.select_device(args.device)
     own_folder = own_digits_folder(args.own_digits, args.data_dir, args.generate_missing, args.seed)
+    sheet_set = None  # a folder of your own digits is read alone, without the built-in sheets
+    if args.labels is not None and args.own_digits_sheet is None:
+        raise cli.UserError("--labels gives the digits of a sheet: pass the sheet with --own-digits-sheet")
+    if args.own_digits is None or args.own_digits_sheet is not None:
+        sheet_set = sheets.read_sheets(args.own_digits_sheet, args.data_dir, args.seed, args.labels)
     mnist = datasets.load_mnist(args.data_dir).subset(args.train_subset, args.test_subset)
     print(
         f"MNIST: {len(mnist.train_images)} training and {len(mnist.test_images)} test images ({mnist.source})"
     )
     if args.no_train:
         results = section.ClassifyResults(
-            seed=args.seed, classified=use_saved_model(args, model_path, device, mnist, own_folder, figs)
+            seed=args.seed,
+            classified=use_saved_model(args, model_path, device, mnist, own_folder, figs, sheet_set),
         )
     else:
         writable_folder(model_path.parent)
@@ -374,7 +374,7 @@ def main(argv=None) -> section.ClassifyResults:
             training=train_and_save(
                 mnist, cfg, device, model_path, figs, progress, args.arch, network, args.resume
             ),
-            classified=use_saved_model(args, model_path, device, mnist, own_folder, figs),
+            classified=use_saved_model(args, model_path, device, mnist, own_folder, figs, sheet_set),
         )
     results.device, results.seconds = str(device), time.perf_counter() - clock
     name = section.CLASSIFY_RESULTS_FILE if args.no_train else STEP.results_file

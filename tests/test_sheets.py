@@ -73,16 +73,16 @@ def test_blank_sheet_finds_nothing_and_speck_is_ignored():
 
 def test_labels_from_file_name():
     assert sheets.labels_from_name(Path("sheet_2_9705184623.png")) == "9705184623"
-    assert sheets.labels_from_name(Path("0123456789.jpg")) == "0123456789"
+    assert sheets.labels_from_name(Path("Sheet-0123456789.jpg")) == "0123456789"
+    assert sheets.labels_from_name(Path("0123456789.jpg")) is None  # bare digits: a camera's too
     assert sheets.labels_from_name(Path("my_sheet.png")) is None
 
 
-def test_score_counts_missing_and_extra_digits_as_wrong():
-    sheet = sheets.Sheet(Path("s.png"), [], None, labels="123", predicted=[1, 2])
-    assert sheets.score(sheet) == (2, 3)
-    sheet.predicted = [1, 2, 3, 4]
-    assert sheets.score(sheet) == (3, 4)
-    assert sheets.score(sheets.Sheet(Path("s.png"), [], None)) is None
+def test_a_sheet_is_scored_only_with_one_label_per_digit_found():
+    boxes = [(0, 0, 1, 1)] * 3
+    assert sheets.score(sheets.Sheet(Path("s.png"), boxes, None, labels="123", predicted=[1, 2, 4])) == (2, 3)
+    assert sheets.score(sheets.Sheet(Path("s.png"), boxes[:2], None, labels="123", predicted=[1, 2])) is None
+    assert sheets.score(sheets.Sheet(Path("s.png"), boxes, None, predicted=[1, 2, 3])) is None
 
 
 @pytest.mark.slow
@@ -99,13 +99,12 @@ def test_task1_classify_sheets_checks_its_flags(tmp_path):
     """Task 1g's sheets step: its flags, its scores, one accuracy over all own digits, its section."""
     model = netlib.MnistNet()
     with pytest.raises(cli.UserError, match="does not exist"):
-        task1.classify_sheets(model, tmp_path / "none.png", None, tmp_path, tmp_path, "s{}.png", 0)
+        sheets.read_sheets(tmp_path / "none.png", tmp_path, 0)
     Image.fromarray((page(one_row) * 255).astype(np.uint8)).save(tmp_path / "s.png")
     with pytest.raises(cli.UserError, match="--labels"):
-        task1.classify_sheets(model, tmp_path / "s.png", "1x7", tmp_path, tmp_path, "s{}.png", 0)
-    out = task1.classify_sheets(
-        model, tmp_path / "s.png", "157", tmp_path, tmp_path / "figs", "sheet_{}.png", 0, section.Score(5, 6)
-    )
+        task1.parse_args(["--own-digits-sheet", str(tmp_path / "s.png"), "--labels", "1x7"])
+    read = sheets.read_sheets(tmp_path / "s.png", tmp_path, 0, "157")
+    out = task1.classify_sheets(model, read, tmp_path / "figs", "sheet_{}.png", section.Score(5, 6))
     assert out.sheets[0].found == 3 and out.accuracy.total == 3 and out.all_own_digits.total == 9
     assert out.figures == [str(tmp_path / "figs" / "sheet_1.png")]
     assert Path(out.figures[0]).is_file()

@@ -14,7 +14,7 @@ from PIL import Image
 import netlib
 import task1_train_mnist as task1
 from recognition import cli, training, training_flags
-from recognition.data import datasets
+from recognition.data import datasets, sheets
 from recognition.report.markdown import Outputs
 from recognition.report.results import load_results, save_results, to_json
 from recognition.report.sections import task1 as section
@@ -61,7 +61,11 @@ def training_run(tmp_path_factory, mnist, own_folder):
     own = task1.own_digits(model, own_folder, figs, "task1g_own_digits_{}.png")
     sheet = sorted(own_folder.rglob("*.png"))[0]
     read = task1.classify_sheets(
-        model, sheet, None, root, figs, "task1g_sheet_{}.png", 0, own.accuracy.overall
+        model,
+        sheets.read_sheets(sheet, root, 0, sheet.parent.name),
+        figs,
+        "task1g_sheet_{}.png",
+        own.accuracy.overall,
     )
     results = section.Task1Results(
         seed=cfg.seed,

@@ -6,6 +6,8 @@ each image goes through the one own-image recipe (`preprocess.py`).
 
 from __future__ import annotations
 
+import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from recognition.data import preprocess
 from recognition.data.datasets import MissingData
 from recognition.data.preprocess import TRANSFORMS, UnreadableImage
 
@@ -37,13 +40,15 @@ def _is_hidden(relative: Path) -> bool:
 
 
 def label_from_path(path: Path, root: Path, vocabulary: set[str] | None) -> str | None:
-    """The class of an image: its folder's name, else its file name's first token.
+    """The class of an image: its folder's name, else its file name's first word (letters and digits,
+    up to the first other character).
 
     With a vocabulary (e.g. the ten digits), a name outside it is not a label, so `3/x.png`,
-    `3.png`, `3_b.jpg` and `writerA/3/x.png` all give "3". Without one, the folder names the class.
+    `3.png`, `3_b.jpg`, `3 again.png`, `-3.png` and `writerA/3/x.png` all give "3", and `--help.png`
+    or `IMG_1234.png` none. Without one, the folder names the class.
     """
     folder = path.parent.name if path.parent != root else None
-    token = path.stem.replace("-", "_").split("_")[0].lower()
+    token = next(iter(re.findall(r"[^\W_]+", path.stem)), "").lower()
     if vocabulary is None:
         return folder
     for candidate in (folder, token):
@@ -63,6 +68,11 @@ def scan_image_folder(root: str | Path, vocabulary: set[str] | None = None) -> F
     `root` may also be a single image file: then it is the only image, labelled by its name.
     """
     root = Path(root)
+    if root.exists() and not root.is_dir() and not root.is_file():
+        raise MissingData(
+            f"{root} is not a folder or an image file (it is a {_kind(root)}); pass a folder of "
+            f"images or one image ({', '.join(sorted(IMAGE_SUFFIXES))})"
+        )
     if root.is_file():
         if root.suffix.lower() not in IMAGE_SUFFIXES:
             raise MissingData(
@@ -86,10 +96,24 @@ def scan_image_folder(root: str | Path, vocabulary: set[str] | None = None) -> F
         if path.suffix.lower() not in IMAGE_SUFFIXES:
             scan.skipped.append((path, f"not an image ({path.suffix or 'no extension'})"))
             continue
+        if not path.is_file():  # reading a pipe would wait for a writer for ever
+            scan.skipped.append((path, f"not a regular file (a {_kind(path)})"))
+            continue
         scan.paths.append(path)
         scan.labels.append(label_from_path(path, root, vocabulary))
         scan.groups.append(relative.parts[0] if len(relative.parts) > 2 else "")
     return scan
+
+
+def _kind(path: Path) -> str:
+    """What a path that is neither a folder nor a regular file is: 'named pipe', 'device', ..."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return "broken link"
+    kinds = {stat.S_ISFIFO: "named pipe", stat.S_ISSOCK: "socket", stat.S_ISCHR: "character device"}
+    kinds[stat.S_ISBLK] = "block device"
+    return next((name for test, name in kinds.items() if test(mode)), "special file")
 
 
 def _to_8_bit(img: Image.Image) -> Image.Image:
@@ -111,6 +135,8 @@ def read_image(path: str | Path) -> Image.Image:
     16-bit and floating-point greyscale images are scaled to 8 bits by their real range.
     """
     path = Path(path)
+    if path.exists() and not path.is_file():  # opening a pipe or a device blocks or never ends
+        raise UnreadableImage(f"{path}: not a regular file (a {_kind(path)}); replace or remove it")
     try:
         with Image.open(path) as img:
             return upright_rgb(img)
@@ -125,17 +151,34 @@ def upright_rgb(img: Image.Image) -> Image.Image:
     if img.mode in ("I", "F") or img.mode.startswith("I;16"):
         img = _to_8_bit(img)
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
-        rgba = img.convert("RGBA")
-        paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        img = Image.alpha_composite(paper, rgba)
+        img = _flatten_transparency(img.convert("RGBA"))
     img = img.convert("RGB")
     img.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
     return img
 
 
+INK_CONTRAST = 13  # of 255 (preprocess.MIN_CONTRAST): less is no ink
+TRANSPARENT = preprocess.TRANSPARENT
+
+
+def _flatten_transparency(rgba: Image.Image) -> Image.Image:
+    """A transparent image on white paper. When the colours then carry no ink (white ink, or ink of
+    the colour hidden under the transparent pixels) but the transparency does, the opaque pixels are
+    the ink: drawn dark where the alpha channel is, as a drawing app saves strokes."""
+    paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+    flat = Image.alpha_composite(paper, rgba).convert("RGB")
+    low, high = flat.convert("L").getextrema()
+    alpha_low, alpha_high = rgba.getchannel("A").getextrema()
+    if high - low < INK_CONTRAST and alpha_high - alpha_low >= INK_CONTRAST:
+        flat = Image.eval(rgba.getchannel("A"), lambda a: 255 - a).convert("RGB")
+    flat.info[TRANSPARENT] = True  # a blank result says the transparency was looked at too
+    return flat
+
+
 @dataclass
 class ImageSet:
-    """Preprocessed images (N, 28, 28) in [0,1] with labels, groups and the source paths."""
+    """Preprocessed images (N, 28, 28) in [0,1] with labels, groups and the source paths; `doubts`
+    says, per image, why it may not hold one symbol (the own-image recipe's `symbol_doubt`), or None."""
 
     images: torch.Tensor
     labels: list[str | None]
@@ -143,6 +186,19 @@ class ImageSet:
     paths: list[Path]
     skipped: list[tuple[Path, str]]
     empty_folders: list[Path]
+    doubts: list[str | None] = field(default_factory=list)
+
+    def notes(self, root: Path, examples: str) -> list[str]:
+        """What a reader of the accuracy must know: each image that may not hold one symbol, and how
+        many have no label (so are not scored) and why; `examples` are names that would label them."""
+        found = [f"{display_name(p, root)}: {d}" for p, d in zip(self.paths, self.doubts) if d is not None]
+        if unlabelled := [display_name(p, root) for p, y in zip(self.paths, self.labels) if y is None]:
+            found.append(
+                f"{len(unlabelled)} of {len(self.paths)} images have no label ({', '.join(unlabelled[:3])}"
+                f"{', ...' if len(unlabelled) > 3 else ''}): neither their folder's name nor their file "
+                f"name's first word is a label, so they are classified, not scored; name them like {examples}"
+            )
+        return found
 
 
 def load_image_set(
@@ -150,11 +206,17 @@ def load_image_set(
 ) -> ImageSet:
     """Read and preprocess every image under `root`; unreadable ones are skipped and reported."""
     scan = scan_image_folder(root, vocabulary)
-    prepare = TRANSFORMS[transform]
-    images, kept = [], []
+    prepare = (
+        preprocess.preprocess_with_doubt
+        if transform == "mnist"
+        else (lambda i: (TRANSFORMS[transform](i), None))
+    )
+    images, kept, doubts = [], [], []
     for i, path in enumerate(scan.paths):
         try:
-            images.append(prepare(read_image(path)))
+            image, doubt = prepare(read_image(path))
+            images.append(image)
+            doubts.append(doubt)
             kept.append(i)
         except UnreadableImage as err:
             reason = str(err).removeprefix(f"{path}: ")
@@ -167,4 +229,5 @@ def load_image_set(
         [scan.paths[i] for i in kept],
         scan.skipped,
         scan.empty_folders,
+        doubts,
     )

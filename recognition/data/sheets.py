@@ -29,7 +29,9 @@ from recognition.handwriting import pages
 INK_LEVEL = 0.3  # of the cleaned ink map: what counts as a stroke pixel
 LINE_OVER_PAGE = (0.2, 0.6)  # ruled lines: runs over 0.2 of the width (across) or 0.6 of the height (down)
 SPECK_OVER_TYPICAL = 0.12  # a blob with less ink than this share of a typical digit's is a speck
-MAX_DIGITS = 200
+MAX_DIGITS = (
+    1000  # read at most this many marks on one sheet (a page of 15 x 15 digits is 225); more are said
+)
 BUILT_IN = "own_digit_sheets"  # DATA_DIR/own_digit_sheets: generated when missing and no sheet is given
 
 
@@ -42,6 +44,11 @@ class Sheet:
     images: torch.Tensor  # (N, 28, 28) in [0, 1]
     labels: str | None = None  # the digits written, in reading order, when known
     predicted: list[int] = field(default_factory=list)
+    dropped: int = 0  # digit-like marks beyond MAX_DIGITS, not read
+
+    def labels_fit(self) -> bool:
+        """Whether there is one label per digit found (labels are matched in reading order)."""
+        return self.labels is not None and len(self.labels) == len(self.boxes)
 
 
 def without_ruled_lines(mask: np.ndarray) -> np.ndarray:
@@ -109,7 +116,7 @@ def find_digits(ink: np.ndarray) -> tuple[list[tuple[int, int, int, int]], np.nd
     ]
     typical = float(np.median(sorted(inside)[len(inside) // 2 :]))
     kept = [b for b, m in zip(joined, inside) if m >= SPECK_OVER_TYPICAL * typical]
-    return [tuple(b) for b in reading_order(kept)][:MAX_DIGITS], mask
+    return [tuple(b) for b in reading_order(kept)], mask
 
 
 def digit_input(ink: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
@@ -120,26 +127,80 @@ def digit_input(ink: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, int
     return preprocess.preprocess_own_image(Image.fromarray((crop * 255).astype(np.uint8)))
 
 
+# A sheet's name gives its labels only when it says so: "sheet", an optional number, then the digits
+# written (sheet_7294058136.png, sheet_2_9705184623.jpg, Sheet-3-0123.png). A camera's name
+# (IMG_20231105_143022.png) is never read as labels.
+LABEL_NAME = re.compile(r"sheet(?:[_-][0-9]+)?[_-]([0-9]+)", re.IGNORECASE)
+
+
 def labels_from_name(path: Path) -> str | None:
-    """'sheet_1_7294058136.png' -> '7294058136': the digits written, when the name ends with them."""
-    match = re.search(r"(?:^|_)(\d+)$", path.stem)
+    """'sheet_1_7294058136.png' -> '7294058136': the digits written, when the name is LABEL_NAME."""
+    match = LABEL_NAME.fullmatch(path.stem)
     return match.group(1) if match else None
 
 
+def check_labels(text: str) -> str:
+    """--labels: the digits 0-9 only (no ² or ３), one per digit on the sheet in reading order."""
+    if not re.fullmatch(r"[0-9]+", text):
+        raise cli.UserError(
+            f"--labels {text!r} must be the digits 0-9 written on the sheet, in reading order (rows, "
+            "left to right), e.g. --labels 0123456789"
+        )
+    return text
+
+
 def read_sheet(path: Path, labels: str | None = None) -> Sheet:
-    """Find, crop and preprocess every digit on the sheet at `path`."""
+    """Find, crop and preprocess every digit on the sheet at `path` (at most MAX_DIGITS; the rest are
+    counted in `dropped`)."""
     rgb = np.asarray(imagefiles.read_image(path).convert("RGB"), np.float32) / 255
     ink = preprocess.ink_map(rgb)
     boxes, mask = find_digits(ink)
+    dropped, boxes = max(0, len(boxes) - MAX_DIGITS), boxes[:MAX_DIGITS]
     inputs = [digit_input(ink, mask, box) for box in boxes]
     images = torch.from_numpy(np.stack(inputs)) if inputs else torch.zeros(0, 28, 28)
-    return Sheet(path, boxes, images, labels if labels is not None else labels_from_name(path))
+    labels = labels if labels is not None else labels_from_name(path)
+    return Sheet(path, boxes, images, labels, dropped=dropped)
+
+
+@dataclass
+class SheetSet:
+    """The sheets of one source, read (digits found, not yet classified), and those that could not be."""
+
+    source: Path
+    generated: bool  # the built-in sheets
+    sheets: list[Sheet]
+    skipped: list[tuple[Path, str]]
+
+
+def read_sheets(given: Path | None, data_dir: Path, seed: int, labels: str | None = None) -> SheetSet:
+    """Every sheet of `given` (a photo or a folder; None: the built-in sheets), read before any work.
+
+    A sheet that is given alone and cannot be read (blank, not an image) is a UserError, one in a folder
+    is skipped and reported; `labels` (--labels) must give one digit per digit found on every sheet."""
+    source = source_or_built_in(given, data_dir, seed)
+    read, skipped = [], []
+    for path in sheet_paths(source):
+        try:
+            sheet = read_sheet(path, labels)
+        except preprocess.UnreadableImage as err:
+            if source.is_file():
+                reason = str(err).removeprefix(f"{path}: ")
+                raise cli.UserError(f"--own-digits-sheet {path}: {reason}; give a photo of a sheet of digits")
+            skipped.append((path, str(err).removeprefix(f"{path}: ")))
+            continue
+        if labels is not None and not sheet.labels_fit():
+            raise cli.UserError(
+                f"--labels {labels} gives {len(labels)} digits, but {len(sheet.boxes)} were found on "
+                f"{path}; give one label per digit found, in reading order (rows, left to right)"
+            )
+        read.append(sheet)
+    return SheetSet(source, given is None, read, skipped)
 
 
 @torch.inference_mode()
-def classify_sheet(model: torch.nn.Module, path: Path, labels: str | None = None) -> Sheet:
-    """`read_sheet`, then the model's prediction for each digit found."""
-    sheet = read_sheet(path, labels)
+def classify_sheet(model: torch.nn.Module, sheet: Sheet | Path, labels: str | None = None) -> Sheet:
+    """The model's prediction for each digit found on a sheet (read first when given its path)."""
+    sheet = read_sheet(sheet, labels) if isinstance(sheet, Path) else sheet
     if len(sheet.boxes):
         device = next(model.parameters()).device
         sheet.predicted = model(datasets.to_model_input(sheet.images).to(device)).argmax(1).tolist()
@@ -158,6 +219,11 @@ def source_or_built_in(given: Path | None, data_dir: Path, seed: int) -> Path:
             f"--own-digits-sheet {source} does not exist: give a photo of a sheet of digits "
             "or a folder of them"
         )
+    if not source.is_file() and not source.is_dir():
+        raise cli.UserError(
+            f"--own-digits-sheet {source} is not a folder or an image file: give a photo of a sheet "
+            "of digits or a folder of them"
+        )
     return source
 
 
@@ -168,10 +234,27 @@ def sheet_paths(source: Path) -> list[Path]:
     return imagefiles.scan_image_folder(source).paths
 
 
+def notes(sheet: Sheet) -> list[str]:
+    """What a reader of the sheet's line must know: marks beyond MAX_DIGITS not read, labels from its
+    name that do not fit the digits found (so it is not scored)."""
+    found = []
+    if sheet.dropped:
+        found.append(
+            f"{sheet.path.name} holds {sheet.dropped} more digit-like marks, not read (at most {MAX_DIGITS})"
+        )
+    if sheet.labels is not None and not sheet.labels_fit():
+        found.append(
+            f"{sheet.path.name}'s name gives {len(sheet.labels)} labels for {len(sheet.boxes)} digits "
+            "found, so it is not scored (labels are matched in reading order); pass --labels"
+        )
+    return found
+
+
 def score(sheet: Sheet) -> tuple[int, int] | None:
-    """(right, total) against the labels in reading order; a digit not found, or one too many, is
-    wrong. None without labels."""
-    if not sheet.labels:
+    """(right, total) against the labels in reading order. None without labels, or when their count
+    differs from the digits found (labels_fit): then every label after a missed or extra digit would
+    be matched with the wrong digit."""
+    if not sheet.labels_fit() or len(sheet.predicted) != len(sheet.boxes):
         return None
     right = sum(int(c) == p for c, p in zip(sheet.labels, sheet.predicted))
-    return right, max(len(sheet.labels), len(sheet.predicted))
+    return right, len(sheet.labels)

@@ -107,7 +107,7 @@ def own_digit_pairs(
     images: imagefiles.ImageSet, predicted: list[int], figs: Path, figure_name: str, per_figure: int = 30
 ) -> list[Path]:
     """Each original photo beside its 28x28 network input, titled with the prediction (figure_name
-    has a {} for the figure's number)."""
+    has a {} for the figure's number); an image that may not hold one digit says so, in orange."""
     paths = []
     for start in range(0, len(images.paths), per_figure):
         idx = range(start, min(start + per_figure, len(images.paths)))
@@ -116,8 +116,15 @@ def own_digit_pairs(
             for i in idx
         ]
         labels = [images.labels[i] for i in idx]
-        bottom = [f"pred {predicted[i]}" + (f" (true {y})" if y else "") for i, y in zip(idx, labels)]
-        colors = ["green" if y is None or int(y) == predicted[i] else "red" for i, y in zip(idx, labels)]
+        doubts = [images.doubts[i] if i < len(images.doubts) else None for i in idx]
+        bottom = [
+            f"pred {predicted[i]}" + (f" (true {y})" if y else "") + ("\nnot one digit?" if d else "")
+            for i, y, d in zip(idx, labels, doubts)
+        ]
+        colors = [
+            ("darkorange" if d else "green") if y is None or int(y) == predicted[i] else "red"
+            for i, y, d in zip(idx, labels, doubts)
+        ]
         title = f"Own digits {start + 1}-{idx[-1] + 1}: photo, then the 28x28 input and prediction"
         fig = plots.pairs_grid(
             [imagefiles.read_image(images.paths[i]) for i in idx],
