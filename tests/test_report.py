@@ -38,6 +38,7 @@ def small_args(root):
         "gabor": subsets,
         "course_transfer": ["--epochs", "5", "--model", model],
         "compare": [*subsets, "--perturbed", "50"],
+        "own_shots": ["--model", model, "--writers", "2", "--per-symbol", "4"],
     }
 
 

@@ -30,6 +30,7 @@ PIPELINE = (
     "extensions.gabor_layer",
     "extensions.course_transfer",
     "extensions.compare_networks",
+    "extensions.own_shots",
 )
 
 
