@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 import netlib
-from recognition import cli, flags, networks, training, training_flags
+from recognition import cli, flags, networks, personal, training, training_flags
 from recognition.data import datasets, imagefiles, sheets
 from recognition.handwriting import glyphs, pages
 from recognition.io import writable_folder, write_text
@@ -32,9 +32,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument(
         "--train-subset", type=flags.COUNT, help="train on the first N training images only (quick checks)"
     )
-    p.add_argument(
-        "--test-subset", type=flags.COUNT, default=None, help="evaluate on the first N test images only"
-    )
+    p.add_argument("--test-subset", type=flags.COUNT, help="evaluate on the first N test images only")
     p.add_argument("--data-dir", type=Path, default=Path("data"), help="where MNIST lives or is converted to")
     p.add_argument(
         "--figures-dir",
@@ -96,6 +94,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     flags.add_device_flag(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    personal.shots.add_shots_flag(p)  # --shots K: K own digits per writer adapt the network
     return p.parse_args(argv)
 
 
@@ -333,6 +332,7 @@ def use_saved_model(
     own = own_digits(model, own_folder, figs, prefix + "g_own_digits_{}.png")
     sheet_figure, single = prefix + "g_sheet_{}.png", own.accuracy.overall
     read = classify_sheets(model, sheet_set, figs, sheet_figure, single) if sheet_set is not None else None
+    personal.shots.digit_shots(args.shots, model, own_folder, mnist, args.seed)
     return section.Classified(model=saved, first_ten=first_ten, own_digits=own, sheets=read)
 
 

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 import netlib
-from recognition import cli, embedding, flags, networks
+from recognition import cli, embedding, flags, networks, personal
 from recognition.data import datasets, greeksets, imagefiles, preprocess
 from recognition.io import writable_folder, write_npy, write_text
 from recognition.report import embedding_plots
@@ -106,6 +106,7 @@ def parse_args(argv=None):
         help="seed for generated data, the letter layer and the t-SNE projection",
     )
     flags.add_classifier_flags(p)
+    personal.shots.add_shots_flag(p)  # --shots K: K own letters per writer join the reference
     return p.parse_args(argv)
 
 
@@ -342,6 +343,8 @@ def main(argv=None) -> Task3Results:
         args.select_dir, args.data_dir, all_letters, args.transform, result.classes, args.seed
     )
     headline = step_headline(model, result, sets, args.transform, select)
+    ref, own = sets.ref[args.transform], sets.own[args.transform]
+    personal.shots.letter_shots(args.shots, model, ref, own, headline.layer, headline.distance, args.seed)
     results = Task3Results(
         seed=args.seed,
         model=str(args.model),

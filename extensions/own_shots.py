@@ -46,7 +46,7 @@ FIGURE = "ext_own_shots.png"
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = cli.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", type=Path, default=Path("models/mnist_net.pt"), help="digit network (task 1)")
     p.add_argument("--digits-dir", type=Path, default=None, help="writers' digits: writer/3/x.png")
     p.add_argument("--letters-dir", type=Path, default=None, help="writers' letters: writer/alpha/x.png")
@@ -58,18 +58,20 @@ def parse_args(argv=None):
     )
     p.add_argument(
         "--writers",
-        type=flags.positive_int("--writers", WRITERS),
+        type=flags.COUNT,
         default=WRITERS,
         help=f"built-in writers to generate when their folders are missing (default {WRITERS})",
     )
     p.add_argument(
         "--per-symbol",
-        type=flags.positive_int("--per-symbol", 8),
+        type=flags.COUNT,
         default=None,
         help="images per symbol of each built-in writer, when generated (default: 8 per digit, 5 per "
         "letter: three adapt, the others are scored)",
     )
-    p.add_argument("--seed", type=int, default=netlib.DEFAULT_SEED, help="seed for the writers and adapting")
+    p.add_argument(
+        "--seed", type=flags.SEED, default=netlib.DEFAULT_SEED, help="seed for the writers and adapting"
+    )
     p.add_argument("--data-dir", type=Path, default=Path("data"), help="MNIST and the built-in sets")
     p.add_argument("--figures-dir", type=Path, default=Path("figures"), help="where figures and results go")
     return p.parse_args(argv)

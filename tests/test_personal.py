@@ -4,10 +4,8 @@ import explorer_support as support
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 import netlib
-from recognition import embedding
 from recognition.data import datasets, imagefiles, preprocess
 from recognition.personal import adapt, shots
 from recognition.personal.folder import (

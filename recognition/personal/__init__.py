@@ -9,3 +9,7 @@
 - `shots`: for each writer of a folder, K images per symbol adapt the reader and the others are
   scored (never an image that adapted it): the scripts' --shots and the report's curve over K.
 """
+
+from recognition.personal import adapt, folder, shots
+
+__all__ = ["adapt", "folder", "shots"]

@@ -43,11 +43,22 @@ def replay_set(data_dir: str | Path, seed: int = netlib.DEFAULT_SEED, n: int = R
     """`n` MNIST training images (N, 28, 28) in [0, 1] and their labels, chosen by `seed`; None
     when MNIST is not in `data_dir` (the fine-tuning then keeps close to the base layer instead)."""
     try:
-        mnist = datasets.load_mnist(data_dir, download=False)
+        return replay_from(datasets.load_mnist(data_dir, download=False), seed, n)
     except (datasets.MissingData, OSError):
         return None
+
+
+def replay_from(mnist: datasets.Mnist, seed: int = netlib.DEFAULT_SEED, n: int = REPLAY):
+    """`n` of `mnist`'s training images chosen by `seed`, and their labels (see replay_set)."""
+    n = min(n, len(mnist.train_labels))
     pick = torch.from_numpy(np.random.default_rng(seed).choice(len(mnist.train_labels), n, replace=False))
     return mnist.train_images[pick].float() / 255.0, mnist.train_labels[pick].long()
+
+
+def warm_up() -> None:
+    """Make the first optimizer now: it imports torch's compiler once per process (seconds), which
+    would otherwise be timed as the first adapting."""
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)])
 
 
 @torch.no_grad()  # not inference_mode: fc2's fine-tuning saves these for its backward pass

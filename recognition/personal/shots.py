@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 import netlib
-from recognition import flags
+from recognition import cli, flags
 from recognition.data import datasets, imagefiles
 from recognition.personal import adapt
 
@@ -53,7 +53,7 @@ class ShotsCurve:
 def add_shots_flag(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--shots",
-        type=flags.positive_int("--shots", 3),
+        type=flags.COUNT,
         default=None,
         help="for each writer of the own folder (its first-level sub-folders), adapt the reader to K "
         "of their images per symbol and score their other images, beside the base reader on the same "
@@ -81,6 +81,7 @@ def _curve(kind, shots, reader, images: imagefiles.ImageSet, known, score) -> Sh
     """Run `score(adapt_indices, scored_indices) -> (right, transfer_right)` per writer and K."""
     shots = sorted(set(shots))
     writers, left_out, seconds = [], [], []
+    adapt.warm_up()  # the first optimizer imports torch's compiler (seconds): not part of adapting
     for writer, (kept, scored) in sorted(split(images.labels, images.groups, known, max(shots)).items()):
         if not scored:
             left_out.append(writer)
@@ -165,3 +166,43 @@ def curve_lines(curve: ShotsCurve) -> list[str]:
         )
     lines.append(f"  adapting with K={max(curve.shots)} took {curve.adapt_seconds:.2f} s per writer")
     return lines
+
+
+# --- the scripts' --shots ---------------------------------------------------------------------
+
+
+def _needs_cnn(model) -> None:
+    if not isinstance(model, netlib.MnistNet):
+        raise cli.UserError(
+            f"--shots adapts the CNN's layers, and this model is a {type(model).__name__}: pass --model "
+            "with a CNN checkpoint (models/mnist_net.pt)"
+        )
+
+
+def digit_shots(k: int | None, model, folder, mnist: datasets.Mnist, seed: int) -> ShotsCurve | None:
+    """Task 1's --shots K: the own digits in `folder`, per writer, base against K shots (printed)."""
+    if k is None:
+        return None
+    _needs_cnn(model)
+    own = imagefiles.load_image_set(folder, vocabulary=set("0123456789"))
+    curve = digit_curve(model.cpu().eval(), own, (0, k), adapt.replay_from(mnist, seed), seed)
+    print("\n".join(curve_lines(curve)))
+    return curve
+
+
+def letter_shots(
+    k: int | None,
+    model,
+    ref: imagefiles.ImageSet,
+    own: imagefiles.ImageSet,
+    layer: str,
+    distance: str,
+    seed: int,
+) -> ShotsCurve | None:
+    """Task 3's --shots K: the own letters, per writer, base against K shots (printed)."""
+    if k is None:
+        return None
+    _needs_cnn(model)
+    curve = letter_curve(model, ref, own, layer, distance, (0, k), seed)
+    print("\n".join(curve_lines(curve)))
+    return curve
