@@ -241,9 +241,11 @@ def report_section(r: AttributionsResults, outputs: Outputs) -> str:
         "score before the softmax (a confident log-probability is saturated and its gradients vanish): "
         "Saliency (how strongly each pixel moves the score), Integrated Gradients from a black image "
         "(red pixels add to the answer, blue ones count against it) and Grad-CAM at the second conv "
-        "block, signed (where the features for and against the answer lie; the method's usual final "
-        "ReLU would blank about half of this network's maps). For a misread input the last panel is "
-        "Integrated Gradients for the true class: the strokes the network did not credit. The explorer "
+        "block, location by location (gradient x activation summed over the channels: each region's "
+        "share of the score, red for the answer, blue against; the usual channel-averaged weights were "
+        "mostly negative for this small network and painted its evidence blue). For a misread input the "
+        "last panel is Integrated Gradients for the true class: the strokes the network did not credit. "
+        "The explorer "
         "page (`make demo`) draws all three live for whatever you draw.\n\n"
     )
     if r.own_digits_read:
