@@ -134,11 +134,12 @@ def test_the_personal_checkpoint_is_an_ordinary_one_beside_the_base(model, tmp_p
     base = tmp_path / "mnist_net.pt"
     path = adapt.personal_checkpoint(base, "ada", "digits")
     assert path == tmp_path / "personal" / "ada_digits.pt"
-    adapt.save_personal_digits(model, path, base, examples=3, seed=0)
+    adapt.save_personal_digits(model, path, base, ["7/7_0.png"], seed=0)
     loaded, meta = netlib.load_checkpoint(path)
     assert meta["personal"]["base"] == str(base) and isinstance(loaded, netlib.MnistNet)
+    assert meta["personal"]["files"] == ["7/7_0.png"]
     with pytest.raises(ValueError, match="overwrite"):
-        adapt.save_personal_digits(model, base, base, examples=3, seed=0)
+        adapt.save_personal_digits(model, base, base, [], seed=0)
 
 
 def test_joining_letters_teaches_a_new_one_and_saves_what_joined(model, tmp_path):
@@ -148,9 +149,14 @@ def test_joining_letters_teaches_a_new_one_and_saves_what_joined(model, tmp_path
     personal = adapt.join_examples(model, base, alpha, ["lambda"])
     assert personal.read(model, alpha).tolist() == ["lambda"] and "lambda" in personal.classes
     assert base.joined == 0 and personal.joined == 1 and "lambda" not in base.classes
-    path = adapt.save_personal_letters(tmp_path / "p.pt", alpha, ["lambda"], seed=3)
-    images, labels, seed = adapt.load_personal_letters(path)
-    assert labels == ["lambda"] and seed == 3 and np.abs(images - alpha).max() <= 0.5 / 255
+    path = adapt.save_personal_letters(tmp_path / "p.pt", alpha, ["lambda"], ["lambda/lambda_0.png"], seed=3)
+    images, labels, files, seed = adapt.load_personal_letters(path)
+    assert (
+        labels == ["lambda"]
+        and files == ["lambda/lambda_0.png"]
+        and seed == 3
+        and np.abs(images - alpha).max() <= 0.5 / 255
+    )
     (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
     assert adapt.load_personal_letters(tmp_path / "bad.pt") is None
 

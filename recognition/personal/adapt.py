@@ -101,16 +101,14 @@ def adapt_digits(
 
 
 def save_personal_digits(
-    net: netlib.MnistNet, path: Path, base_model: Path, examples: int, seed: int
+    net: netlib.MnistNet, path: Path, base_model: Path, files: list[str], seed: int
 ) -> Path:
-    """The adapted digit network as an ordinary checkpoint (never the base model's own file)."""
+    """The adapted digit network as an ordinary checkpoint (never the base model's own file); its
+    metadata names the base model and the examples (`files`) it was adapted to."""
     if Path(path).resolve() == Path(base_model).resolve():
         raise ValueError(f"refusing to overwrite the base model {base_model}")
-    return netlib.save_checkpoint(
-        net,
-        path,
-        personal={"base": str(base_model), "examples": examples, "seed": seed, "steps": DIGIT_STEPS},
-    )
+    personal = {"base": str(base_model), "files": list(files), "seed": seed, "steps": DIGIT_STEPS}
+    return netlib.save_checkpoint(net, path, personal=personal)
 
 
 @dataclass
@@ -182,22 +180,24 @@ def join_examples(
     )
 
 
-def save_personal_letters(path: Path, images, labels, seed: int) -> Path:
-    """The examples a letter reader joined, as uint8 inputs and labels (torch.load weights_only reads it)."""
+def save_personal_letters(path: Path, images, labels, files: list[str], seed: int) -> Path:
+    """The examples a letter reader joined, as uint8 inputs, labels and file names (torch.load with
+    weights_only reads it back)."""
     pixels = torch.from_numpy(np.rint(np.clip(np.asarray(images, np.float32), 0, 1) * 255).astype(np.uint8))
+    blob = {"images": pixels, "labels": list(labels), "files": list(files), "seed": int(seed)}
     with atomic_path(path) as tmp:
-        torch.save({"images": pixels, "labels": list(labels), "seed": int(seed)}, tmp)
+        torch.save(blob, tmp)
     return Path(path)
 
 
-def load_personal_letters(path: Path) -> tuple[np.ndarray, list[str], int] | None:
-    """(images, labels, seed) saved by save_personal_letters; None when missing or unreadable."""
+def load_personal_letters(path: Path) -> tuple[np.ndarray, list[str], list[str], int] | None:
+    """(images, labels, files, seed) saved by save_personal_letters; None when missing or unreadable."""
     try:
         blob = torch.load(path, map_location="cpu", weights_only=True)
         images = blob["images"].numpy().astype(np.float32) / 255.0
-        labels = [str(label) for label in blob["labels"]]
-        if images.shape != (len(labels), 28, 28):
+        labels, files = [str(v) for v in blob["labels"]], [str(v) for v in blob["files"]]
+        if images.shape != (len(labels), 28, 28) or len(files) != len(labels):
             return None
-        return images, labels, int(blob.get("seed", netlib.DEFAULT_SEED))
+        return images, labels, files, int(blob.get("seed", netlib.DEFAULT_SEED))
     except Exception:  # missing, damaged or foreign: the person adapts again
         return None

@@ -49,6 +49,14 @@ class PersonalError(cli.UserError):
     the message says what and how to fix it."""
 
 
+class NoSuchExample(PersonalError):
+    """The example asked for is not in the person's folder."""
+
+
+class CapReached(PersonalError):
+    """The person (or the folder of all people) holds as many examples as it may."""
+
+
 class FolderUnwritable(cli.UserError):
     """The person's folder cannot be written (permissions, a full disk, a read-only mount)."""
 
@@ -164,17 +172,17 @@ class PersonalFolder:
             raise PersonalError("an example must be a 28x28 input of finite values in [0, 1]")
         files = self._files()
         if not self.root.is_dir() and len(people(self.data_dir)) >= MAX_PEOPLE:
-            raise PersonalError(
+            raise CapReached(
                 f"{self.data_dir / MINE} already holds {MAX_PEOPLE} people's folders: remove some first"
             )
         if len(files) >= MAX_EXAMPLES:
-            raise PersonalError(
+            raise CapReached(
                 f"{self.name} already has {MAX_EXAMPLES} examples, the most one person can keep: "
                 "delete some first"
             )
         numbers = [n for lab, n, _ in files if lab == label]
         if len(numbers) >= MAX_PER_LABEL:
-            raise PersonalError(
+            raise CapReached(
                 f"{self.name} already has {MAX_PER_LABEL} examples of {label}, the most per symbol: "
                 "delete one first"
             )
@@ -198,7 +206,7 @@ class PersonalFolder:
             raise PersonalError(f"{file!r} is not an example file of {label}: expected {label}_<n>.png")
         path = self.root / label / name
         if not path.is_file():
-            raise PersonalError(f"{self.name} has no example {label}/{name}")
+            raise NoSuchExample(f"{self.name} has no example {label}/{name}")
         with _writing("delete the example", self.root):
             path.unlink()
             (self.root / WRITTEN / label / name).unlink(missing_ok=True)
