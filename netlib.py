@@ -1,8 +1,5 @@
-"""The course's digit network, seeding, checkpoints and truncated views of a trained network.
-
-The other network kinds (a fixed Gabor first layer, a patch transformer) live in
-`recognition.networks`; a checkpoint of any kind is read back here by `load_checkpoint`.
-"""
+"""The course's digit network, seeding, checkpoints (of every kind of network: `load_checkpoint`; the
+other kinds live in `recognition.networks`) and truncated views of a trained network."""
 
 from __future__ import annotations
 
@@ -24,13 +21,11 @@ DEFAULT_HIDDEN = 50  # width of the penultimate layer: the embedding Task 3 uses
 
 
 class MnistNet(nn.Module):
-    """The course network: two conv blocks, then `hidden` units, then 10 log-probabilities.
-
-    Pooling and dropout are modules (not functional calls) so torchsummary lists them in the
-    report's order: Conv2d, MaxPool2d, Conv2d, Dropout2d, MaxPool2d, Linear, Linear.
-    """
+    """The course network: two conv blocks, then `hidden` units, then 10 log-probabilities. Pooling and
+    dropout are modules, so torchsummary lists the layers in the report's order."""
 
     ARCH = "cnn"  # the kind a checkpoint records; recognition.networks.build_network takes it
+    SETTINGS = {"hidden": cli.Range(int, 1, 4096), "dropout": cli.Range(float, 0, 1)}  # check_meta's
 
     def __init__(self, hidden: int = DEFAULT_HIDDEN, dropout: float = 0.5):
         super().__init__()
@@ -66,24 +61,21 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-# ---------------------------------------------------------------------------------------------
-# Truncated networks. Each wraps the trained model, so they share its weights (no copies).
+# --- Truncated networks. Each wraps the trained model, so they share its weights (no copies). ---
 
 
-class _Truncated(nn.Module):
+class EmbeddingNet(nn.Module):
+    """All but the last layer: maps a 1x28x28 image to its `hidden`-wide embedding."""
+
     def __init__(self, model: MnistNet):
         super().__init__()
         self.model = model
-
-
-class EmbeddingNet(_Truncated):
-    """All but the last layer: maps a 1x28x28 image to its `hidden`-wide embedding."""
 
     def forward(self, x):
         return self.model.embed(x)
 
 
-class ConvBlocksNet(_Truncated):
+class ConvBlocksNet(EmbeddingNet):
     """The network cut after its first (10x12x12 output) or second (20x4x4) conv block."""
 
     def __init__(self, model: MnistNet, blocks: int):
@@ -105,23 +97,17 @@ def conv_blocks_net(model: MnistNet, blocks: int) -> ConvBlocksNet:
     return ConvBlocksNet(model, blocks).eval()
 
 
-# ---------------------------------------------------------------------------------------------
-# Repeatability and devices.
+# --- Repeatability and devices. ---------------------------------------------------------------
 
 
 def seed_everything(seed: int = DEFAULT_SEED) -> None:
     """Seed Python, NumPy and torch and force deterministic kernels (CPU and CUDA)."""
-    # cuBLAS reads this when its first handle is created, so it must be set before any CUDA work.
-    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # read at cuBLAS's first use
     random.seed(seed)
     np.random.seed(seed)
-    torch.manual_seed(seed)
-    torch.cuda.manual_seed_all(seed)
+    torch.manual_seed(seed)  # every device's generator, CUDA's too
     torch.use_deterministic_algorithms(True)
-    torch.backends.cudnn.benchmark = False
-    # The report disabled cuDNN altogether; deterministic cuDNN kernels give the same guarantee
-    # faster, but we follow the report so GPU numbers match it.
-    torch.backends.cudnn.enabled = False
+    torch.backends.cudnn.enabled = False  # as in the report (deterministic cuDNN would be faster)
 
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -131,75 +117,49 @@ def select_device(name: str = "auto") -> torch.device:
     """'auto' picks CUDA when present, else CPU; 'cpu' or 'cuda' force one."""
     if name not in DEVICES:
         raise cli.UserError(f"--device {name!r}: choose one of {', '.join(DEVICES)}")
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
+    name = ("cuda" if torch.cuda.is_available() else "cpu") if name == "auto" else name
     if name == "cuda" and not torch.cuda.is_available():
         raise cli.UserError("--device cuda was asked for, but torch sees no CUDA GPU; use --device cpu")
     return torch.device(name)
 
 
-# ---------------------------------------------------------------------------------------------
-# Checkpoints: the state dict plus the metadata that says how it was made.
+# --- Checkpoints: the state dict plus the metadata that says how it was made. ------------------
 
 
 class CheckpointError(cli.UserError):
     pass
 
 
+GIVE = "pass --model with a file written by task1_train_mnist.py or by torch.save(model.state_dict(), PATH)"
+
+
 def save_checkpoint(model: MnistNet, path: str | Path, **metadata) -> Path:
     """Write {'state_dict', 'meta'} atomically; `meta` always records the architecture."""
-    meta = {
-        **model.settings(),
-        "arch": model.ARCH,
-        "network": model.settings(),
-        "torch": str(torch.__version__),
-        **metadata,
-    }
+    settings = model.settings()
+    meta = {**settings, "arch": model.ARCH, "network": settings, "torch": str(torch.__version__), **metadata}
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     return write_torch(path, {"state_dict": state, "meta": meta})
 
 
-def _is_state_dict(x) -> bool:
-    return (
-        isinstance(x, dict)
-        and bool(x)
-        and all(isinstance(k, str) and torch.is_tensor(v) for k, v in x.items())
-    )
-
-
 def _read_weights(path: Path) -> tuple[dict, dict]:
-    """(state dict, meta) from our checkpoint, a {'state_dict': ...} dict, or a bare state dict.
-
-    A bare state dict (`torch.save(model.state_dict(), path)`) has no metadata: the hidden width
-    is read from fc1.weight's shape, and `meta['note']` says so.
-    """
+    """(state dict, meta) from our checkpoint, a {'state_dict': ...} dict, or a bare state dict, whose
+    hidden width is read from fc1.weight's shape (`meta['note']` says so)."""
     try:
         blob = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises many types for a damaged or foreign file
         if isinstance(err, pickle.UnpicklingError) and "Unsupported global" in str(err):
             raise CheckpointError(  # readable, but it pickles objects, not just tensors
-                f"{path} holds pickled Python objects (e.g. a whole model saved with torch.save(model)), "
-                f"which are not loaded since unpickling can run code; load it where it was made and save "
-                f"model.state_dict() instead"
+                f"{path} holds pickled Python objects (e.g. a whole model saved with torch.save(model)), not "
+                "loaded since unpickling can run code; load it where it was made and save model.state_dict()"
             ) from err
-        raise CheckpointError(
-            f"{path} is not a readable checkpoint ({type(err).__name__}: {err}); pass --model with a file "
-            f"written by task1_train_mnist.py or by torch.save(model.state_dict(), PATH)"
-        ) from err
-    if isinstance(blob, dict) and _is_state_dict(blob.get("state_dict")):
-        state, meta = blob["state_dict"], dict(blob.get("meta") or {})
-    elif _is_state_dict(blob):
-        state, meta = blob, {}
-    else:
-        what = (
-            f"a dict with keys {sorted(map(str, blob))[:8]}"
-            if isinstance(blob, dict)
-            else f"a {type(blob).__name__}"
-        )
-        raise CheckpointError(
-            f"{path} holds {what}, not a state dict of MnistNet; pass --model with a file "
-            f"written by task1_train_mnist.py or by torch.save(model.state_dict(), PATH)"
-        )
+        raise CheckpointError(f"{path} is not a readable checkpoint ({type(err).__name__}: {err}); {GIVE}")
+    is_state = lambda x: isinstance(x, dict) and x and all(torch.is_tensor(v) for v in x.values())  # noqa: E731
+    state, meta = (blob.get("state_dict"), blob.get("meta") or {}) if isinstance(blob, dict) else (None, {})
+    state, meta = (state, meta) if is_state(state) else (blob, {}) if is_state(blob) else (None, {})
+    if state is None or not isinstance(meta, dict) or not all(isinstance(k, str) for k in state):
+        what = f"keys {sorted(map(str, blob))[:8]}" if isinstance(blob, dict) else f"a {type(blob).__name__}"
+        what = what if state is None else f"metadata of type {type(meta).__name__}"
+        raise CheckpointError(f"{path} holds {what}, not a state dict and a dict of its metadata; {GIVE}")
     if "hidden" not in meta:
         if "fc1.weight" not in state or state["fc1.weight"].ndim != 2:
             raise CheckpointError(_mismatch(path, state, MnistNet()))
@@ -211,19 +171,41 @@ def _read_weights(path: Path) -> tuple[dict, dict]:
     return state, meta
 
 
+def check_meta(path: Path, meta: dict) -> tuple[type, dict]:
+    """The one check of a checkpoint's metadata, before anything is built: (class, settings) of a kind
+    this project trains, with its own settings only (the class's SETTINGS), each of a sane size, so a
+    crafted file cannot make a loader allocate terabytes."""
+    from recognition.networks import NETWORKS  # the package imports this module, so not at the top
+
+    arch = meta.get("arch", "cnn")  # checkpoints from before other kinds existed hold a CNN
+    settings = meta.get("network", {"hidden": meta["hidden"], "dropout": meta.get("dropout", 0.5)})
+    if not isinstance(arch, str) or arch not in NETWORKS or not isinstance(settings, dict):
+        raise CheckpointError(f"{path}: its metadata names no network this project trains ({arch!r}); {GIVE}")
+    rules = NETWORKS[arch].SETTINGS
+    bad = [
+        f"{key}={value!r} ({rules[key].describe() if key in rules else 'unknown'})"
+        for key, value in [("hidden", meta["hidden"]), *settings.items()]
+        if key not in rules or not rules[key].allows(value)
+    ]
+    if bad:
+        raise CheckpointError(
+            f"{path}: its metadata does not describe a {arch} network ({'; '.join(bad)}); {GIVE}"
+        )
+    return NETWORKS[arch], settings
+
+
 def _mismatch(path: Path, state: dict, model: nn.Module) -> str:
     """Which keys of `state` do not fit `model`: missing, unexpected, and of another shape."""
     expected = model.state_dict()
-    missing = [k for k in expected if k not in state]
-    unexpected = [k for k in state if k not in expected]
+    missing, unexpected = [k for k in expected if k not in state], [k for k in state if k not in expected]
     shapes = [
         f"{k} {tuple(state[k].shape)} (MnistNet: {tuple(v.shape)})"
         for k, v in expected.items()
         if k in state and state[k].shape != v.shape
     ]
-    named = (("missing", missing), ("unexpected", unexpected), ("other shape", shapes))
+    named = {"missing": missing, "unexpected": unexpected, "other shape": shapes}
     parts = [
-        f"{name}: {', '.join(keys[:6])}{' ...' if len(keys) > 6 else ''}" for name, keys in named if keys
+        f"{name}: {', '.join(keys[:6])}{' ...' * (len(keys) > 6)}" for name, keys in named.items() if keys
     ]
     return (
         f"{path} holds weights of another architecture than MnistNet(hidden={model.hidden}) "
@@ -232,44 +214,33 @@ def _mismatch(path: Path, state: dict, model: nn.Module) -> str:
 
 
 def load_checkpoint(
-    path: str | Path, device: torch.device | str = "cpu", hidden: int | None = None
+    path: str | Path, device: torch.device | str = "cpu", hidden: int | None = None, kinds: tuple = ()
 ) -> tuple[nn.Module, dict]:
-    """Load a checkpoint (ours of any kind, or a bare `model.state_dict()`) into a fresh network in eval mode.
-
-    The metadata's `arch` and `network` settings rebuild any kind (`build_network`); without
-    them it is the CNN (`MnistNet`) of `hidden` width.
-
-    `hidden`, when given, is the width the caller expects; a checkpoint of another width is a
-    clear error rather than a silent surprise later. A bare state dict's inferred width is
-    printed and recorded as `meta['note']`.
-    """
+    """A checkpoint (ours of any kind, or a bare `model.state_dict()`, a CNN of its width: printed and
+    recorded as `meta['note']`) in a fresh network in eval mode. `kinds`, when given, are the kinds the
+    caller can use, `hidden` the CNN width it expects: another is a clear error before any work."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(
-            f"no model at {path}: train one first with `python task1_train_mnist.py` "
-            f"(or pass --model PATH to a checkpoint)"
+            f"no model at {path}: train one first with `python task1_train_mnist.py` (or pass --model PATH)"
         )
     state, meta = _read_weights(path)
-    arch = meta.get("arch", "cnn")  # checkpoints from before other kinds existed hold a CNN
-    if hidden is not None and arch == "transformer":
+    network, settings = check_meta(path, meta)
+    arch = network.ARCH
+    if kinds and arch not in kinds:
         raise CheckpointError(
-            f"{path} holds a transformer, but a CNN of hidden width {hidden} was "
-            f"asked for; pass a CNN checkpoint (task1_train_mnist.py --arch cnn)"
+            f"{path} holds a {arch} network, but this script reads {' or '.join(kinds)} networks only; pass "
+            f"--model with one (python task1_train_mnist.py --arch {kinds[0]} makes one)"
         )
-    if hidden is not None and meta["hidden"] != hidden:
+    if hidden is not None and (arch == "transformer" or meta["hidden"] != hidden):
         raise CheckpointError(
-            f"{path} holds a network of hidden width {meta['hidden']}, but width {hidden} "
+            f"{path} holds a {arch} network of hidden width {meta['hidden']}, but a CNN of width {hidden} "
             f"was asked for; pass the matching checkpoint or --hidden {meta['hidden']}"
         )
-    settings = meta.get("network", {"hidden": meta["hidden"], "dropout": meta.get("dropout", 0.5)})
-    from recognition.networks import build_network  # the package imports this module, so not at the top
-
     try:
-        model = build_network(arch, **settings)
-    except (ValueError, TypeError) as err:
-        raise CheckpointError(
-            f"{path}: its metadata does not describe a {arch} network ({settings}): {err}"
-        ) from err
+        model = network(**settings)
+    except (ValueError, TypeError, RuntimeError) as err:
+        raise CheckpointError(f"{path}: its metadata does not describe a {arch} network ({settings}): {err}")
     expected = model.state_dict()
     if set(state) != set(expected) or any(state[k].shape != v.shape for k, v in expected.items()):
         raise CheckpointError(_mismatch(path, state, model))

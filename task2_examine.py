@@ -38,6 +38,7 @@ from recognition.report.sections.task2 import (
 )
 from recognition.report.steps import Step
 
+KINDS = ("cnn", "gabor")  # the networks with the course's conv1 and conv2 layers
 FILTER_CMAP = "RdBu_r"  # red positive, blue negative, white zero
 IMAGE_SETS = ("train", "test")
 
@@ -58,7 +59,8 @@ def parse_args(argv=None):
         "--model",
         type=Path,
         default=Path("models/mnist_net.pt"),
-        help="checkpoint written by task1_train_mnist.py",
+        help="checkpoint written by task1_train_mnist.py: a cnn or gabor network (their conv1 and conv2 "
+        "are examined; a transformer is refused at the start)",
     )
     p.add_argument("--data-dir", type=Path, default=Path("data"), help="where MNIST lives")
     p.add_argument("--figures-dir", type=Path, default=Path("figures"), help="where figures and results go")
@@ -356,7 +358,7 @@ def main(argv=None) -> Task2Results:
     args = parse_args(argv)
     clock = time.perf_counter()
     figs = writable_folder(args.figures_dir)
-    model, meta = netlib.load_checkpoint(args.model)
+    model, meta = netlib.load_checkpoint(args.model, kinds=KINDS)
     mnist = datasets.load_mnist(args.data_dir)
     seconds = {"load": time.perf_counter() - clock}
     digits = [(args.image_set, args.image_index), *args.compare_with]

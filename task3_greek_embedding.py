@@ -39,6 +39,7 @@ from recognition.report.sections.task3 import (
     Task3Results,
     TransferCheck,
     own_predictions,
+    penultimate,
     report_section,
     ssd_table,
     ssd_table_text,
@@ -46,6 +47,7 @@ from recognition.report.sections.task3 import (
 )
 from recognition.report.steps import Step
 
+KINDS = ("cnn", "gabor")  # the networks whose conv blocks and penultimate layer are embedded
 MNIST_ROW = 8  # images per row of the transform check
 MANY_LETTERS = 8  # above this, print and plot less per letter
 
@@ -86,7 +88,8 @@ def parse_args(argv=None):
         "--model",
         type=Path,
         default=Path("models/mnist_net.pt"),
-        help="digit network written by task1_train_mnist.py",
+        help="digit network written by task1_train_mnist.py: a cnn or gabor network of any width (a "
+        "transformer has no such embedding layers, and is refused at the start)",
     )
     p.add_argument(
         "--data-dir", type=Path, default=Path("data"), help="where MNIST and the built-in letter sets live"
@@ -284,7 +287,7 @@ def step_headline(
 ) -> Headline:
     """The headline: own symbols by 1-NN at the layer and distance that did best on the selection
     writers (extensions/embedding_layers.py's measure; never on the scored own set), beside the
-    assignment's 50-d SSD 1-NN."""
+    penultimate layer's SSD 1-NN (the assignment's 50-d one, for a model of that width)."""
     ref, own, classes = sets.ref[transform], sets.own[transform], result.classes
     best = embedding.best_layer(embedding.compare_layers(model, ref, select[1]))
     d = embedding.DISTANCES[best.distance](
@@ -304,8 +307,8 @@ def step_headline(
         assignment_50d_ssd=embedding.score(result.own["1-NN"], own.labels, classes)[:2],
     )
     print(
-        f"headline: own symbols by {h.layer}/{h.distance} 1-NN: {fraction(*h.own)}; the "
-        f"assignment's 50-d SSD: {fraction(*h.assignment_50d_ssd)} (chosen on {select[0]}: "
+        f"headline: own symbols by {h.layer}/{h.distance} 1-NN: {fraction(*h.own)}; "
+        f"{penultimate(model.hidden)} with SSD: {fraction(*h.assignment_50d_ssd)} (chosen on {select[0]}: "
         f"{fraction(*h.selection)}, with reference leave-one-out {fraction(*h.reference_loo)})"
     )
     return h
@@ -315,7 +318,7 @@ def main(argv=None) -> Task3Results:
     args = parse_args(argv)
     figs = writable_folder(args.figures_dir)
     start, times = time.perf_counter(), {}
-    model, meta = netlib.load_checkpoint(args.model)
+    model, meta = netlib.load_checkpoint(args.model, kinds=KINDS)
     all_letters = greeksets.needs_all_letters(args.letters)
     sets = greeksets.load_sets(
         args.greek_dir, args.own_dir, args.data_dir, args.letters, args.transform, args.seed, all_letters

@@ -79,6 +79,19 @@ class Range:
         return value
 
 
+@dataclass(frozen=True)
+class OneOf:
+    """A value that must be one of `choices` (with `Range`, the rules of a checkpoint's settings)."""
+
+    choices: tuple
+
+    def describe(self) -> str:
+        return "one of " + ", ".join(map(str, self.choices))
+
+    def allows(self, value) -> bool:
+        return isinstance(value, str) and value in self.choices
+
+
 def describe_os_error(err: OSError) -> str:
     """'cannot write figures/x.png: Permission denied' — the path and the OS's reason, no traceback."""
     path = err.filename if err.filename is not None else "a file"

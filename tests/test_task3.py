@@ -234,7 +234,7 @@ def test_the_report_section_renders_the_steps_results(tiny_run):
     h = results.headline
     assert (
         f"headline: own symbols by {h.layer}/{h.distance} 1-NN: {fraction(*h.own)}; the "
-        f"assignment's 50-d SSD: {fraction(*mnist.own.one_nn)}"
+        f"assignment's 50-d layer with SSD: {fraction(*mnist.own.one_nn)}"
     ) in text
 
 

@@ -8,6 +8,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from recognition import cli
+
 
 class SelfAttention(nn.Module):
     """Multi-head self-attention written out, so its weights can be read for attention maps
@@ -66,6 +68,18 @@ class PatchTransformer(nn.Module):
     """
 
     ARCH = "transformer"
+    # What a checkpoint may say to rebuild it (netlib.check_meta): each setting, at most about ten
+    # times the presets' (at most ~50 M parameters), so a crafted file cannot allocate terabytes.
+    SETTINGS = {
+        **{name: cli.Range(int, 1, 28) for name in ("patch", "stride")},
+        "width": cli.Range(int, 1, 512),
+        "depth": cli.Range(int, 1, 16),
+        "heads": cli.Range(int, 1, 64),
+        "mlp": cli.Range(int, 1, 2048),
+        "hidden": cli.Range(int, 1, 4096),
+        "dropout": cli.Range(float, 0, 1),
+        "pool": cli.OneOf(("cls", "mean")),
+    }
 
     def __init__(
         self,

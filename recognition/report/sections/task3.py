@@ -87,7 +87,7 @@ class Headline:
     reference_loo: Hits
     own: Hits
     predictions: list[str]  # one per own symbol
-    assignment_50d_ssd: Hits  # the own symbols by the assignment's 50-d SSD 1-NN
+    assignment_50d_ssd: Hits  # the own symbols by SSD 1-NN in the penultimate layer (50-d: the assignment's)
 
 
 @dataclass
@@ -281,20 +281,30 @@ def section_f_g(r: Task3Results) -> str:
     )
 
 
-def section_headline(h: Headline) -> str:
+def penultimate(hidden: int) -> str:
+    """The layer the assignment embeds in, by the model's own width: "the assignment's 50-d layer", or
+    for a model of another width "the 90-d penultimate layer (the assignment's is 50-d)"."""
     return (
-        f"**headline: own symbols by {h.layer}/{h.distance} 1-NN: {fraction(*h.own)}; the "
-        f"assignment's 50-d SSD: {fraction(*h.assignment_50d_ssd)}.** The layer ({h.width}-d) "
+        "the assignment's 50-d layer"
+        if hidden == 50
+        else f"the {hidden}-d penultimate layer (the assignment's is 50-d)"
+    )
+
+
+def section_headline(h: Headline, hidden: int) -> str:
+    return (
+        f"**headline: own symbols by {h.layer}/{h.distance} 1-NN: {fraction(*h.own)}; "
+        f"{penultimate(hidden)} with SSD: {fraction(*h.assignment_50d_ssd)}.** The layer ({h.width}-d) "
         f"and distance were chosen on yet other writers (`{h.select_dir}`: "
         f"{fraction(*h.selection)}) plus reference leave-one-out, never on the own set (the "
-        "embedding-layers extension compares them all); a) to g) below stay on the assignment's 50-d "
-        "layer and SSD.\n\n"
+        f"embedding-layers extension compares them all); a) to g) below stay on {penultimate(hidden)} "
+        "and SSD.\n\n"
     )
 
 
 def report_section(r: Task3Results, outputs: Outputs) -> str:
     return (
-        section_headline(r.headline)
+        section_headline(r.headline, r.hidden)
         + section_a_to_c(r, outputs)
         + section_d_e(r)
         + section_f_g(r)
