@@ -88,8 +88,7 @@ def parse_args(argv=None):
         "--model",
         type=Path,
         default=Path("models/mnist_net.pt"),
-        help="digit network written by task1_train_mnist.py: a cnn or gabor network of any width (a "
-        "transformer has no such embedding layers, and is refused at the start)",
+        help="digit network written by task1_train_mnist.py: cnn or gabor, any width (not a transformer)",
     )
     p.add_argument(
         "--data-dir", type=Path, default=Path("data"), help="where MNIST and the built-in letter sets live"
