@@ -70,7 +70,13 @@ def step_results(steps: Sequence[Step], outputs: Outputs) -> dict[str, object]:
     return found
 
 
-def header(steps: Sequence[Step], found: dict[str, object], command: str, body: str = "") -> str:
+def header(
+    steps: Sequence[Step],
+    found: dict[str, object],
+    command: str,
+    body: str = "",
+    outputs: Outputs | None = None,
+) -> str:
     rows = []
     for step in steps:
         r = found[step.name]
@@ -86,7 +92,7 @@ def header(steps: Sequence[Step], found: dict[str, object], command: str, body: 
         "## What the assignment asks, and where it is answered\n\n"
         "Every item of the original report's assignment and of the current course's, with the section "
         "that answers it and its headline number (each step declares the items it answers):\n\n"
-        + rubric.rubric_table(steps, found, body)
+        + rubric.rubric_table(steps, found, body, outputs)
         + "\n## How this report was made\n\n"
         f"- Seed: {', '.join(map(str, seeds)) or 'n/a'}\n- Libraries: {versions()}\n"
         f"- Machine: {machine()}\n\n"
@@ -111,7 +117,7 @@ def build_report(folder: Path, command: str = "make figures", modules: Sequence[
     found = step_results(steps, Outputs(folder))
     outputs = Outputs(folder, found, {s.name: s.title for s in steps})  # a section may show another's
     body = "\n".join(section(step, found[step.name], outputs) for step in steps if step.section is not None)
-    return header(steps, found, command, body) + body
+    return header(steps, found, command, body, outputs) + body
 
 
 def main(argv=None, modules: Sequence[str] = PIPELINE) -> Path:

@@ -119,13 +119,13 @@ def describe_network(
     summary = networks.summary_table(model)
     print("c) the network\n", model, "\n", summary, sep="")
     text = write_text(figs / "task1c_summary.txt", f"{model}\n\n{summary}")
-    diagram = figs / "task1c_network_diagram.png"
-    skipped = digit_plots.network_diagram(model, diagram)
-    if skipped:
+    diagram, layers = figs / "task1c_network_diagram.png", figs / "task1c_layers.png"
+    if skipped := digit_plots.network_diagram(model, diagram):
         print("c)", skipped)
     return section.NetworkSummary(
         parameters=netlib.count_parameters(model),
         summary=str(text),
+        layers=str(digit_plots.layer_diagram(model, layers)),
         diagram=None if skipped else str(diagram),
         diagram_skipped=skipped,
     )

@@ -22,7 +22,7 @@ import netlib
 from recognition import cli, networks
 from recognition.data import datasets
 from recognition.io import writable_folder, write_text
-from recognition.networks.filters import FILTER_PADDING, apply_filters, read_filter
+from recognition.networks.filters import FILTER_PADDING, apply_filters, check_reading, read_filter
 from recognition.report import plots
 from recognition.report.results import save_results
 from recognition.report.sections.task2 import (
@@ -291,6 +291,8 @@ def examine_digit(
     name = f"{image_set} image {index} (a {label})"
     x = datasets.to_model_input(image[None])  # what the network sees: normalised, (1, 1, 28, 28)
     filtered = apply_filters(x[0, 0], filters).numpy()
+    weights = filters[:, 0].numpy()  # b) does each filtered image show what the weights were read as?
+    seen = [check_reading(x[0, 0], w, read_filter(w), f"the filtered {label}") for w in weights]
     outputs = truncated_outputs(model, x)
     with torch.no_grad():
         predicted = int(model(x).argmax(1))
@@ -323,6 +325,7 @@ def examine_digit(
         filtered_range=(float(filtered.min()), float(filtered.max())),
         conv_output_shape=list(outputs[2].shape),
         block1_output_shape=list(outputs[1].shape),
+        readings_seen=seen,
         figures=figures,
         seconds=time.perf_counter() - start,
     )
@@ -341,7 +344,8 @@ def examine_digits(
         print(
             f"b, c) {image_set} image {index} (label {digit.label}, predicted {digit.predicted}): "
             f"conv layers only -> {digit.conv_output_shape}, cut after block 1 -> "
-            f"{digit.block1_output_shape}; figures: {names}"
+            f"{digit.block1_output_shape}; the filters' readings seen in its filtered images: "
+            f"{sum(c.shows for c in digit.readings_seen)} of {len(digit.readings_seen)}; figures: {names}"
         )
     return examined
 

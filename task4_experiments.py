@@ -29,7 +29,8 @@ import torch
 
 from recognition import cli, training
 from recognition.data import datasets
-from recognition.experiments import analysis, figures, grids, observations, rows, section, sweep
+from recognition.experiments import agreement, analysis, figures, grids, observations, rows, section, sweep
+from recognition.experiments.agreement import FinalMean
 from recognition.experiments.analysis import Variant
 from recognition.experiments.grids import (
     LIST_FLAGS,
@@ -41,11 +42,12 @@ from recognition.experiments.grids import (
 )
 from recognition.experiments.section import GridResults, GridSpec, StudyInfo, Task4Results
 from recognition.networks import grouped
-from recognition.report.results import save_results
+from recognition.report.results import ResultsError, load_results, save_results
 from recognition.report.steps import Step
 
 DATASETS = {"mnist": datasets.load_mnist, "fashion-mnist": datasets.load_fashion_mnist}
 COUNT, SUBSET, SECONDS = cli.Range(int, 1), cli.Range(int, 0), cli.Range(float, 0, low_open=True)
+TEST_IMAGES = 10_000  # in both data sets' test sets
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -227,15 +229,21 @@ def grid_results(
     name: str, grid: dict, variants: list[Variant], out: Path, prefix: str, study: StudyInfo
 ) -> GridResults:
     """The grid's observations, figures and CSV from its variants (one per network and epoch)."""
-    summary = analysis.Summary(variants, grid)
+    test_images = min(grid["test_subset"] or TEST_IMAGES, TEST_IMAGES)
+    summary = analysis.Summary(variants, grid, test_images)
     found = observations.observations(name, summary)
     drawn = figures.draw(name, summary, out, prefix)
+    final = [FinalMean(dict(zip(analysis.CONFIG_DIMS, c)), *summary.get(c)) for c in summary.configs]
     return GridResults(
         grid=GridSpec(**grid),
-        variants=len(variants) // len(grid["seed"]),
+        configurations=len(summary.configs),
+        variants=len(summary.configs) * grid["max_epochs"],
         trainings=len(variants) // grid["max_epochs"],
         groups=len(trainings(grid)),
+        test_images=test_images,
+        interval=summary.interval,
         observations=found,
+        final=final,
         figures=[str(f) for f in drawn],
         csv=str(rows.write_csv(variants, out / f"{prefix}_{name}_variants.csv")),
         pareto=analysis.pareto(summary) if name != "report" else None,
@@ -256,7 +264,7 @@ def run_grid(
 ) -> GridResults | None:
     recipe = Recipe(args.optimizer, args.lr, args.momentum)
     identity = study_identity(grid, recipe, args.dataset)
-    storage = args.storage or f"sqlite:///{(args.figures_dir / 'task4_study.db').resolve()}"
+    storage = args.storage or f"sqlite:///{sweep.project_path(args.figures_dir / 'task4_study.db')}"
     job = Job(
         storage,
         args.study_name or sweep.study_name(f"task4_{name}_{args.dataset}", identity),
@@ -286,8 +294,16 @@ def run_grid(
     info = StudyInfo(
         storage=sweep.mask_url(storage), name=job.name, sweep_s=seconds, trials_in_study=len(study.trials)
     )
-    prefix = "task4" if args.dataset == "mnist" else f"task4_{args.dataset}"
+    prefix = outputs_of(args.dataset, args.quick)[0]
     return grid_results(name, grid, rows.read_variants(study, grid), args.figures_dir, prefix, info)
+
+
+def outputs_of(dataset: str, quick: bool) -> tuple[str, str]:
+    """(figure and CSV prefix, results file) of a run: the quick grids' are the step's, the full ones'
+    sit beside them (the report shows those when they are there), another data set's apart."""
+    if dataset != "mnist":
+        return f"task4_{dataset}", f"task4_{dataset}_results.json"
+    return ("task4", STEP.results_file) if quick else ("task4_full", section.FULL_RESULTS)
 
 
 def print_observations(name: str, result: GridResults) -> None:
@@ -321,10 +337,26 @@ def main(argv: Sequence[str] | None = None, callbacks: Sequence[Callable] = ()) 
         grids=done,
         seconds=time.perf_counter() - clock,
     )
-    name = STEP.results_file if args.dataset == "mnist" else f"task4_{args.dataset}_results.json"
+    name = outputs_of(args.dataset, args.quick)[1]
     save_results(args.figures_dir / name, results)
     print(f"wrote {args.figures_dir / name}")
+    print_agreement(args.figures_dir, args.dataset)
     return results
+
+
+def print_agreement(figures_dir: Path, dataset: str) -> None:
+    """How far the quick grids agree with the full ones, when both runs' results are in the folder."""
+    if dataset != "mnist":
+        return
+    try:
+        quick = load_results(Task4Results, figures_dir / STEP.results_file)
+        full = load_results(Task4Results, figures_dir / section.FULL_RESULTS)
+    except ResultsError as err:
+        print(f"quick against full grids: not compared ({err})")
+        return
+    if quick is not None and full is not None and quick.quick and not full.quick:
+        for found in agreement.agreements(quick, full):
+            print("quick against full " + found.line())
 
 
 STEP = Step(

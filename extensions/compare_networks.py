@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +82,7 @@ class CompareResults(StepResults):
     perturbed_images: int
     own_images: int
     networks: dict[str, NetworkRow]  # by label (NETWORKS)
+    left_out: dict[str, str] = field(default_factory=dict)  # label -> why it is not compared, and the fix
     figures: list[str]
 
 
@@ -125,21 +126,26 @@ def own_digits(folder: Path, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
 # --- the networks ----------------------------------------------------------------------------
 
 
-def saved_networks(mnist: datasets.Mnist, models_dir: Path, seed: int, device) -> dict:
-    """label -> (model, checkpoint meta); the optional ones only when saved for this data and seed.
-    The Gabor CNN is trained with the learned CNN's own recipe (Task 1's checkpoint when it exists)."""
-    out, cnn_recipe = {}, None
+def saved_networks(
+    mnist: datasets.Mnist, models_dir: Path, seed: int, device, left_out: dict[str, str] | None = None
+) -> dict:
+    """label -> (model, checkpoint meta); the optional ones only when saved for this data and seed
+    (else `left_out` gets why, with the command that trains it). The Gabor CNN is trained with the
+    learned CNN's own recipe (Task 1's checkpoint when it exists)."""
+    out, cnn_recipe, left_out = {}, None, {} if left_out is None else left_out
     for label, (arch, preset) in NETWORKS.items():
         path = models_dir / networks.checkpoint_name(arch, preset)
         if label in OPTIONAL:
+            command = f"`python task1_train_mnist.py --arch {arch} --preset {preset}`"
             if not path.is_file():
-                print(
-                    f"{label}: no {path}, so it is left out (train it with "
-                    f"`python task1_train_mnist.py --arch {arch} --preset {preset}`)"
-                )
+                left_out[label] = f"not trained here: {command} trains it and saves `{path.name}`"
+                print(f"{label}: no {path}, so it is left out (train it with {command})")
                 continue
             model, meta = netlib.load_checkpoint(path, device)
             if meta.get("seed") != seed or meta.get("train_images") != len(mnist.train_images):
+                left_out[label] = (
+                    f"`{path.name}` was trained with another seed or data; {command} retrains it"
+                )
                 print(f"{label}: {path} was trained with another seed or data, so it is left out")
                 continue
         else:
@@ -266,9 +272,12 @@ def main(argv=None) -> CompareResults:
     test = {c: (perturb(mnist.test_images[:n], c), mnist.test_labels[:n]) for c in CONDITIONS[1:]}
     test = {CLEAN: (mnist.test_images.float() / 255.0, mnist.test_labels), **test}
     own = own_digits(args.own_digits, args.seed)
+    left_out: dict[str, str] = {}
     rows = {
         label: measure(model, meta, test, own, device)
-        for label, (model, meta) in saved_networks(mnist, args.models_dir, args.seed, device).items()
+        for label, (model, meta) in saved_networks(
+            mnist, args.models_dir, args.seed, device, left_out
+        ).items()
     }
     for label, r in rows.items():
         print(
@@ -288,6 +297,7 @@ def main(argv=None) -> CompareResults:
         perturbed_images=n,
         own_images=len(own[1]),
         networks=rows,
+        left_out=left_out,
         figures=[
             str(plot_comparison(rows, figs / COMPARED_PNG)),
             str(plot_conditions(test, figs / CONDITIONS_PNG)),
@@ -324,6 +334,7 @@ def report_section(r: CompareResults, outputs: Outputs) -> str:
         ]
         for label, n in rows.items()
     ]
+    size += [[label, why] + [""] * 6 for label, why in r.left_out.items()]
     robust = [[label] + [pct(n.perturbed_accuracy[c], 1) for c in conditions] for label, n in rows.items()]
     return (
         f"Each network trained with seed {r.seed} (the CNNs with Task 1's recipe, the transformers with "
@@ -379,7 +390,7 @@ STEP = Step(
             lambda r: (
                 f"the course preset: {r.networks['transformer (course)'].test_accuracy:.2%}"
                 if "transformer (course)" in r.networks
-                else "the course preset: not trained here"
+                else "the course preset: " + r.left_out.get("transformer (course)", "not trained here")
             ),
         ),
     ),

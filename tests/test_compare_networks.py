@@ -93,3 +93,18 @@ def test_end_to_end_on_a_small_subset(tmp_path, own_digits):
     section = cmp.report_section(saved, Outputs(figs))
     assert "**Hypothesis**" in section and "**Observed**" in section
     assert section.index("learned CNN") < section.index("Gabor CNN") < section.index("transformer (cpu)")
+    assert (
+        "| transformer (course) | not trained here: `python task1_train_mnist.py --arch transformer"
+        in section
+    )
+
+
+def test_a_network_left_out_is_a_row_saying_why_and_how_to_train_it():
+    results = example(cmp.CompareResults)
+    results.left_out = {"transformer (course)": "not trained here: `python task1_train_mnist.py ...`"}
+    text = cmp.report_section(results, Outputs("."))
+    assert "| transformer (course) | not trained here: `python task1_train_mnist.py ...` |" in text
+    course = next(a for a in cmp.STEP.rubric if a.item == "c4-transformer")
+    assert (
+        course.headline(results) == "the course preset: not trained here: `python task1_train_mnist.py ...`"
+    )

@@ -101,12 +101,15 @@ def test_tiny_sweep_rows_figures_and_rerun(tmp_path):
     assert all(tmp_path.joinpath(p).stat().st_size > 0 for p in grid.figures)
     assert set(grid.observations.by_topic()) == {"batch_size", "dropout", "epochs", "time"}
     assert complete_points(study_of(tmp_path)) == POINTS  # each point trained once
-    saved = load_results(section.Task4Results, tmp_path / task4.STEP.results_file)
+    saved = load_results(
+        section.Task4Results, tmp_path / section.FULL_RESULTS
+    )  # not --quick: beside the step's
     assert saved == results
     again = task4.main(tiny_args(tmp_path))  # a rerun trains nothing
     assert again.grids["report"].study.trials_in_study == grid.study.trials_in_study
     text = section.report_section(saved, Outputs(tmp_path))
-    assert "Grid `report`" in text and "95% confidence" in text and "task4_report_heatmap.png" in text
+    assert "Grid `report`" in text and "95% interval" in text and "task4_full_report_heatmap.png" in text
+    assert "Shown: the full grids" in text and "sqlite:///" in text
 
 
 @pytest.mark.slow
@@ -230,7 +233,7 @@ def test_a_grid_file_is_its_own_grid_with_every_varying_dimension_observed(tmp_p
     assert grid.grid.batch_size == [64] and grid.grid.filters1 == [10]  # the course's
     assert set(grid.observations.by_topic()) == {"activation", "hidden"}
     assert grid.pareto and all((tmp_path / "out").joinpath(p).exists() for p in grid.figures)
-    saved = load_results(section.Task4Results, tmp_path / "out" / task4.STEP.results_file)
+    saved = load_results(section.Task4Results, tmp_path / "out" / section.FULL_RESULTS)
     assert "Grid `act`" in section.report_section(saved, Outputs(tmp_path / "out"))
 
 

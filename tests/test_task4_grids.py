@@ -7,7 +7,7 @@ import math
 import pytest
 
 import task4_experiments as task4
-from recognition.experiments import analysis, grids, observations, section, sweep
+from recognition.experiments import agreement, analysis, grids, observations, section, sweep
 from recognition.report.markdown import Outputs
 from recognition.report.results import example, save_results
 
@@ -79,11 +79,54 @@ def test_observations_use_the_intervals():
                         )
                     )
     found = observations.observations("report", analysis.Summary(rows, grid)).report
-    assert found.dropout.best_dropout == 0.5 and "inside the noise" in found.dropout.text
-    assert found.batch_size.best_after_max_epochs == 32 and "outside the noise" in found.batch_size.text
+    # dropout 0.5 beats none by 0.1 pts, inside the noise of three seeds; 1.0 is at chance: held
+    assert [c.verdict for c in found.dropout.claims] == ["inside the noise", "held"]
+    assert found.dropout.verdict == "inside the noise"
+    # batch 32 is a point above 128 after each epoch, outside the noise
+    assert [c.verdict for c in found.batch_size.claims] == [
+        "held",
+        "held",
+    ] and found.batch_size.verdict == "held"
+    assert "**held**" in found.batch_size.text and "98.10 ± 0.50%" in found.dropout.text
     mean, half = analysis.mean_ci([97.8, 98.0, 98.2])
     assert mean == pytest.approx(98.0) and half == pytest.approx(4.303 * 0.2 / math.sqrt(3), rel=1e-3)
     assert math.isnan(analysis.mean_ci([98.0])[1])
+    # one seed: the test set's binomial interval, from the grid's number of test images
+    one = analysis.Summary([r for r in rows if r.seed == 2], {**grid, "seed": [2]}, test_images=1000)
+    mean, half = one.get(one.config(batch_size=32, dropout=0.5))
+    assert mean == pytest.approx(98.1) and half == pytest.approx(100 * 1.96 * math.sqrt(0.981 * 0.019 / 1000))
+    assert "binomial" in one.interval
+    # two batch sizes cannot show diminishing returns: said, and not counted
+    time = observations.observations("report", one).report.time
+    assert time.claims[1].verdict is None and time.verdict in ("held", "not held", "inside the noise")
+
+
+def test_verdicts_of_one_claim():
+    assert observations.beats((99.0, 0.1), (98.0, 0.1)) == "held"
+    assert observations.beats((98.0, 0.1), (99.0, 0.1)) == "not held"
+    assert observations.beats((98.0, 0.6), (98.5, 0.1)) == "inside the noise"
+    assert observations.alike((98.0, 0.6), (98.5, 0.1)) == "held"
+    assert observations.alike((98.0, 0.1), (98.5, 0.1)) == "not held"
+    claims = [observations.Claim("a", "held", ""), observations.Claim("b", None, "cannot")]
+    assert observations.combined(claims) == "held"
+    assert observations.combined(claims + [observations.Claim("c", "not held", "")]) == "not held"
+
+
+def test_the_quick_grids_agreement_with_the_full_ones():
+    quick, full = example(section.GridResults), example(section.GridResults)
+    means = [(0.0, 32, 98.0), (0.5, 32, 98.5), (1.0, 32, 10.0), (0.0, 128, 97.0)]
+    full_means = [(0.0, 32, 99.1), (0.5, 32, 99.2), (1.0, 32, 11.0), (0.0, 128, 98.9), (0.9, 32, 98.0)]
+
+    def finals(found):
+        base = dict(zip(analysis.CONFIG_DIMS, (64, 10, 20, 5, 50, "relu", 0.5)))
+        return [agreement.FinalMean({**base, "dropout": d, "batch_size": b}, acc, 0.1) for d, b, acc in found]
+
+    quick.final, full.final = finals(means), finals(full_means)
+    found = agreement.agreement("report", quick, full)
+    assert found.matched == 4 and found.spearman == pytest.approx(1.0)
+    full.final = finals([(0.0, 32, 99.2), (0.5, 32, 99.1), (1.0, 32, 11.0), (0.0, 128, 98.9)])
+    assert agreement.agreement("report", quick, full).spearman == pytest.approx(0.8)
+    assert "rank correlation of the 4 configurations" in found.line()
 
 
 def test_pareto_front():
@@ -141,3 +184,18 @@ def test_the_section_shows_fashion_mnist_when_its_results_are_there(tmp_path):
     assert "### The same grids on Fashion-MNIST" in section.report_section(results, Outputs(tmp_path))
     (tmp_path / section.FASHION_RESULTS).write_text(json.dumps({"grids": {}}))
     assert "**Fashion-MNIST outdated**" in section.report_section(results, Outputs(tmp_path))
+
+
+def test_the_section_shows_the_full_grids_once_make_sweep_wrote_them(tmp_path):
+    quick, full = example(section.Task4Results), example(section.Task4Results)
+    full.quick, full.grids["x"].best.test_acc = False, 0.992
+    assert quick.quick and "Shown: the quick grids" in section.report_section(quick, Outputs(tmp_path))
+    save_results(tmp_path / section.FULL_RESULTS, full)
+    outputs = Outputs(tmp_path)
+    text = section.report_section(quick, outputs)
+    assert "Shown: the full grids" in text and "rank correlation of the 1 configurations" in text
+    assert "99.20%" in section.best_headline(quick, outputs) and "full grids" in section.best_headline(
+        quick, outputs
+    )
+    (tmp_path / section.FULL_RESULTS).write_text("{}")
+    assert "**The full grids outdated**" in section.report_section(quick, Outputs(tmp_path))

@@ -106,7 +106,7 @@ def sweep_command(out: Path, *extra: str) -> list[str]:
 
 
 def accuracies(out: Path) -> list[tuple]:
-    with open(out / "task4_report_variants.csv", newline="") as f:
+    with open(out / "task4_full_report_variants.csv", newline="") as f:
         return sorted(
             (r["batch_size"], r["dropout"], r["epochs"], r["train_acc"], r["test_acc"])
             for r in csv.DictReader(f)
@@ -151,7 +151,9 @@ def test_two_workers_one_killed_every_point_once(postgres_url, tmp_path):
     assert sorted(complete) == sorted(set(complete)) and len(complete) == 4  # each point exactly once
     assert any(t.state == TrialState.FAIL for t in trials)  # the killed worker's point, failed by heartbeat
     printed = (tmp_path / "worker0.log").read_text()
-    assert PASSWORD not in printed and PASSWORD not in (tmp_path / "w0" / "task4_results.json").read_text()
+    assert (
+        PASSWORD not in printed and PASSWORD not in (tmp_path / "w0" / "task4_full_results.json").read_text()
+    )
 
     single = subprocess.run(sweep_command(tmp_path / "single"), cwd=ROOT, capture_output=True, text=True)
     assert single.returncode == 0, single.stderr

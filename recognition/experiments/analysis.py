@@ -48,30 +48,41 @@ def mean_ci(values: Sequence[float]) -> tuple[float, float]:
     return mean, float(stats.t.ppf(0.975, n - 1) * np.std(values, ddof=1) / math.sqrt(n))
 
 
+def binomial_ci(percents: Sequence[float], images: int) -> tuple[float, float]:
+    """The mean of accuracies (in %) each measured on `images` test images, and the half-width of its
+    95% interval from the test set's sampling alone (normal approximation): one seed's interval."""
+    p = np.asarray(percents, dtype=float) / 100
+    mean = float(p.mean())
+    return 100 * mean, float(100 * 1.96 * math.sqrt(float(np.sum(p * (1 - p))) / images) / len(p))
+
+
 def fmt(mean_half: tuple[float, float], unit: str = "%") -> str:
     mean, half = mean_half
     return f"{mean:.2f}{unit}" if math.isnan(half) else f"{mean:.2f} ± {half:.2f}{unit}"
 
 
 def overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
-    """Do the two 95% intervals overlap? Without intervals (one seed) nothing can be said: True."""
+    """Do the two 95% intervals overlap? Without an interval nothing can be said: True."""
     if math.isnan(a[1]) or math.isnan(b[1]):
         return True
     return abs(a[0] - b[0]) <= a[1] + b[1]
 
 
-def verdict(a: tuple[float, float], b: tuple[float, float]) -> str:
-    if math.isnan(a[1]) or math.isnan(b[1]):
-        return "one seed, so no interval to judge the noise by"
-    return "inside the noise (the 95% intervals overlap)" if overlap(a, b) else "outside the noise"
-
-
 class Summary:
-    """Variant rows (one per seed and epoch) pooled over seeds: accuracy in % with its interval."""
+    """Variant rows (one per seed and epoch) pooled over seeds: accuracy in % with its interval.
 
-    def __init__(self, rows: list[Variant], grid: dict):
+    With several seeds a test accuracy's interval is Student t's over the seeds; with one seed it is
+    the binomial interval of one measurement on the grid's `test_images` (`interval` says which)."""
+
+    def __init__(self, rows: list[Variant], grid: dict, test_images: int = 10_000):
         self.grid, self.max_epochs = grid, grid["max_epochs"]
         self.seeds = len(grid["seed"])
+        self.test_images = test_images
+        self.interval = (
+            f"95% interval over {self.seeds} seeds (Student t)"
+            if self.seeds > 1
+            else f"95% binomial interval of one seed's accuracy on {test_images:,} test images"
+        )
         self.values: dict[tuple, dict[str, list[float]]] = {}
         for row in rows:
             key = config_of(row) + (row.epochs,)
@@ -81,9 +92,25 @@ class Summary:
                 entry[name].append(100.0 * value if name.endswith("acc") else value)
         self.info = {config_of(r): r for r in rows}
         self.configs = sorted(self.info, key=str)
+        # (batch, trial, epoch) -> that epoch's seconds per network of the grouped training (each of
+        # its networks holds the same share)
+        cumulative = {(config_of(r), r.seed, r.epochs): r.train_seconds for r in rows}
+        self.times = {
+            (r.batch_size, r.trial, r.epochs): r.train_seconds
+            - cumulative.get((config_of(r), r.seed, r.epochs - 1), 0.0)
+            for r in rows
+        }
 
     def get(self, config: tuple, epochs: int | None = None, key: str = "test_acc") -> tuple[float, float]:
-        return mean_ci(self.values[config + (epochs or self.max_epochs,)][key])
+        values = self.values[config + (epochs or self.max_epochs,)][key]
+        return self.pooled([values]) if key == "test_acc" else mean_ci(values)
+
+    def pooled(self, accuracies: list[list[float]]) -> tuple[float, float]:
+        """Test accuracies (one list per configuration, one value per seed), averaged per seed over the
+        configurations, then pooled over the seeds with the grid's interval."""
+        if self.seeds > 1:
+            return mean_ci(list(np.mean(accuracies, axis=0)))
+        return binomial_ci([a[0] for a in accuracies], self.test_images)
 
     def config(self, **fixed) -> tuple:
         """The one configuration of the grid with these values (the grid's first value elsewhere)."""
@@ -91,11 +118,15 @@ class Summary:
 
     def marginal(self, dim: str, value, epochs: int | None = None) -> tuple[float, float]:
         """Accuracy at `dim` = value averaged over every other dimension, per seed, then pooled."""
+        return self.pooled(self.marginal_values(dim, value, epochs))
+
+    def marginal_values(self, dim: str, value, epochs: int | None = None) -> list[list[float]]:
         chosen = [c for c in self.configs if c[CONFIG_DIMS.index(dim)] == value]
-        per_seed = np.mean(
-            [self.values[c + (epochs or self.max_epochs,)]["test_acc"] for c in chosen], axis=0
-        )
-        return mean_ci(list(per_seed))
+        return [self.values[c + (epochs or self.max_epochs,)]["test_acc"] for c in chosen]
+
+    def epoch_times(self, batch_size: int) -> list[float]:
+        """Every grouped training's epochs at this batch size: seconds per epoch and network."""
+        return [s for (b, _, _), s in self.times.items() if b == batch_size]
 
 
 def config_of(row: Variant) -> tuple:

@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+from matplotlib.colors import LogNorm, Normalize
 
 from recognition.experiments import analysis
 from recognition.report import plots
@@ -16,7 +17,11 @@ from recognition.report.plots import plt
 def setup_line(summary: analysis.Summary, shows: str = "mean and 95% CI") -> str:
     grid = summary.grid
     images = f"{grid['train_subset']:,}" if grid["train_subset"] else "all"
-    seeds = "1 seed" if summary.seeds == 1 else f"{summary.seeds} seeds, {shows}"
+    seeds = (
+        "1 seed (intervals: the test set's binomial)"
+        if summary.seeds == 1
+        else f"{summary.seeds} seeds, {shows}"
+    )
     return f"{images} training images, {seeds}"
 
 
@@ -74,51 +79,76 @@ def accuracy_vs_dropout(summary: analysis.Summary, path: Path) -> Path:
 
 
 def heatmap(summary: analysis.Summary, path: Path) -> Path:
-    """Colours span the variants that learned (within 10 points of the best); values in every cell."""
+    """Batch size x dropout after the last epoch. The colours follow the error (100 - accuracy) on a
+    log scale, so the scale spans every cell (a network at chance and the best one) and still tells
+    99.2% from 98.8%; the values are written in the cells."""
     grid = summary.grid
-    matrix = np.array(
+    acc = np.array(
         [
             [summary.get(summary.config(batch_size=b, dropout=d))[0] for d in grid["dropout"]]
             for b in grid["batch_size"]
         ]
     )
-    low, high = matrix[matrix >= matrix.max() - 10].min(), matrix.max()
-    clipped = f"; colours clipped below {low:.2f}" if matrix.min() < low else ""
-    fig = plots.heatmap(
-        matrix,
-        [str(b) for b in grid["batch_size"]],
-        [f"{d:g}" for d in grid["dropout"]],
-        title=f"Test accuracy (%) after {summary.max_epochs} epochs\n{setup_line(summary, 'mean')}",
-        xlabel="dropout rate",
-        ylabel="batch size",
-        fmt="{:.2f}",
-        colorbar_label=f"test accuracy (%){clipped}",
-        cell=1.0,
+    error = np.clip(100 - acc, 0.01, 100)
+    low, high = float(error.min()), float(error.max())
+    norm = LogNorm(low, high) if high > low * 1.01 else Normalize(low * 0.9, high * 1.1)
+    rows, cols = acc.shape
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.0 * cols + 3.2), max(4.2, 0.75 * rows + 2.2)))
+    image = ax.imshow(error, cmap="viridis_r", norm=norm, aspect="auto")
+    for r in range(rows):
+        for c in range(cols):
+            dark = norm(error[r, c]) > 0.55
+            ax.text(c, r, f"{acc[r, c]:.2f}", ha="center", va="center", color="white" if dark else "black")
+    ax.set_xticks(range(cols), [f"{d:g}" for d in grid["dropout"]])
+    ax.set_yticks(range(rows), [str(b) for b in grid["batch_size"]])
+    ax.set(xlabel="dropout rate", ylabel="batch size")
+    bar = fig.colorbar(image, ax=ax)
+    ticks = [a for a in (99.5, 99, 98, 97, 95, 90, 80, 50, 20, 10) if low <= 100 - a <= high]
+    bar.set_ticks([100 - a for a in ticks] or [low, high])
+    bar.set_ticklabels([f"{a:g}" for a in ticks] or [f"{100 - low:.2f}", f"{100 - high:.2f}"])
+    bar.minorticks_off()
+    bar.ax.invert_yaxis()  # the best at the top
+    bar.set_label("test accuracy (%); colours on a log scale of the error")
+    ax.set_title(
+        f"Test accuracy (%) after {summary.max_epochs} epochs, from {100 - high:.2f} to {100 - low:.2f}\n"
+        f"{setup_line(summary, 'mean')}"
     )
-    ax = fig.axes[0]
-    ax.images[0].set_clim(low, high)
-    for text in ax.texts:  # text colours follow the new scale: light on dark cells
-        text.set_color("white" if ax.images[0].norm(float(text.get_text())) < 0.5 else "black")
+    fig.tight_layout()
     return plots.save_figure(fig, path)
 
 
 def time_vs_batch(summary: analysis.Summary, path: Path) -> Path:
+    """Each grouped training's epochs as dots (seconds per epoch and network), their mean and its 95%
+    interval as the line."""
     batches = summary.grid["batch_size"]
-    seconds = [[summary.info[c].epoch_seconds for c in summary.configs if c[0] == b] for b in batches]
-    mean = np.array([np.mean(s) for s in seconds])
-    # clipped: the mean of equal times (one group's networks) can round a hair above their minimum
-    spread = np.clip(np.array([[m - min(s), max(s) - m] for m, s in zip(mean, seconds)]).T, 0, None)
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    ax.errorbar(batches, mean, yerr=spread, marker="o", capsize=4)
+    means = []
+    for i, b in enumerate(batches):
+        times = summary.epoch_times(b)
+        spread = np.linspace(-0.06, 0.06, len(times)) if len(times) > 1 else np.zeros(1)
+        ax.scatter(
+            b * 2**spread, times, s=14, color="tab:gray", alpha=0.6, label="one epoch" if i == 0 else None
+        )
+        means.append(analysis.mean_ci(times))
+    ax.errorbar(
+        batches,
+        [m for m, _ in means],
+        yerr=_errors(means),
+        marker="o",
+        capsize=4,
+        color="tab:blue",
+        label="mean (95% interval)",
+    )
     ax.set_xscale("log", base=2)
     ax.set_xticks(batches, [str(b) for b in batches])
     ax.set_ylim(bottom=0)
-    ax.set(xlabel="batch size", ylabel="seconds per epoch per network")
+    ax.set(xlabel="batch size", ylabel="seconds per epoch and network")
     ax.grid(alpha=0.3)
+    ax.legend()
     images = f"{summary.grid['train_subset']:,}" if summary.grid["train_subset"] else "all"
     ax.set_title(
         "Training time per epoch and network (a grouped training's epoch / its networks)\n"
-        f"{images} training images; bars: min-max over its networks"
+        f"{images} training images; dots: every grouped training's epochs; line: their mean"
     )
     return plots.save_figure(fig, path)
 

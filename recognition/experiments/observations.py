@@ -1,30 +1,41 @@
-"""Task 4's observations: for each hypothesis, what the grid showed, with the seed-pooled 95%
-confidence intervals (a difference whose intervals overlap is said to be inside the noise)."""
+"""Task 4's hypotheses, written before the runs, and what each grid showed about them.
+
+Each hypothesis is split into claims that a grid can test by comparing two intervals (analysis.py:
+over seeds, or with one seed the test set's binomial interval). A claim that one thing beats another
+is *held* when its interval lies wholly above the other's, *not held* when wholly below, and *inside
+the noise* when they overlap; a claim that two things are alike is held when they overlap and not
+held when they do not. A hypothesis is not held when one of its claims is not, held when all its
+testable claims are, and inside the noise otherwise. A claim the grid cannot test (say, a trend with
+two batch sizes) says why and does not count.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
 from recognition.experiments.analysis import (
-    PLATEAU_PP,
     REFERENCE_BATCH,
     REFERENCE_DROPOUT,
     Summary,
     fmt,
+    mean_ci,
     nearest,
     overlap,
-    verdict,
 )
+
+Verdict = Literal["held", "not held", "inside the noise"]
+CHANCE_PCT = 20.0  # "towards chance": below this, ten classes are barely told apart
 
 HYPOTHESES = {
     "batch_size": "Smaller batches make more optimizer steps per epoch, so they reach a higher test accuracy "
     "after a given number of epochs; the largest batches end lowest.",
     "dropout": "Moderate dropout (0.25-0.5) gives the best test accuracy; no dropout is slightly worse, "
-    "and as "
-    "the rate nears 1.0 the second conv layer's output is almost always dropped, so accuracy "
+    "and as the rate nears 1.0 the second conv layer's output is almost always dropped, so accuracy "
     "collapses towards chance (about 10%).",
     "epochs": "Test accuracy rises fast over the first 2-3 epochs and then flattens; large batches (fewer "
     "steps per epoch) keep gaining for longer.",
@@ -39,176 +50,291 @@ HYPOTHESES = {
     "activation": "ReLU and GELU do about equally well; tanh saturates and learns a little slower.",
 }
 
+Interval = tuple[float, float]
+
+
+@dataclass
+class Claim:
+    """One testable part of a hypothesis: what it says, the verdict, and the numbers behind it."""
+
+    claim: str
+    verdict: Verdict | None  # None: this grid cannot test it (the evidence says why)
+    evidence: str
+
 
 @dataclass
 class Observation:
-    """A hypothesis and what the grid showed about it."""
+    """A hypothesis, its verdict, and what the grid showed about it."""
 
     hypothesis: str
-    text: str
+    verdict: Verdict
+    claims: list[Claim]
+    values: dict[str, list[float]]  # what was compared: label -> [mean, half-width of its interval]
+
+    @property
+    def text(self) -> str:
+        return " ".join(
+            f"{c.claim}: {c.evidence}: **{c.verdict if c.verdict is not None else 'not tested'}**."
+            for c in self.claims
+        )
 
 
-@dataclass
-class BatchSizeObservation(Observation):
-    best_after_1_epoch: int
-    best_after_max_epochs: int
-    acc_after_max_epochs: dict[str, list[float]]  # batch size -> [mean %, half-width]
+def beats(a: Interval, b: Interval) -> Verdict:
+    """The claim that a is higher than b."""
+    if overlap(a, b) or math.isnan(a[1]) or math.isnan(b[1]):
+        return "inside the noise"
+    return "held" if a[0] > b[0] else "not held"
 
 
-def observe_batch_size(summary: Summary) -> BatchSizeObservation:
-    dropout = nearest(summary.grid["dropout"], REFERENCE_DROPOUT)
-    out = {}
-    for epochs in (1, summary.max_epochs):
-        accs = {
-            b: summary.get(summary.config(batch_size=b, dropout=dropout), epochs)
-            for b in summary.grid["batch_size"]
-        }
-        best, worst = max(accs, key=lambda b: accs[b][0]), min(accs, key=lambda b: accs[b][0])
-        out[epochs] = (accs, best, worst)
-    (first, b1, w1), (last, bn, wn) = out[1], out[summary.max_epochs]
-    text = (
-        f"At dropout {dropout:g}, after 1 epoch the best batch size is {b1} ({fmt(first[b1])}) and the worst "
-        f"{w1} ({fmt(first[w1])}), {verdict(first[b1], first[w1])}; after {summary.max_epochs} epochs "
-        f"the best "
-        f"is {bn} ({fmt(last[bn])}) and the worst {wn} ({fmt(last[wn])}), {verdict(last[bn], last[wn])}."
-    )
-    return BatchSizeObservation(
-        hypothesis=HYPOTHESES["batch_size"],
-        text=text,
-        best_after_1_epoch=b1,
-        best_after_max_epochs=bn,
-        acc_after_max_epochs={str(b): list(a) for b, a in last.items()},
-    )
+def alike(a: Interval, b: Interval) -> Verdict:
+    """The claim that a and b are the same within the noise."""
+    return "held" if overlap(a, b) else "not held"
 
 
-@dataclass
-class DropoutObservation(Observation):
-    best_dropout: float
-    acc_by_dropout: dict[str, list[float]]  # rate -> [mean %, half-width]
+def combined(claims: list[Claim]) -> Verdict:
+    tested = [c.verdict for c in claims if c.verdict is not None]
+    if "not held" in tested:
+        return "not held"
+    if tested and all(v == "held" for v in tested):
+        return "held"
+    return "inside the noise"
 
 
-def observe_dropout(summary: Summary) -> DropoutObservation:
-    batch = nearest(summary.grid["batch_size"], REFERENCE_BATCH)
-    accs = {d: summary.get(summary.config(batch_size=batch, dropout=d)) for d in summary.grid["dropout"]}
-    best = max(accs, key=lambda d: accs[d][0])
-    text = (
-        f"At batch {batch} and {summary.max_epochs} epochs: "
-        + ", ".join(f"{d:g}: {fmt(a)}" for d, a in accs.items())
-        + f". The best dropout is {best:g}"
-    )
-    others = [d for d in accs if d != best]
-    if others:
-        runner = max(others, key=lambda d: accs[d][0])
-        text += f"; against the runner-up {runner:g} the difference is {verdict(accs[best], accs[runner])}"
-    return DropoutObservation(
-        hypothesis=HYPOTHESES["dropout"],
-        text=text + ".",
-        best_dropout=best,
-        acc_by_dropout={f"{d:g}": list(a) for d, a in accs.items()},
-    )
-
-
-@dataclass
-class EpochsObservation(Observation):
-    gain_pts: dict[str, float]  # batch size -> test accuracy gained from epoch 1 to the last
-    plateau_epoch: dict[str, int]  # batch size -> first epoch within PLATEAU_PP of its best
-
-
-def observe_epochs(summary: Summary) -> EpochsObservation:
-    dropout = nearest(summary.grid["dropout"], REFERENCE_DROPOUT)
-    gain, plateau = {}, {}
-    for b in summary.grid["batch_size"]:
-        config = summary.config(batch_size=b, dropout=dropout)
-        curve = [summary.get(config, e)[0] for e in range(1, summary.max_epochs + 1)]
-        first, last = summary.get(config, 1), summary.get(config)
-        gain[str(b)] = (last[0] - first[0], verdict(last, first))
-        plateau[str(b)] = next(e for e, a in enumerate(curve, start=1) if a >= max(curve) - PLATEAU_PP)
-    text = (
-        f"At dropout {dropout:g}, test accuracy gains from epoch 1 to {summary.max_epochs}: "
-        + ", ".join(f"batch {b} {g:+.2f} pts" for b, (g, _) in gain.items())
-        + f"; first within {PLATEAU_PP} pts of its best at epoch "
-        + ", ".join(f"{e} (batch {b})" for b, e in plateau.items())
-        + "."
-    )
-    return EpochsObservation(
-        hypothesis=HYPOTHESES["epochs"],
-        text=text,
-        gain_pts={b: g for b, (g, _) in gain.items()},
-        plateau_epoch=plateau,
-    )
-
-
-@dataclass
-class TimeObservation(Observation):
-    epoch_seconds: dict[str, float]  # batch size -> seconds per epoch and network
-    loglog_slope: float | None  # seconds ~ batch^slope; None with one batch size
-
-
-def observe_time(summary: Summary) -> TimeObservation:
-    per_batch = {}
-    for b in summary.grid["batch_size"]:
-        chosen = [c for c in summary.configs if c[0] == b]
-        per_batch[b] = float(np.mean([summary.info[c].epoch_seconds for c in chosen]))
-    small, large = min(per_batch), max(per_batch)
-    text = (
-        f"One epoch's share of a grouped training takes {per_batch[small]:.2f} s at batch {small} and "
-        f"{per_batch[large]:.2f} s at batch {large}; "
-        + ", ".join(f"{b}: {s:.2f} s" for b, s in per_batch.items())
-        + "."
-    )
-    slope = None
-    if len(per_batch) > 1:
-        slope = float(np.polyfit(np.log(list(per_batch)), np.log(list(per_batch.values())), 1)[0])
-        text += f" Time per epoch scales roughly as batch^{slope:.2f}."
-    return TimeObservation(
-        hypothesis=HYPOTHESES["time"],
-        text=text,
-        epoch_seconds={str(b): s for b, s in per_batch.items()},
-        loglog_slope=slope,
-    )
-
-
-@dataclass
-class DimensionObservation(Observation):
-    """One dimension's best value against its worst, each averaged over the other dimensions."""
-
-    best: int | float | str
-    worst: int | float | str
-    separated: bool  # their 95% intervals do not overlap
-    by_value: dict[str, list[float]]  # value -> [mean %, half-width of its 95% interval]
-
-
-def observe_dimension(summary: Summary, dim: str, label: str, topic: str) -> DimensionObservation:
-    """Best against worst value of one dimension, averaged over the others."""
-    values = summary.grid[dim]
-    found = {v: summary.marginal(dim, v) for v in values}
-    best = max(found, key=lambda v: found[v][0])
-    worst = min(found, key=lambda v: found[v][0])
-    text = (
-        f"{label}: "
-        + ", ".join(f"{v}: {fmt(found[v])}" for v in values)
-        + f" after {summary.max_epochs} epochs (mean over the other dimensions and {summary.seeds} seed(s)); "
-        f"best {best} against worst {worst}: {found[best][0] - found[worst][0]:+.2f} pts, "
-        f"{verdict(found[best], found[worst])}."
-    )
-    return DimensionObservation(
+def observation(topic: str, claims: list[Claim], values: dict[str, Interval]) -> Observation:
+    return Observation(
         hypothesis=HYPOTHESES[topic],
-        text=text,
-        best=best,
-        worst=worst,
-        separated=not overlap(found[best], found[worst]),
-        by_value={str(v): list(found[v]) for v in values},
+        verdict=combined(claims),
+        claims=claims,
+        values={k: list(v) for k, v in values.items()},
     )
+
+
+def versus(name_a: str, a: Interval, name_b: str, b: Interval) -> str:
+    return f"{name_a} {fmt(a)} against {name_b} {fmt(b)}"
+
+
+# --- the report grid: batch size x dropout x epochs ------------------------------------------------
+
+
+def observe_batch_size(summary: Summary) -> Observation:
+    dropout = nearest(summary.grid["dropout"], REFERENCE_DROPOUT)
+    batches, last = summary.grid["batch_size"], summary.max_epochs
+    small, large = min(batches), max(batches)
+    acc = {
+        (b, e): summary.get(summary.config(batch_size=b, dropout=dropout), e)
+        for b in batches
+        for e in (1, last)
+    }
+    claims = [
+        Claim(
+            f"after {e} epoch{'s' if e > 1 else ''} at dropout {dropout:g}, batch {small} is higher "
+            f"than batch {large}",
+            beats(acc[small, e], acc[large, e]),
+            versus(f"batch {small}", acc[small, e], f"batch {large}", acc[large, e]),
+        )
+        for e in sorted({1, last})
+    ]
+    if len(batches) > 2:
+        lowest = min(batches, key=lambda b: acc[b, last][0])
+        claims.append(
+            Claim(
+                f"batch {large} ends lowest",
+                "held" if lowest == large else alike(acc[large, last], acc[lowest, last]),
+                f"the lowest after {last} epochs is batch {lowest} ({fmt(acc[lowest, last])})",
+            )
+        )
+    values = {f"batch {b}, {e} epochs": acc[b, e] for b, e in acc}
+    return observation("batch_size", claims, values)
+
+
+def observe_dropout(summary: Summary) -> Observation:
+    batch = nearest(summary.grid["batch_size"], REFERENCE_BATCH)
+    rates = summary.grid["dropout"]
+    acc = {d: summary.get(summary.config(batch_size=batch, dropout=d)) for d in rates}
+    claims = []
+    moderate = [d for d in rates if 0.25 <= d <= 0.5]
+    if moderate and 0 in rates:
+        best = max(moderate, key=lambda d: acc[d][0])
+        claims.append(
+            Claim(
+                f"at batch {batch}, moderate dropout ({best:g}) is higher than none",
+                beats(acc[best], acc[0]),
+                versus(f"dropout {best:g}", acc[best], "dropout 0", acc[0]),
+            )
+        )
+    else:
+        claims.append(Claim("moderate dropout beats none", None, "the grid lacks dropout 0 or 0.25-0.5"))
+    if 1.0 in rates and len(rates) > 1:
+        below = max(d for d in rates if d < 1.0)
+        far_below = beats(acc[below], acc[1.0])
+        claims.append(
+            Claim(
+                f"dropout 1.0 collapses towards chance (10%; below {CHANCE_PCT:.0f}%), far below "
+                f"dropout {below:g}",
+                "not held" if acc[1.0][0] >= CHANCE_PCT else far_below,
+                versus("dropout 1.0", acc[1.0], f"dropout {below:g}", acc[below]),
+            )
+        )
+    return observation("dropout", claims, {f"dropout {d:g}": a for d, a in acc.items()})
+
+
+def observe_epochs(summary: Summary) -> Observation:
+    dropout = nearest(summary.grid["dropout"], REFERENCE_DROPOUT)
+    last = summary.max_epochs
+    if last < 2:
+        return observation("epochs", [Claim("accuracy rises with epochs", None, "one epoch only")], {})
+    mid = min(3, last - 1)  # "the first 2-3 epochs"
+    batches = summary.grid["batch_size"]
+    small, large = min(batches), max(batches)
+    acc = {
+        (b, e): summary.get(summary.config(batch_size=b, dropout=dropout), e)
+        for b in batches
+        for e in (1, mid, last)
+    }
+    claims = []
+    if mid > 1:
+        claims.append(
+            Claim(
+                f"at batch {small}, accuracy rises from epoch 1 to {mid}",
+                beats(acc[small, mid], acc[small, 1]),
+                versus(f"epoch {mid}", acc[small, mid], "epoch 1", acc[small, 1]),
+            )
+        )
+    claims.append(
+        Claim(
+            f"at batch {small}, it then flattens (epoch {last} within the noise of epoch {mid})",
+            alike(acc[small, last], acc[small, mid]),
+            versus(f"epoch {last}", acc[small, last], f"epoch {mid}", acc[small, mid]),
+        )
+    )
+    if large != small:
+        gains = {b: beats(acc[b, last], acc[b, mid]) for b in (small, large)}
+        verdict: Verdict = (
+            "held"
+            if gains[large] == "held" and gains[small] != "held"
+            else "not held"
+            if gains[small] == "held" and gains[large] != "held"
+            else "inside the noise"
+        )
+        claims.append(
+            Claim(
+                f"batch {large} gains for longer than batch {small} (epoch {mid} to {last})",
+                verdict,
+                f"batch {large} {acc[large, last][0] - acc[large, mid][0]:+.2f} pts "
+                f"(gain {gains[large].replace('held', 'outside the noise')}), batch {small} "
+                f"{acc[small, last][0] - acc[small, mid][0]:+.2f} pts "
+                f"(gain {gains[small].replace('held', 'outside the noise')})",
+            )
+        )
+    return observation("epochs", claims, {f"batch {b}, epoch {e}": a for (b, e), a in acc.items()})
+
+
+def observe_time(summary: Summary) -> Observation:
+    """Seconds per epoch and network: each grouped training's epochs are the samples."""
+    batches = summary.grid["batch_size"]
+    times = {b: mean_ci(summary.epoch_times(b)) for b in batches}
+    small, large = min(batches), max(batches)
+    unit = " s"
+    claims = [
+        Claim(
+            f"an epoch takes longer at batch {small} than at batch {large}",
+            beats(times[small], times[large]),
+            f"batch {small} {fmt(times[small], unit)} against batch {large} {fmt(times[large], unit)}",
+        )
+    ]
+    big = [b for b in batches if b >= 64]
+    if len(batches) >= 3 and len(big) >= 2:
+        a, b = big[-2], big[-1]
+        slope = float(np.polyfit(np.log(batches), np.log([times[x][0] for x in batches]), 1)[0])
+        claims.append(
+            Claim(
+                f"diminishing returns: batch {b} no faster than batch {a}",
+                alike(times[a], times[b]),
+                f"batch {a} {fmt(times[a], unit)}, batch {b} {fmt(times[b], unit)}; over all "
+                f"{len(batches)} batch sizes the time per epoch goes as batch^{slope:.2f}",
+            )
+        )
+    else:
+        claims.append(Claim("diminishing returns", None, "it needs three batch sizes, two of 64 or more"))
+    return observation("time", claims, {f"batch {b}": t for b, t in times.items()})
+
+
+# --- the other grids: one hypothesis per varying dimension -------------------------------------------
+
+
+def observe_dimension(summary: Summary, dim: str) -> Observation:
+    """The dimension's hypothesis, tested on its values averaged over the other dimensions."""
+    values = summary.grid[dim]
+    acc = {v: summary.marginal(dim, v) for v in values}
+    low, high = values[0], values[-1]
+    name = {"filters1": "filters in conv 1", "filters2": "filters in conv 2", "batch_size": "batch"}.get(
+        dim, dim
+    )
+
+    def claim_more(a, b) -> Claim:
+        return Claim(f"{name} {a} is higher than {name} {b}", beats(acc[a], acc[b]), versus(a, b))
+
+    def claim_alike(a, b) -> Claim:
+        return Claim(f"{name} {a} does as well as {name} {b}", alike(acc[a], acc[b]), versus(a, b))
+
+    def versus(a, b) -> str:
+        return f"{a} {fmt(acc[a])} against {b} {fmt(acc[b])}"
+
+    claims = []
+    if dim in ("filters1", "filters2", "hidden"):
+        claims.append(claim_more(64, low) if dim == "hidden" and low < 64 < high else claim_more(high, low))
+    if dim == "filters2" and len(summary.grid["filters1"]) > 1:
+        claims.append(more_than_filters1(summary))
+    if dim == "hidden":
+        stops = Claim("the gain stops at about 64 units", None, "the grid lacks 64 units between others")
+        claims.append(claim_alike(high, 64) if low < 64 < high else stops)
+    if dim == "kernel":
+        claims.append(claim_alike(low, high))
+    if dim in ("dropout", "batch_size"):
+        claims.append(claim_more(low, high))
+    if dim == "activation" and {"relu", "gelu"} <= set(values):
+        claims.append(claim_alike("relu", "gelu"))
+    if dim == "activation" and {"relu", "tanh"} <= set(values):
+        claims.append(claim_more("relu", "tanh"))
+    if not claims:
+        claims.append(Claim(f"the hypothesis on {name}", None, f"the grid's values {values} do not test it"))
+    topic = "broad_dropout" if dim == "dropout" else dim
+    return observation(topic, claims, {f"{name} {v}": a for v, a in acc.items()})
+
+
+def more_than_filters1(summary: Summary) -> Claim:
+    """Does going from the fewest to the most filters gain more in conv 2 than in conv 1? Gains per
+    seed (with one seed, the difference of the two binomial intervals' widths is the noise)."""
+    gains = {}
+    for dim in ("filters1", "filters2"):
+        low, high = summary.grid[dim][0], summary.grid[dim][-1]
+        per_seed = np.mean(summary.marginal_values(dim, high), axis=0) - np.mean(
+            summary.marginal_values(dim, low), axis=0
+        )
+        if summary.seeds > 1:
+            gains[dim] = mean_ci(list(per_seed))
+        else:
+            halves = [summary.marginal(dim, v)[1] for v in (low, high)]
+            gains[dim] = (float(per_seed[0]), float(math.hypot(*halves)))
+    unit = " pts"
+    return Claim(
+        "the gain from more filters is larger in conv 2 than in conv 1",
+        beats(gains["filters2"], gains["filters1"]),
+        f"conv 2 {fmt(gains['filters2'], unit)} against conv 1 {fmt(gains['filters1'], unit)}",
+    )
+
+
+# --- all of a grid's ---------------------------------------------------------------------------------
 
 
 @dataclass
 class ReportObservations:
     """The report grid's four hypotheses."""
 
-    batch_size: BatchSizeObservation
-    dropout: DropoutObservation
-    epochs: EpochsObservation
-    time: TimeObservation
+    batch_size: Observation
+    dropout: Observation
+    epochs: Observation
+    time: Observation
 
 
 @dataclass
@@ -216,7 +342,7 @@ class Observations:
     """The report grid's four hypotheses, or another grid's one per varying dimension."""
 
     report: ReportObservations | None
-    dimensions: dict[str, DimensionObservation]  # topic (a HYPOTHESES key) -> what was seen
+    dimensions: dict[str, Observation]  # topic (a HYPOTHESES key) -> what was seen
 
     def by_topic(self) -> dict[str, Observation]:
         """Every observation under its HYPOTHESES key, in the report's order."""
@@ -224,6 +350,11 @@ class Observations:
         if self.report is not None:
             found = {f.name: getattr(self.report, f.name) for f in dataclasses.fields(self.report)}
         return {**found, **self.dimensions}
+
+    def tally(self) -> dict[str, int]:
+        """How many hypotheses were held, not held, or inside the noise."""
+        verdicts = [o.verdict for o in self.by_topic().values()]
+        return {v: verdicts.count(v) for v in ("held", "not held", "inside the noise")}
 
 
 def observations(grid_name: str, summary: Summary) -> Observations:
@@ -237,16 +368,9 @@ def observations(grid_name: str, summary: Summary) -> Observations:
             ),
             dimensions={},
         )
-    names = {
-        "filters1": "filters in conv layer 1",
-        "filters2": "filters in conv layer 2",
-        "batch_size": "batch size",
-    }
     found = {
-        dim: observe_dimension(summary, dim, names.get(dim, dim), dim)
-        for dim in ("batch_size", "filters1", "filters2", "kernel", "hidden", "activation")
+        ("broad_dropout" if dim == "dropout" else dim): observe_dimension(summary, dim)
+        for dim in ("batch_size", "filters1", "filters2", "kernel", "hidden", "activation", "dropout")
         if len(summary.grid[dim]) > 1
     }
-    if len(summary.grid["dropout"]) > 1:
-        found["broad_dropout"] = observe_dimension(summary, "dropout", "dropout", "broad_dropout")
     return Observations(report=None, dimensions=found)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from recognition.experiments.agreement import FinalMean, agreements
 from recognition.experiments.analysis import CONFIG_DIMS, Pareto, Variant
 from recognition.experiments.grids import Recipe
 from recognition.experiments.observations import Observations
@@ -13,6 +14,8 @@ from recognition.report.markdown import Outputs, figure, pct, table
 from recognition.report.results import ResultsError, StepResults
 from recognition.report.steps import Answer
 
+STEP_RESULTS = "task4_results.json"  # the quick grids of `make figures` (task4_experiments.STEP)
+FULL_RESULTS = "task4_full_results.json"  # python task4_experiments.py without --quick (`make sweep`)
 FASHION_RESULTS = "task4_fashion-mnist_results.json"  # python task4_experiments.py --dataset fashion-mnist
 
 
@@ -46,10 +49,14 @@ class StudyInfo:
 @dataclass
 class GridResults:
     grid: GridSpec
-    variants: int  # networks less their seeds
-    trainings: int  # networks trained
+    configurations: int  # the variants less their epochs and seeds
+    variants: int  # configurations x epoch counts (every network is scored after every epoch)
+    trainings: int  # networks trained: configurations x seeds
     groups: int  # grouped trainings (study trials)
+    test_images: int  # each accuracy is measured on this many test images
+    interval: str  # how the 95% intervals are computed (over seeds, or binomial with one seed)
     observations: Observations
+    final: list[FinalMean]  # every configuration after the last epoch (for the quick/full agreement)
     figures: list[str]
     csv: str  # every variant at every epoch
     pareto: Pareto | None  # every grid but the report grid
@@ -67,13 +74,21 @@ class Task4Results(StepResults):
 
 
 CAPTIONS = {
-    "accuracy_vs_epochs": "Test accuracy against epochs, per batch size (band: 95% CI over seeds).",
+    "accuracy_vs_epochs": "Test accuracy against epochs, per batch size (band: the 95% interval).",
     "accuracy_vs_dropout": "Test and train accuracy against the dropout rate.",
     "heatmap": "Test accuracy for each batch size and dropout rate after the last epoch.",
-    "time_vs_batch": "Training time per epoch against batch size.",
+    "time_vs_batch": "Training time per epoch and network against batch size.",
     "pareto": "Accuracy against parameters and against training time; red: the Pareto front.",
-    "dimensions": "Each architecture dimension averaged over the others (error bars: 95% CI over seeds).",
+    "dimensions": "Each architecture dimension averaged over the others (error bars: the 95% interval).",
 }
+SHOWN = {
+    True: "the quick grids of `make figures` (`python task4_experiments.py --quick`)",
+    False: "the full grids of `make sweep` (`python task4_experiments.py`)",
+}
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def describe_grid(name: str, r: GridResults) -> str:
@@ -83,12 +98,17 @@ def describe_grid(name: str, r: GridResults) -> str:
         for dim in CONFIG_DIMS
         if len(values := getattr(g, dim)) > 1
     ]
-    images = f"{g.train_subset:,}" if g.train_subset else "all the"
+    images = f"{g.train_subset:,}" if g.train_subset else "all 60,000"
+    seeds = len(g.seed)
     return (
-        f"**Grid `{name}`**: " + " x ".join(varying) + f" x epochs 1-{g.max_epochs}: {r.variants} variants, "
-        f"each with {len(g.seed)} seed(s) ({', '.join(map(str, g.seed))}), {r.trainings} networks "
-        f"trained as {r.groups} grouped trainings on {images} training images in "
-        f"{r.study.sweep_s:.0f} s here.\n\n"
+        f"**Grid `{name}`**: " + " x ".join(varying + [f"epochs 1-{g.max_epochs}"]) + ": "
+        f"{plural(r.configurations, 'configuration')} x {plural(g.max_epochs, 'epoch count')} = "
+        f"{plural(r.variants, 'variant')}, each with {plural(seeds, 'seed')} "
+        f"({', '.join(map(str, g.seed))}), "
+        f"so {plural(r.variants * seeds, 'result')} from {plural(r.trainings, 'network')} trained (each "
+        f"scored after every epoch) as {plural(r.groups, 'grouped training')} on {images} training "
+        f"images, tested on {r.test_images:,} test images, in {r.study.sweep_s:.0f} s here. "
+        f"Intervals: the {r.interval}.\n\n"
     )
 
 
@@ -96,8 +116,8 @@ def grid_section(name: str, r: GridResults, outputs: Outputs, prefix: str) -> st
     out = describe_grid(name, r)
     for topic, found in r.observations.by_topic().items():
         out += (
-            f"- **{topic.replace('_', ' ')}**: *hypothesis*: {found.hypothesis}<br>"
-            f"*observation*: {found.text}\n"
+            f"- **{topic.replace('_', ' ')}: {found.verdict}**. *Hypothesis*: {found.hypothesis}<br>"
+            f"*Observed*: {found.text}\n"
         )
     best = r.best
     out += (
@@ -113,66 +133,109 @@ def grid_section(name: str, r: GridResults, outputs: Outputs, prefix: str) -> st
         out += "\n" + figure(path, CAPTIONS.get(key, key.replace("_", " ")))
     rows = outputs.csv(Path(r.csv).name) or []
     out += (
-        f"\nEvery variant (each seed, each epoch) is a row of `{Path(r.csv).name}` ({len(rows)} rows): "
-        "parameters, multiply-adds, seconds per epoch, train and test accuracy.\n"
+        f"\nEvery result (each configuration, seed and epoch) is a row of `{Path(r.csv).name}` "
+        f"({len(rows)} rows): parameters, multiply-adds, seconds per epoch, train and test accuracy.\n"
     )
     return out
+
+
+def verdict_table(r: Task4Results) -> str:
+    rows = [
+        [f"`{name}`", topic.replace("_", " "), found.verdict]
+        for name, grid in grids_in_order(r)
+        for topic, found in grid.observations.by_topic().items()
+    ]
+    return table(["grid", "hypothesis", "verdict"], rows)
+
+
+def grids_in_order(r: Task4Results) -> list[tuple[str, GridResults]]:
+    return sorted(r.grids.items(), key=lambda item: item[0] != "report")
+
+
+def load_other(outputs: Outputs, name: str, label: str, command: str) -> tuple[Task4Results | None, str]:
+    """Another run's results in the figures folder, or None with a line saying why they are not used."""
+    try:
+        return outputs.load(Task4Results, name), ""
+    except ResultsError as err:
+        return None, f"\n**{label} outdated**: {err}. Run `{command}` again, then `python report.py`.\n"
 
 
 def fashion_section(outputs: Outputs) -> str:
     """The same grids on Fashion-MNIST, when that run's results are there."""
-    try:
-        fashion = outputs.load(Task4Results, FASHION_RESULTS)
-    except ResultsError as err:
-        return (
-            f"\n**Fashion-MNIST outdated**: {err}. Run `python task4_experiments.py --dataset "
-            "fashion-mnist` again, then `python report.py`.\n"
-        )
+    command = "python task4_experiments.py --dataset fashion-mnist"
+    fashion, note = load_other(outputs, FASHION_RESULTS, "Fashion-MNIST", command)
     if fashion is None:
-        return ""
+        return note
     out = "\n### The same grids on Fashion-MNIST\n\n"
-    for name, grid in fashion.grids.items():
+    for name, grid in grids_in_order(fashion):
         out += grid_section(name, grid, outputs, "task4_fashion-mnist")
     return out
 
 
+def shown_results(r: Task4Results, outputs: Outputs) -> tuple[Task4Results, str]:
+    """The full grids when `make sweep` wrote them here (and how far the quick ones agree), else the
+    quick ones; with a paragraph saying which."""
+    full, note = load_other(outputs, FULL_RESULTS, "The full grids", "make sweep")
+    if full is None or not r.quick:
+        other = "" if not r.quick else " `make sweep` runs the full grids; the report then shows those."
+        return r, note + f"Shown: {SHOWN[r.quick]}.{other}\n\n"
+    lines = "".join(f"- {a.line()}\n" for a in agreements(r, full)) or "- no grid ran both ways\n"
+    return full, (
+        f"Shown: {SHOWN[False]}, from `{FULL_RESULTS}`. The quick grids of `make figures` "
+        f"(`{STEP_RESULTS}`) agree with them as follows:\n\n{lines}\n"
+    )
+
+
 def report_section(r: Task4Results, outputs: Outputs) -> str:
-    t = r.recipe
+    shown, which = shown_results(r, outputs)
+    t = shown.recipe
     out = (
         f"{t.optimizer} at a constant learning rate {t.lr} (so the accuracy after epoch k is a fair "
         "k-epoch result); the test set is scored after every epoch. Networks that differ only in dropout "
         "and seed train together as one grouped network, numerically the same as one at a time. "
-        "Accuracies are means over seeds with 95% confidence intervals (Student t); a difference whose "
-        "intervals overlap is called inside the noise."
-        + (
-            " These are the quick grids of `make figures`; `make sweep` runs the full ones."
-            if r.quick
-            else ""
-        )
-        + "\n\n"
+        "Accuracies are means over seeds with 95% intervals. Each hypothesis was written before the "
+        "runs and is split into claims; a claim that one thing beats another is *held* when its interval "
+        "lies wholly above the other's, *not held* when wholly below, and *inside the noise* when they "
+        "overlap (a claim that two things are alike is held when they overlap).\n\n" + which
     )
-    for name, grid in sorted(r.grids.items(), key=lambda item: item[0] != "report"):
-        out += grid_section(name, grid, outputs, "task4") + "\n"
+    out += verdict_table(shown) + "\n"
+    for name, grid in grids_in_order(shown):
+        out += grid_section(name, grid, outputs, shown_prefix(shown)) + "\n"
     out += fashion_section(outputs)
     out += "\n" + table(
         ["grid", "study", "storage", "sweep time"],
-        [[n, g.study.name, g.study.storage, f"{g.study.sweep_s:.0f} s"] for n, g in r.grids.items()],
+        [[n, g.study.name, g.study.storage, f"{g.study.sweep_s:.0f} s"] for n, g in shown.grids.items()],
     )
     return out
+
+
+def shown_prefix(r: Task4Results) -> str:
+    """The figures' and CSVs' prefix of a run (task4_experiments.outputs_of names them)."""
+    if r.dataset != "mnist":
+        return f"task4_{r.dataset}"
+    return "task4" if r.quick else "task4_full"
 
 
 # --- the assignment's items this section answers (task4_experiments.STEP.rubric) -------------------
 
 
-def best_headline(r: Task4Results) -> str:
-    name, grid = max(r.grids.items(), key=lambda item: item[1].best.test_acc)
-    return f"best variant {pct(grid.best.test_acc)} test accuracy (grid `{name}`)"
+def best_headline(r: Task4Results, outputs: Outputs) -> str:
+    shown, _ = shown_results(r, outputs)
+    name, grid = max(shown.grids.items(), key=lambda item: item[1].best.test_acc)
+    tally = [g.observations.tally() for g in shown.grids.values()]
+    counts = {v: sum(t[v] for t in tally) for v in tally[0]} if tally else {}
+    verdicts = ", ".join(f"{n} {v}" for v, n in counts.items())
+    return (
+        f"{'quick' if shown.quick else 'full'} grids: hypotheses {verdicts}; best variant "
+        f"{pct(grid.best.test_acc)} test accuracy (grid `{name}`)"
+    )
 
 
-def size_headline(r: Task4Results) -> str:
+def size_headline(r: Task4Results, outputs: Outputs) -> str:
+    shown, _ = shown_results(r, outputs)
     return "; ".join(
         f"grid `{name}`: {len(dims_varied(g.grid)) + 1} dimensions (with epochs), {g.variants} variants"
-        for name, g in r.grids.items()
+        for name, g in grids_in_order(shown)
     )
 
 

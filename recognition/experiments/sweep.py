@@ -55,6 +55,16 @@ def mask_url(url: str) -> str:
         return url.split("://", 1)[0] + "://***"
 
 
+def project_path(path: Path) -> str:
+    """A path relative to the working folder (the project) when it lies inside it, so that no path of
+    the machine lands in the results; else the absolute path."""
+    path = Path(path).resolve()
+    try:
+        return path.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
 def sqlite_path(url: str) -> Path | None:
     if not url.startswith("sqlite:"):
         return None

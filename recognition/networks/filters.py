@@ -165,3 +165,99 @@ def apply_filters(image: torch.Tensor, filters: torch.Tensor) -> torch.Tensor:
     with torch.no_grad():
         padded = F.pad(image[None, None].float(), (k // 2,) * 4, mode="reflect")
         return F.conv2d(padded, filters.float())[0]
+
+
+# --- does a filtered image show what the weights say? ------------------------------------------------
+
+SHOWS_R = 0.7  # the reading's part alone must correlate at least this well with the whole filter's output
+PARTS = {"brightness": 0, "edge": 1, "line": 2, "spot": 2, "saddle": 2}  # kind -> its polynomial part
+PART_NAMES = ("brightness (constant) part", "edge (linear) part", "curvature (quadratic) part")
+SIDES = {
+    "right": "right-hand",
+    "left": "left-hand",
+    "above": "upper",
+    "below": "lower",
+    "upper right": "upper-right",
+    "upper left": "upper-left",
+    "lower left": "lower-left",
+    "lower right": "lower-right",
+}
+
+
+@dataclass
+class ReadingCheck:
+    """Whether one filter's output on one image shows the structure its weights were read as."""
+
+    look_for: str  # what the reading predicts a person sees in the filtered image
+    correlation: float  # between the whole filter's output and its reading's part's output alone
+    strongest_part: str  # the part whose output alone correlates best with the whole output
+    shows: bool
+    threshold: float  # the correlation a reading's part needs (SHOWS_R)
+    text: str  # one sentence: the reading, what to look for, and whether it is there
+
+
+def look_for(reading: FilterReading, constant_sign: float) -> str:
+    """What the filtered image should show, if the reading holds (ink is bright in the input)."""
+    if reading.kind == "edge":
+        side = SIDES[_compass((reading.angle_deg + 180) % 360)]
+        away = SIDES[_compass(reading.angle_deg)]
+        return f"be brightest along the strokes' {side} edges and darkest along their {away} edges"
+    if reading.kind == "line":
+        shade = "brightest" if reading.text.startswith("responds to bright") else "darkest"
+        return f"be {shade} along {_orientation(reading.angle_deg)} strokes"
+    if reading.kind == "spot":
+        return f"be {'brightest' if 'bright spot' in reading.text else 'darkest'} in the middle of thick ink"
+    if reading.kind == "saddle":
+        return "be brightest where strokes cross or turn"
+    if reading.kind == "brightness":
+        return f"be a blurred {'copy' if constant_sign > 0 else 'negative'} of the digit"
+    return "show no single simple pattern"
+
+
+def check_reading(
+    image: torch.Tensor, weights: np.ndarray, reading: FilterReading, name: str = "the filtered image"
+) -> ReadingCheck:
+    """Filter `image` (28x28, as the network sees it) with the whole filter and with each part of its
+    polynomial fit alone; the reading shows when its part's output alone follows the whole output
+    (for a texture: when no part alone does)."""
+    w = np.asarray(weights, dtype=float)
+    constant, linear, quadratic, _, _ = _polynomial_parts(w)
+    kernels = torch.tensor(np.stack([w, constant, linear, quadratic]), dtype=torch.float32)[:, None]
+    outputs = apply_filters(image, kernels).reshape(4, -1).numpy().astype(float)
+    whole = outputs[0]
+
+    def corr(part: np.ndarray) -> float:
+        spread = whole.std() * part.std()
+        return float(np.mean((whole - whole.mean()) * (part - part.mean())) / spread) if spread > 0 else 0.0
+
+    found = [corr(outputs[1 + i]) for i in range(3)]
+    strongest = int(np.argmax(found))
+    wanted = look_for(reading, float(constant.mean()))
+    head = reading.text.split("; that part holds")[0]
+    said = head if head.startswith("responds") else f"shows {head} in its weights"
+    if reading.kind == "texture":
+        r, shows = found[strongest], found[strongest] < SHOWS_R
+        found_text = (
+            f"and it does: no part alone follows it (the closest, its {PART_NAMES[strongest]}, "
+            f"correlates {r:.2f})"
+            if shows
+            else f"but its {PART_NAMES[strongest]} alone follows it (correlation {r:.2f})"
+        )
+    else:
+        part = PARTS[reading.kind]
+        r, shows = found[part], found[part] >= SHOWS_R
+        found_text = (
+            f"and it is: its {PART_NAMES[part]} alone gives an output correlating {r:.2f} with the "
+            "whole filter's"
+            if shows
+            else f"but not clearly: its {PART_NAMES[part]} alone correlates {r:.2f} with the whole "
+            f"output, its {PART_NAMES[strongest]} {found[strongest]:.2f}"
+        )
+    return ReadingCheck(
+        look_for=wanted,
+        correlation=r,
+        strongest_part=PART_NAMES[strongest],
+        shows=shows,
+        threshold=SHOWS_R,
+        text=f"{said}; {name} should {wanted}, {found_text}.",
+    )

@@ -1,5 +1,5 @@
-"""Figures of a digit network (Task 1's): its autograd graph, its training curves, and its predictions
-on test digits, on own digit photos and on photographed sheets."""
+"""Figures of a digit network (Task 1's): its layers and its autograd graph, its training curves, and
+its predictions on test digits, on own digit photos and on photographed sheets."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 import torch
 
+import netlib
 from recognition import training
 from recognition.data import imagefiles, sheets
 from recognition.io import atomic_path
@@ -37,6 +38,76 @@ def network_diagram(model: torch.nn.Module, path: Path) -> str | None:
     with atomic_path(path) as tmp:
         tmp.write_bytes(png)
     return None
+
+
+LAYER_COLOURS = {"Conv2d": "#cfe2f3", "MaxPool2d": "#d9ead3", "Linear": "#fce5cd", "Dropout": "#eeeeee"}
+
+
+def layer_rows(model: torch.nn.Module, input_shape=(1, 1, 28, 28)) -> list[tuple[str, str, str, int]]:
+    """(name, what it is, output shape, parameters) of every layer a forward pass runs, in its order,
+    between the input and the output."""
+    found = []
+
+    def record(name):
+        return lambda module, args, out: found.append((name, module, tuple(out.shape[1:])))
+
+    leaves = [(n, m) for n, m in model.named_modules() if n and not list(m.children())]
+    hooks = [m.register_forward_hook(record(n)) for n, m in leaves]
+    model.eval()
+    try:
+        with torch.no_grad():
+            out = model(torch.zeros(input_shape, device=next(model.parameters()).device))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    # what the course network's forward does between its layers (functional, so no hook sees it)
+    between = {"pool1": ", then ReLU", "pool2": ", then ReLU", "fc1": ", then ReLU"}
+    between = between if isinstance(model, netlib.MnistNet) else {}
+    rows = [("input", "a 28x28 grey image", " x ".join(map(str, input_shape[1:])), 0)]
+    for name, module, shape in found:
+        params = sum(p.numel() for p in module.parameters(recurse=False))
+        rows.append(
+            (name, describe_layer(module) + between.get(name, ""), " x ".join(map(str, shape)), params)
+        )
+    rows.append(("output", "log-probabilities of the 10 digits", " x ".join(map(str, out.shape[1:])), 0))
+    return rows
+
+
+def describe_layer(module: torch.nn.Module) -> str:
+    kind = type(module).__name__
+    if isinstance(module, torch.nn.Conv2d):
+        k = "x".join(map(str, module.kernel_size))
+        return f"{kind}: {module.in_channels} -> {module.out_channels} channels, {k} kernels"
+    if isinstance(module, torch.nn.MaxPool2d):
+        return f"{kind}: {module.kernel_size}x{module.kernel_size} windows"
+    if isinstance(module, torch.nn.Linear):
+        return f"{kind}: {module.in_features} -> {module.out_features}"
+    if isinstance(module, torch.nn.modules.dropout._DropoutNd):
+        return f"{kind}: p = {module.p:g} while training"
+    return kind
+
+
+def layer_diagram(model: torch.nn.Module, path: Path) -> Path:
+    """The network drawn layer by layer: each a box with what it is, its output shape and its
+    parameter count, top to bottom, as one forward pass runs them."""
+    plt = plots.plt
+    rows = layer_rows(model)
+    fig, ax = plt.subplots(figsize=(7.2, 0.78 * len(rows) + 0.9))
+    ax.set(xlim=(0, 1), ylim=(len(rows) - 0.4, -0.9))
+    ax.axis("off")
+    for i, (name, what, shape, params) in enumerate(rows):
+        colour = next((c for k, c in LAYER_COLOURS.items() if k in what), "#ffffff")
+        ax.add_patch(
+            plt.Rectangle((0.03, i - 0.32), 0.94, 0.64, facecolor=colour, edgecolor="#444444", lw=1.2)
+        )
+        ax.text(0.06, i - 0.1, f"{name}   {what}", fontsize=10.5, fontweight="bold", va="center")
+        count = f"{params:,} parameters" if params else "no parameters"
+        ax.text(0.06, i + 0.16, f"output {shape}   ·   {count}", fontsize=10, va="center", color="#222222")
+        if i + 1 < len(rows):
+            ax.annotate("", (0.5, i + 0.68), (0.5, i + 0.32), arrowprops=dict(arrowstyle="->", lw=1.2))
+    total = sum(r[3] for r in rows)
+    ax.set_title(f"{type(model).__name__}: {len(rows) - 2} layers, {total:,} parameters", fontsize=12)
+    return plots.save_figure(fig, path)
 
 
 def first_digits(images, labels: list[int], path: Path) -> Path:

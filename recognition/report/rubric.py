@@ -9,6 +9,7 @@ each answer links to, and writes the table: item, where, headline number, or why
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -118,13 +119,17 @@ def find_heading(marks: list[Heading], section_title: str, start: str) -> Headin
 # --- the table ---------------------------------------------------------------------------------------
 
 
-def headline(step, answer, found) -> str:
-    """The answer's number from the step's results, or why there is none."""
+def headline(step, answer, found, outputs) -> str:
+    """The answer's number from the step's results (and the other outputs, for a headline that takes
+    them), or why there is none."""
     if found is None:
         return f"not run: `{step.results_file}` is missing; run `{step.command}`"
     if isinstance(found, ResultsError):
         return f"outdated: run `{step.command}` again"
-    return answer.headline(found) if answer.headline is not None else ""
+    if answer.headline is None:
+        return ""
+    takes_outputs = len(inspect.signature(answer.headline).parameters) > 1
+    return answer.headline(found, outputs) if takes_outputs else answer.headline(found)
 
 
 def link_text(marks: list[Heading], target: Heading) -> str:
@@ -136,7 +141,7 @@ def link_text(marks: list[Heading], target: Heading) -> str:
     return f"{heading_text(section.text).split(':')[0]}: {text}"
 
 
-def rubric_table(steps: Sequence, found: dict[str, object], markdown: str) -> str:
+def rubric_table(steps: Sequence, found: dict[str, object], markdown: str, outputs=None) -> str:
     """Every item, by version of the assignment: where it is answered (a link into `markdown`, the
     report's body) and its headline number, or why there is none."""
     marks = headings(markdown)
@@ -149,7 +154,7 @@ def rubric_table(steps: Sequence, found: dict[str, object], markdown: str) -> st
             target = find_heading(marks, step.title, answer.heading) or find_heading(marks, step.title, "")
             if target is not None:
                 places[answer.item].append(f"[{link_text(marks, target)}](#{target.anchor})")
-            if text := headline(step, answer, found.get(step.name)):
+            if text := headline(step, answer, found.get(step.name), outputs):
                 answers[answer.item].append(text)
     out = ""
     for version, lead in VERSIONS.items():

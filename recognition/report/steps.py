@@ -40,7 +40,8 @@ class Answer:
 
     item: str
     heading: str = ""  # the start of the heading that answers it; "": the step's own section
-    headline: Callable[[Any], str] | None = None  # the step's results -> its headline number, in words
+    # its headline number in words, from the step's results (or from its results and the report's Outputs)
+    headline: Callable[..., str] | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -51,7 +51,8 @@ class NetworkSummary:
 
     parameters: int
     summary: str  # a text file: the network as printed and its layer table
-    diagram: str | None  # None when skipped
+    layers: str  # the project's drawing: each layer a box with its output shape and parameters
+    diagram: str | None  # torchviz's autograd graph; None when skipped
     diagram_skipped: str | None  # why it was skipped
 
 
@@ -199,11 +200,18 @@ def data_and_network_section(r: Task1Results, outputs: Outputs) -> str:
         f"{r.seed} (weights, dropout, batch order) and the kernels are deterministic, so the run "
         "repeats bit for bit on the same machine.\n"
     )
-    out += f"\n### c) The network\n\n{r.network.parameters:,} parameters.\n\n"
+    out += (
+        f"\n### c) The network\n\n{r.network.parameters:,} parameters. Drawn layer by layer as one forward "
+        "pass runs them (each box: the layer, its output shape and its parameters), then as PyTorch "
+        "printed it with torchsummary's table, then as torchviz draws its autograd graph (each blue box "
+        "a weight or bias, each grey one an operation of the backward pass).\n\n"
+        + figure(r.network.layers, "The network's layers, their output shapes and parameter counts.")
+        + "\n"
+    )
     summary = outputs.text(Path(r.network.summary).name)
     out += code_block(summary) if summary else ""
     if r.network.diagram_skipped or r.network.diagram is None:
-        return out + f"\n**Diagram skipped**: {r.network.diagram_skipped}\n"
+        return out + f"\n**Autograd graph skipped**: {r.network.diagram_skipped}\n"
     return out + "\n" + figure(r.network.diagram, "The network as torchviz draws its autograd graph.")
 
 
@@ -311,7 +319,7 @@ def first_ten_headline(first: FirstTen) -> str:
 RUBRIC = (
     Answer("1a", "a)", lambda r: "ground truth " + " ".join(map(str, r.first_six.labels))),
     Answer("1b", "b)", lambda r: f"seed {r.seed}"),
-    Answer("1c", "c)", lambda r: f"{r.network.parameters:,} parameters"),
+    Answer("1c", "c)", lambda r: f"{r.network.parameters:,} parameters, drawn layer by layer"),
     Answer(
         "1d",
         "d)",

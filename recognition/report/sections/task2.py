@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from recognition.networks.filters import FilterReading
+from recognition.networks.filters import FilterReading, ReadingCheck
 from recognition.report.markdown import Outputs, code_block, figure, table
 from recognition.report.results import StepResults
 from recognition.report.steps import Answer
@@ -60,6 +60,7 @@ class ExaminedDigit:
     filtered_range: tuple[float, float]  # the lowest and highest filtered value (one grey scale)
     conv_output_shape: list[int]
     block1_output_shape: list[int]
+    readings_seen: list[ReadingCheck]  # b) per filter: does its filtered image show its reading?
     figures: DigitFigures
     seconds: float
 
@@ -93,13 +94,14 @@ def report_section(r: Task2Results, outputs: Outputs) -> str:
     )
     rows = [[i, reading.text] for i, reading in enumerate(r.first_layer.readings)]
     out += (
-        "\n### b) What the filters do\n\nReadings computed from each filter's weights:\n\n"
-        + table(["filter", "reading"], rows)
-        + f"\nFiltering: {r.first_layer.padding}.\n"
+        "\n### b) What the filters do\n\nReadings computed from each filter's weights (its least-squares "
+        "fit by a constant, a linear and a quadratic part; the reading names the part with most of its "
+        "energy):\n\n" + table(["filter", "reading"], rows) + f"\nFiltering: {r.first_layer.padding}.\n"
     )
     for d in r.digits:
         name = f"{d.image_set} image {d.index} (label {d.label}, predicted {d.predicted})"
-        out += "\n" + figure(d.figures.filter_effect, f"The ten filters applied to {name}.")
+        out += "\n" + figure(d.figures.filter_effect, f"The ten filters applied to {name}.") + "\n"
+        out += seen_section(d, name)
     out += "\n### c) Truncated networks\n\n"
     for d in r.digits:
         name = f"{d.image_set} image {d.index}"
@@ -115,6 +117,32 @@ def report_section(r: Task2Results, outputs: Outputs) -> str:
         f"The second layer's filters, shape {tuple(r.second_layer.weight_shape)}.",
     )
     return out
+
+
+def seen_section(d: ExaminedDigit, name: str) -> str:
+    """b) per filter, one sentence to check against the figure: its reading, what its filtered image
+    should show, and whether it does (the reading's part of the filter alone filtering the same image
+    gives an output that follows the whole filter's)."""
+    seen, least = (
+        sum(c.shows for c in d.readings_seen),
+        d.readings_seen[0].threshold if d.readings_seen else 0,
+    )
+    return (
+        f"Does each filtered image of {name} show what the weights say? {seen} of "
+        f"{len(d.readings_seen)} do (a reading counts as shown when its part of the filter, alone, "
+        f"gives an output correlating at least {least:.2f} with the whole filter's; a texture when no part "
+        "does):\n\n" + "".join(f"- **Filter {i}** {c.text}\n" for i, c in enumerate(d.readings_seen))
+    )
+
+
+def seen_headline(r: Task2Results) -> str:
+    if not r.digits:
+        return "no digit filtered"
+    d = r.digits[0]
+    return (
+        f"{sum(c.shows for c in d.readings_seen)} of {len(d.readings_seen)} filters' readings seen in the "
+        f"filtered {d.image_set} image {d.index}"
+    )
 
 
 # --- the assignment's items this section answers (task2_examine.STEP.rubric) -------------------------
@@ -136,6 +164,6 @@ RUBRIC = (
             f"{r.first_layer.weight_shape[0]} filters, weights of shape {tuple(r.first_layer.weight_shape)}"
         ),
     ),
-    Answer("2b", "b)", lambda r: f"{len(r.first_layer.readings)} filters read from their weights"),
+    Answer("2b", "b)", seen_headline),
     Answer("2c", "c)", shapes_headline),
 )
