@@ -54,6 +54,45 @@ def test_three_digits_found_in_order_whatever_the_paper(ruled, shadow):
     assert boxes[0][2] < boxes[1][0] < boxes[2][0]
 
 
+def thin_pen_row(d):
+    """Five 7s and five 0s in a thin grey ball-point, each crossing two ruled lines."""
+    for x in range(100, 800, 140):
+        d.line([(x, 100), (x + 30, 100), (x + 5, 215)], fill=(90, 90, 110), width=2)
+        d.ellipse([(x + 60, 110), (x + 100, 210)], outline=(90, 90, 110), width=2)
+
+
+@pytest.mark.parametrize("rule", [(165, 178, 210), (155, 168, 205)])
+def test_ruled_lines_as_dark_as_a_thin_pen_are_not_digits(rule):
+    """Lines whose ink hovers around the stroke level (paper noise) once broke into hundreds of
+    pieces that were read as digits; each digit, cut by two lines, is still found once."""
+    img = Image.new("RGB", (900, 500), (235, 232, 225))
+    d = ImageDraw.Draw(img)
+    for y in range(40, 500, 45):
+        d.line([(0, y), (900, y)], fill=rule, width=2)
+    thin_pen_row(d)
+    noise = np.random.default_rng(0).normal(0, 0.03, (500, 900, 3)).astype(np.float32)
+    boxes = boxes_of(np.clip(np.asarray(img, np.float32) / 255 + noise, 0, 1))
+    assert len(boxes) == 10, boxes
+    assert all(b[1] <= 115 and b[3] >= 205 for b in boxes)  # each digit whole, across its lines
+
+
+def test_tall_slanted_digits_of_two_rows_stay_apart():
+    """Tall 1s leaning right in two rows a few px apart, one of them running into the digit below:
+    twelve digits, six in each row."""
+
+    def two_rows(d):
+        for x in range(100, 800, 120):
+            for top in (40, 250):
+                d.line([(x + 70, top), (x, top + 200)], fill=(20, 20, 30), width=7)
+                d.line([(x + 70, top), (x + 40, top + 30)], fill=(20, 20, 30), width=7)
+        d.line([(340, 240), (345, 262)], fill=(20, 20, 30), width=7)  # the third's foot touches below
+
+    boxes = boxes_of(page(two_rows))
+    assert len(boxes) == 12, boxes
+    assert [b[1] < 200 for b in boxes] == [True] * 6 + [False] * 6  # the first row, then the second
+    assert all(b[3] - b[1] < 240 for b in boxes)
+
+
 def test_reading_order_is_rows_then_left_to_right():
     boxes = [[300, 210, 340, 260], [10, 200, 50, 250], [150, 10, 190, 60], [20, 20, 60, 70]]
     assert sheets.reading_order(boxes) == [

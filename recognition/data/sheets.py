@@ -2,11 +2,13 @@
 
 The assignment's "write the digits on white paper and take a picture", read as a whole page:
 the ink is found as in the one-symbol recipe (`preprocess.ink_map`: any ink colour, shadows and
-uneven light taken out), ruled lines are taken away (ink runs far longer than any digit), ink
-blobs are grouped into digits (pieces of one digit, such as a 5's flag or strokes a ruled line
-cut, overlap in x and lie close in y), specks are dropped, and the digits are ordered in rows,
-left to right. Each digit's own ink is cropped and put through the recipe. Task 1g reads, classifies
-and draws the sheets (`task1_train_mnist.py`):
+uneven light taken out), ruled lines are taken away (ink runs far longer than any digit, found
+at any strength, so a line as dark as a thin ball-point's strokes goes whole), ink blobs are
+grouped into digits (pieces of one digit, such as a 5's flag or strokes a ruled line cut,
+overlap in x and lie close in y, and together are no taller than a digit: tall slanted digits of
+two rows stay apart, and ink that touches across rows is cut between them), specks are dropped,
+and the digits are ordered in rows, left to right. Each digit's own ink is cropped and put
+through the recipe. Task 1g reads, classifies and draws the sheets (`task1_train_mnist.py`):
 
     python task1_train_mnist.py --no-train --own-digits-sheet sheet.jpg --labels 0123456789
 """
@@ -27,8 +29,18 @@ from recognition.data import datasets, imagefiles, preprocess
 from recognition.handwriting import pages
 
 INK_LEVEL = 0.3  # of the cleaned ink map: what counts as a stroke pixel
+LINE_LEVEL = 0.02  # ruled lines are looked for in all ink above the paper, however faint
+LINE_GAP = 7  # px: gaps this short along a ruled line (noise, a missed pixel) are bridged first
 LINE_OVER_PAGE = (0.2, 0.6)  # ruled lines: runs over 0.2 of the width (across) or 0.6 of the height (down)
-SPECK_OVER_TYPICAL = 0.12  # a blob with less ink than this share of a typical digit's is a speck
+# Grouping blobs into digits, in a digit's own measures (its height, its ink):
+DIGIT_MASS = 0.25  # blobs with at least this share of the most ink are whole digits or most of one
+TALLEST_DIGIT = 1.7  # a group of pieces taller than this many typical digit heights is two digits
+STACKED = 0.3  # boxes overlapping in x by this share of the narrower one may be one digit's pieces
+PIECE, REACH = 0.5, 0.25  # a blob with under half a digit's ink joins a box within a quarter digit,
+TOUCH = 0.06  # and any blob joins one this close (of a digit's height)
+SPECK_OVER_TYPICAL = 0.05  # a blob with less ink than this share of a typical digit's is a speck,
+SHORTEST_DIGIT = 0.4  # and so is one less tall than this share of a digit (dirt),
+WIDEST_STROKE = 2.5  # and one whose strokes are this many times wider than the digits' (a shadow's corner)
 MAX_DIGITS = (
     1000  # read at most this many marks on one sheet (a page of 15 x 15 digits is 225); more are said
 )
@@ -51,36 +63,85 @@ class Sheet:
         return self.labels is not None and len(self.labels) == len(self.boxes)
 
 
-def without_ruled_lines(mask: np.ndarray) -> np.ndarray:
-    """Take away long straight horizontal and vertical runs (ruled lines, a margin, a page edge)."""
-    h, w = mask.shape
-    across = ndimage.binary_opening(mask, structure=np.ones((1, max(3, int(w * LINE_OVER_PAGE[0])))))
-    down = ndimage.binary_opening(mask, structure=np.ones((max(3, int(h * LINE_OVER_PAGE[1])), 1)))
-    lines = ndimage.binary_dilation(across | down, structure=np.ones((3, 3)))
-    return mask & ~lines
+def ruled_lines(faint: np.ndarray) -> np.ndarray:
+    """Long straight horizontal and vertical runs of ink (ruled lines, a margin, a page edge),
+    widened a little: looked for in `faint`, all the ink above the paper, where a line only partly
+    as dark as the strokes is still whole (short gaps along it are bridged first)."""
+    h, w = faint.shape
+    along = ndimage.binary_closing(faint, structure=np.ones((1, LINE_GAP)))
+    down = ndimage.binary_closing(faint, structure=np.ones((LINE_GAP, 1)))
+    across = ndimage.binary_opening(along, structure=np.ones((1, max(3, int(w * LINE_OVER_PAGE[0])))))
+    down = ndimage.binary_opening(down, structure=np.ones((max(3, int(h * LINE_OVER_PAGE[1])), 1)))
+    return ndimage.binary_dilation(across | down, structure=np.ones((3, 3)), iterations=2)
 
 
-def _merge_boxes(boxes: list[list[int]]) -> list[list[int]]:
-    """Join boxes that are pieces of one digit: overlapping in x by half the narrower one and at
-    most a third of the taller one apart in y. Repeats until nothing joins."""
-    merged = True
-    while merged:
-        merged = False
-        for i in range(len(boxes)):
-            for j in range(i + 1, len(boxes)):
-                a, b = boxes[i], boxes[j]
-                overlap_x = min(a[2], b[2]) - max(a[0], b[0])
-                gap_y = max(a[1], b[1]) - min(a[3], b[3])
-                narrower = min(a[2] - a[0], b[2] - b[0])
-                taller = max(a[3] - a[1], b[3] - b[1])
-                if overlap_x >= 0.5 * narrower and gap_y <= taller / 3:
-                    boxes[i] = [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
-                    del boxes[j]
-                    merged = True
-                    break
-            if merged:
-                break
+def without_ruled_lines(mask: np.ndarray, faint: np.ndarray | None = None) -> np.ndarray:
+    """`mask` without the ruled lines found in `faint` (default: `mask` itself)."""
+    return mask & ~ruled_lines(mask if faint is None else faint)
+
+
+def _bridges(mask: np.ndarray, lines: np.ndarray) -> np.ndarray:
+    """The parts of ruled lines that a stroke crosses (stroke pixels close on both sides, however
+    slanted the stroke): they join a digit's pieces when the digits are grouped."""
+    closed = ndimage.binary_closing(mask, structure=np.ones((2 * LINE_GAP + 1, 2 * LINE_GAP + 1)))
+    return closed & lines & ~mask
+
+
+def _merge_boxes(
+    boxes: list[list[int]],
+    mass: list[float],
+    tallest: float = np.inf,
+    piece: float = 0.0,
+    reach: float = 0.0,
+    touch: float = 0.0,
+) -> list[list[int]]:
+    """Join boxes that are pieces of one digit, the closest pair first, while the two together are
+    no taller and no wider than `tallest` px: boxes stacked (overlapping in x by a third of the
+    narrower one, at most a third of the taller one apart in y), or a piece (less ink than `piece`: a
+    stroke a pen lift or a ruled line cut off) within `reach` px of another box."""
+    boxes, mass = [list(b) for b in boxes], list(mass)
+    while len(boxes) > 1:
+        x0, y0, x1, y1 = np.array(boxes, float).T
+        m = np.array(mass)
+        overlap_x = np.minimum.outer(x1, x1) - np.maximum.outer(x0, x0)
+        overlap_y = np.minimum.outer(y1, y1) - np.maximum.outer(y0, y0)
+        w, h = x1 - x0, y1 - y0
+        stacked = (overlap_x >= STACKED * np.minimum.outer(w, w)) & (-overlap_y <= np.maximum.outer(h, h) / 3)
+        distance = np.hypot(np.clip(-overlap_x, 0, None), np.clip(-overlap_y, 0, None))
+        near = ((np.minimum.outer(m, m) < piece) & (distance <= reach)) | (distance <= touch)
+        size = np.maximum(
+            np.maximum.outer(y1, y1) - np.minimum.outer(y0, y0),
+            np.maximum.outer(x1, x1) - np.minimum.outer(x0, x0),
+        )
+        ok = (stacked | near) & (size <= tallest)
+        np.fill_diagonal(ok, False)
+        if not ok.any():
+            break
+        # the closest pair; among overlapping ones, the pair that overlaps most (of the smaller box)
+        shared = np.clip(overlap_x, 0, None) * np.clip(overlap_y, 0, None) / np.minimum.outer(w * h, w * h)
+        i, j = sorted(np.unravel_index(np.argmin(np.where(ok, distance - shared, np.inf)), ok.shape))
+        a, b = boxes[i], boxes.pop(j)
+        boxes[i] = [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
+        mass[i] += mass.pop(j)
     return boxes
+
+
+def _split_tall(box: list[int], mask: np.ndarray, tallest: float) -> list[list[int]]:
+    """A box taller than `tallest` px holds digits of two rows whose ink touches: cut it where
+    the fewest stroke pixels cross, in its middle half, and shrink each part to its own ink."""
+    x0, y0, x1, y1 = box
+    if y1 - y0 <= tallest:
+        return [box]
+    rows = mask[y0:y1, x0:x1].sum(axis=1)
+    quarter = (y1 - y0) // 4
+    cut = y0 + quarter + int(np.argmin(rows[quarter : len(rows) - quarter]))
+    parts = []
+    for top, bottom in ((y0, cut), (cut, y1)):
+        ys, xs = np.nonzero(mask[top:bottom, x0:x1])
+        if ys.size:
+            part = [x0 + int(xs.min()), top + int(ys.min()), x0 + int(xs.max()) + 1, top + int(ys.max()) + 1]
+            parts += _split_tall(part, mask, tallest)
+    return parts
 
 
 def reading_order(boxes: list[list[int]]) -> list[list[int]]:
@@ -101,21 +162,42 @@ def reading_order(boxes: list[list[int]]) -> list[list[int]]:
 
 def find_digits(ink: np.ndarray) -> tuple[list[tuple[int, int, int, int]], np.ndarray]:
     """Boxes of the digits on a sheet's ink map, in reading order, and the stroke mask they cover."""
-    mask = without_ruled_lines(ink > INK_LEVEL)
-    labelled, count = ndimage.label(mask, structure=np.ones((3, 3)))
+    lines = ruled_lines(ink > LINE_LEVEL)
+    mask = (ink > INK_LEVEL) & ~lines
+    labelled, count = ndimage.label(mask | _bridges(mask, lines), structure=np.ones((3, 3)))
     if count == 0:
         return [], mask
     slices = ndimage.find_objects(labelled)
     mass = ndimage.sum_labels(ink, labelled, index=np.arange(1, count + 1))
     boxes = [[s[1].start, s[0].start, s[1].stop, s[0].stop, m] for s, m in zip(slices, mass)]
+    # A digit's height and ink: the blobs with much of the most ink are whole digits (their
+    # pieces joined across the ruled lines their strokes cross) or most of one.
+    digit = mass >= DIGIT_MASS * mass.max()
+    height = float(np.quantile([b[3] - b[1] for b, d in zip(boxes, digit) if d], 0.8))
+    typical = float(np.median(mass[digit]))
     # pieces first, so that a digit's parts join before specks are judged by their ink
-    joined = _merge_boxes([b[:4] for b in boxes])
-    inside = [
-        sum(m for x0, y0, x1, y1, m in boxes if x0 >= b[0] and y0 >= b[1] and x1 <= b[2] and y1 <= b[3])
-        for b in joined
+    joined = _merge_boxes(
+        [b[:4] for b in boxes],
+        list(mass),
+        TALLEST_DIGIT * height,
+        PIECE * typical,
+        REACH * height,
+        TOUCH * height,
+    )
+    tallest = TALLEST_DIGIT * height
+    joined = [part for b in joined for part in _split_tall(b, mask, tallest)]
+    inside = [float((ink[y0:y1, x0:x1] * mask[y0:y1, x0:x1]).sum()) for x0, y0, x1, y1 in joined]
+    widths = [preprocess.stroke_width(mask[y0:y1, x0:x1]) for x0, y0, x1, y1 in joined]
+    digits = [m >= DIGIT_MASS * max(inside) for m in inside]
+    typical = float(np.median(np.array(inside)[digits]))
+    pen = float(np.median(np.array(widths)[digits]))
+    kept = [
+        b
+        for b, m, w in zip(joined, inside, widths)
+        if m >= SPECK_OVER_TYPICAL * typical
+        and b[3] - b[1] >= SHORTEST_DIGIT * height
+        and w <= WIDEST_STROKE * pen
     ]
-    typical = float(np.median(sorted(inside)[len(inside) // 2 :]))
-    kept = [b for b, m in zip(joined, inside) if m >= SPECK_OVER_TYPICAL * typical]
     return [tuple(b) for b in reading_order(kept)], mask
 
 

@@ -24,7 +24,7 @@ from recognition.io import atomic_folder, atomic_path, moved
 CROP_KINDS = ("faint", "blurred", "small")
 SHEET_KINDS = ("plain", "ruled", "shadow")
 RULE_RGB = np.array([0.68, 0.8, 0.97], np.float32)  # the light blue of ruled paper, fainter than ink
-SHEET_MIN_PEN = 0.03  # the sheets' thinnest pen, of the digit's longer side (ruled lines are 2 px)
+BALL_POINT = (0.012, 0.02)  # the ruled sheet's pen, of the digit's longer side: ruled lines as dark as it
 
 
 def _writer(style: glyphs.Style, seed: int, salt: int) -> glyphs.Style:
@@ -89,7 +89,7 @@ def render_sheet(
     margin = cell // 2
     size = (per_row * cell + 2 * margin, rows * cell + 2 * margin)
     paths, pens = [], []
-    in_cell = dataclasses.replace(style, fill=(0.5, 0.65), offset=0.05)  # written along the rows
+    in_cell = dataclasses.replace(style, fill=(0.55, 0.8), offset=0.05)  # along the rows, some tall
     for k, name in enumerate(digits):
         strokes = glyphs.shape_strokes(glyphs.template(name, rng, style), rng, style)
         placed, pen_px = glyphs.place(strokes, (cell, cell), rng, in_cell)
@@ -122,8 +122,8 @@ def write_digit_sheets(folder: str | Path, seed: int, style: glyphs.Style = glyp
         for k, kind in enumerate(SHEET_KINDS, start=1):
             rng = np.random.default_rng([seed, 200, k])
             writer = _writer(style, seed, salt=200 + k)
-            # A pen at least a fine-liner's width: ruled lines as thin as the strokes defeat the reader.
-            thickness = tuple(max(t, SHEET_MIN_PEN) for t in writer.thickness)
+            # The ruled sheet in a thin ball-point, its lines as dark as the strokes: the hard case.
+            thickness = BALL_POINT if kind == "ruled" else writer.thickness
             writer = dataclasses.replace(writer, gradient=(0.0, 0.1), rotation=4.0, thickness=thickness)
             digits = "".join(rng.permutation(list(glyphs.DIGITS)))
             path = out / f"sheet_{k}_{digits}.png"
