@@ -199,3 +199,39 @@ def test_the_section_shows_the_full_grids_once_make_sweep_wrote_them(tmp_path):
     )
     (tmp_path / section.FULL_RESULTS).write_text("{}")
     assert "**The full grids outdated**" in section.report_section(quick, Outputs(tmp_path))
+
+
+@pytest.mark.parametrize("hidden", [[32, 128], [32, 64, 128]])
+def test_every_dimension_of_a_broad_grid_gets_a_verdict(hidden):
+    grid = {**grids.GRIDS["broad"], "filters1": [6, 16], "filters2": [12], "kernel": [3, 5], "hidden": hidden}
+    grid |= {"dropout": [0.5], "seed": [1, 2, 3], "max_epochs": 1}
+    rows = [
+        analysis.Variant(
+            batch_size=64,
+            filters1=f1,
+            filters2=12,
+            kernel=k,
+            hidden=h,
+            activation="relu",
+            dropout=0.5,
+            seed=s,
+            epochs=1,
+            params=1,
+            multiply_adds=1,
+            epoch_seconds=1.0,
+            train_seconds=1.0,
+            train_acc=0.9,
+            test_acc=0.9 + h / 2000 + s / 1000,
+            trial=0,
+        )
+        for f1 in (6, 16)
+        for k in (3, 5)
+        for h in hidden
+        for s in (1, 2, 3)
+    ]
+    found = observations.observations("broad", analysis.Summary(rows, grid)).by_topic()
+    assert set(found) == {"filters1", "kernel", "hidden"}
+    assert found["kernel"].verdict == "held" and found["filters1"].verdict == "inside the noise"
+    testable = [c.verdict is not None for c in found["hidden"].claims]
+    assert testable == ([True, True] if 64 in hidden else [True, False])
+    assert found["hidden"].claims[0].verdict == "held"

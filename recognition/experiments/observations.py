@@ -74,7 +74,7 @@ class Observation:
     @property
     def text(self) -> str:
         return " ".join(
-            f"{c.claim}: {c.evidence}: **{c.verdict if c.verdict is not None else 'not tested'}**."
+            f"{c.claim[:1].upper()}{c.claim[1:]}: {c.evidence}: **{c.verdict or 'not tested'}**."
             for c in self.claims
         )
 
@@ -280,14 +280,14 @@ def observe_dimension(summary: Summary, dim: str) -> Observation:
     def versus(a, b) -> str:
         return f"{a} {fmt(acc[a])} against {b} {fmt(acc[b])}"
 
-    claims = []
+    claims, middle = [], 64 in values and low < 64 < high  # "up to about 64 units" is testable
     if dim in ("filters1", "filters2", "hidden"):
-        claims.append(claim_more(64, low) if dim == "hidden" and low < 64 < high else claim_more(high, low))
+        claims.append(claim_more(64, low) if dim == "hidden" and middle else claim_more(high, low))
     if dim == "filters2" and len(summary.grid["filters1"]) > 1:
         claims.append(more_than_filters1(summary))
     if dim == "hidden":
         stops = Claim("the gain stops at about 64 units", None, "the grid lacks 64 units between others")
-        claims.append(claim_alike(high, 64) if low < 64 < high else stops)
+        claims.append(claim_alike(high, 64) if middle else stops)
     if dim == "kernel":
         claims.append(claim_alike(low, high))
     if dim in ("dropout", "batch_size"):
