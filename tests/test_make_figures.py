@@ -11,7 +11,7 @@ def write_step(folder, name, *body):
 
 
 def step(name, module, needs=(), args=(), cost=1.0):
-    return Step(name, name, f"python -m {module}", StepResults, None, needs, args, cost, module)
+    return Step(name, name, f"python -m {module}", StepResults, None, needs, args, cost, module=module)
 
 
 def test_the_longest_chain_is_started_first():
