@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 import netlib
-from extensions.explorer import server
+from extensions.explorer import server, uploads
 from recognition import cli, networks
 
 
@@ -98,7 +98,7 @@ BAD = {
     "not an image": (b"%PDF-1.4 this is no picture", 400, "not an image"),
     "truncated": (support.encode(support.drawing("3"))[:200], 400, "cannot decode"),
     "blank": (support.encode(Image.new("RGB", (280, 280), "white")), 422, "no ink found"),
-    "over 10 MB": (b"\x89PNG" + bytes(server.MAX_UPLOAD_BYTES), 413, "file too large"),
+    "over 10 MB": (b"\x89PNG" + bytes(uploads.MAX_UPLOAD_BYTES), 413, "file too large"),
 }
 
 
@@ -119,7 +119,7 @@ def test_a_decompression_bomb_is_refused_before_decoding(client):
 def test_an_oversized_body_is_refused_from_its_header(client):
     r = client.post(
         "/api/predict",
-        content=b"x" * (server.MAX_UPLOAD_BYTES + server.MULTIPART_SLACK + 1),
+        content=b"x" * (uploads.MAX_UPLOAD_BYTES + uploads.MULTIPART_SLACK + 1),
         headers={"content-type": "multipart/form-data; boundary=b"},
     )
     assert r.status_code == 413 and "file too large" in r.json()["detail"]

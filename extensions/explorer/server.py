@@ -4,74 +4,34 @@
                                   [--greek-dir DIR] [--data-dir data] [--no-greek]
 
 POST /api/predict and POST /api/greek take an image file in the multipart field `image`.
-Uploads are read with Pillow behind limits (size, pixel count) and go through the project's
+Uploads are read by uploads.py behind limits (size, pixel count) and go through the project's
 own-image preprocessing; a bad upload gets a 4xx with a JSON `detail`, and the server carries on.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import socket
 import time
-import warnings
 from pathlib import Path
 
-import numpy as np
 import torch
 from fastapi import FastAPI, File, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from PIL import Image, UnidentifiedImageError
 
 import netlib
 from extensions.explorer.engine import Explorer, load_digit_networks, load_greek_reference
+from extensions.explorer.uploads import (
+    MAX_UPLOAD_BYTES,
+    MULTIPART_SLACK,
+    TOO_LARGE,
+    read_upload,
+    upload_bytes,
+)
 from recognition import cli
-from recognition.data import imagefiles, preprocess
 
 STATIC = Path(__file__).resolve().parent / "static"
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-MULTIPART_SLACK = 64 * 1024  # form boundaries and headers around the file
-
-
-def read_upload(data: bytes) -> np.ndarray:
-    """An uploaded file's bytes -> the 28x28 network input, or an HTTPException saying what is wrong."""
-    if not data:
-        raise HTTPException(400, "empty file: the upload has no bytes; choose an image file")
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise HTTPException(
-            413, f"file too large: the limit is {MAX_UPLOAD_BYTES // 2**20} MB; send a smaller image"
-        )
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as img:
-                if img.width * img.height > Image.MAX_IMAGE_PIXELS:
-                    raise Image.DecompressionBombError(f"{img.width}x{img.height} pixels")
-                rgb = imagefiles.upright_rgb(img)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
-        raise HTTPException(
-            400,
-            f"decompression bomb: the image claims too many pixels ({err}); the limit "
-            f"is {Image.MAX_IMAGE_PIXELS} pixels",
-        ) from err
-    except UnidentifiedImageError as err:
-        raise HTTPException(
-            400,
-            "not an image: Pillow cannot identify this file; send a PNG, JPEG, GIF, BMP, TIFF or WebP image",
-        ) from err
-    except (OSError, ValueError) as err:
-        raise HTTPException(400, f"cannot decode this image ({err}); it may be truncated or damaged") from err
-    try:
-        return preprocess.preprocess_own_image(rgb)
-    except preprocess.UnreadableImage as err:
-        raise HTTPException(422, str(err)) from err
-
-
-def upload_bytes(image: UploadFile | None) -> bytes:
-    if image is None:
-        raise HTTPException(400, "no file: send the image as multipart/form-data in a field named 'image'")
-    return image.file.read(MAX_UPLOAD_BYTES + 1)
 
 
 def answer(read, image: UploadFile | None) -> JSONResponse:
@@ -94,13 +54,7 @@ def create_app(explorer: Explorer) -> FastAPI:
         """Refuse an oversized upload from its header, before it is parsed and spooled."""
         length = request.headers.get("content-length", "")
         if length.isdigit() and int(length) > MAX_UPLOAD_BYTES + MULTIPART_SLACK:
-            return JSONResponse(
-                {
-                    "detail": f"file too large: the limit is {MAX_UPLOAD_BYTES // 2**20} MB; "
-                    f"send a smaller image"
-                },
-                status_code=413,
-            )
+            return JSONResponse({"detail": TOO_LARGE}, status_code=413)
         return await call_next(request)
 
     @app.get("/", include_in_schema=False)
