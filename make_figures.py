@@ -36,10 +36,20 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def one_thread() -> None:
+def start_worker(parent_pid: int) -> None:
+    """A worker on one thread that dies with make_figures (a SIGKILLed run leaves none training on)."""
+    cli.die_with_parent(parent_pid)
     import torch
 
     torch.set_num_threads(1)
+
+
+def worker_pool(jobs: int) -> ProcessPoolExecutor:
+    """`jobs` spawned workers, each importing torch once and dying with this process."""
+    os.environ["OMP_NUM_THREADS"] = "1"  # the workers' libraries read it when they load
+    return ProcessPoolExecutor(
+        jobs, mp_context=get_context("spawn"), initializer=start_worker, initargs=(os.getpid(),)
+    )
 
 
 def run_step(module: str, argv: list[str]) -> tuple[bool, str, float]:
@@ -71,9 +81,8 @@ def ready(steps: Sequence[Step], done: set[str], started: set[str]) -> list[Step
 
 def run_steps(steps: Sequence[Step], jobs: int) -> bool:
     """Run every step as its inputs become ready, `jobs` at a time; False when one failed."""
-    os.environ["OMP_NUM_THREADS"] = "1"  # the workers' libraries read it when they load
     done, started, running, failed = set(), set(), {}, False
-    with ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=one_thread) as pool:
+    with worker_pool(jobs) as pool:
         while True:
             for step in [] if failed else ready(steps, done, started)[: jobs - len(running)]:
                 print(f"-- {step.name}: python -m {step.module} {' '.join(step.args)}".rstrip(), flush=True)

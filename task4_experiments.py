@@ -191,7 +191,8 @@ def run_worker(job: Job, threads: int, callbacks: Sequence[Callable] = ()) -> bo
     )
 
 
-def _worker_process(job: Job, threads: int) -> None:
+def _worker_process(job: Job, threads: int, parent_pid: int) -> None:
+    cli.die_with_parent(parent_pid)  # a killed sweep leaves no worker behind (its points are retried)
     cli.run(lambda: run_worker(job, threads))
 
 
@@ -210,7 +211,9 @@ def run_sweep(job: Job, workers: int, threads: int, callbacks: Sequence[Callable
         finally:
             torch.set_num_threads(before)
     context = multiprocessing.get_context("spawn")  # a fork would share torch's threads and the database
-    procs = [context.Process(target=_worker_process, args=(job, threads)) for _ in range(workers)]
+    procs = [
+        context.Process(target=_worker_process, args=(job, threads, os.getpid())) for _ in range(workers)
+    ]
     for proc in procs:
         proc.start()
     for proc in procs:
