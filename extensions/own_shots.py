@@ -199,12 +199,13 @@ def plot_curves(curves: list[shots.ShotsCurve], path: Path) -> Path:
             ax.plot(
                 [k + shift for k in curve.shots], values, marker=markers[i % 7], label=w.writer, alpha=0.8
             )
-        totals = [curve.total(i) for i in range(len(curve.shots))]
-        if totals and totals[0][1]:
-            ax.plot(curve.shots, [100 * r / n for r, n in totals], "k--", lw=1.5, label="all writers")
+        total = curve.overall
+        if total.scored:
+            percent = [100 * r / total.scored for r in total.right]
+            ax.plot(curve.shots, percent, "k--", lw=1.5, label="all writers")
         ax.set(xlabel="own examples per symbol (K)", ylabel="% right on the other images", xticks=curve.shots)
         ax.set_ylim(min(90.0, lowest - 2), 100.8)
-        ax.set_title(f"{curve.kind}: {totals[0][1] if totals else 0} images scored")
+        ax.set_title(f"{curve.kind}: {total.scored} images scored")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="lower right")
     fig.suptitle("A few own examples per symbol: each writer's other images")
@@ -220,11 +221,10 @@ def curve_rows(curve: shots.ShotsCurve) -> list[list[str]]:
         return [f"{v}/{scored} ({pct(v / scored, 1)})" if scored else "–" for v in values]
 
     rows = [[w.writer, *cells(w.right, w.scored)] for w in curve.writers]
-    totals = [curve.total(i) for i in range(len(curve.shots))]
-    rows.append(["**all writers**", *cells([t[0] for t in totals], totals[0][1] if totals else 0)])
-    if curve.writers and curve.writers[0].transfer_right:
-        transfer = [curve.total(i, transfer=True)[0] for i in range(len(curve.shots))]
-        rows.append(["the transfer layer, retrained", *cells(transfer, totals[0][1])])
+    total = curve.overall
+    rows.append(["**all writers**", *cells(total.right, total.scored)])
+    if total.transfer_right:
+        rows.append(["the transfer layer, retrained", *cells(total.transfer_right, total.scored)])
     return rows
 
 

@@ -44,10 +44,17 @@ class ShotsCurve:
     writers: list[WriterCurve]
     adapt_seconds: float  # adapting with the largest K: the mean over writers
     left_out: list[str]  # writers with no image left to score
+    overall: WriterCurve  # all writers together: the sums, kept so the report shows only saved numbers
 
-    def total(self, k_index: int, transfer: bool = False) -> tuple[int, int]:
-        right = sum((w.transfer_right if transfer else w.right)[k_index] for w in self.writers)
-        return right, sum(w.scored for w in self.writers)
+
+def all_writers(writers: list[WriterCurve]) -> WriterCurve:
+    """The writers' curves summed per K."""
+    return WriterCurve(
+        "all writers",
+        sum(w.scored for w in writers),
+        [int(sum(column)) for column in zip(*(w.right for w in writers))],
+        [int(sum(column)) for column in zip(*(w.transfer_right for w in writers))],
+    )
 
 
 def add_shots_flag(p: argparse.ArgumentParser) -> None:
@@ -95,7 +102,8 @@ def _curve(kind, shots, reader, images: imagefiles.ImageSet, known, score) -> Sh
             right.append(r)
             transfer += [t] if t is not None else []
         writers.append(WriterCurve(writer, len(scored), right, transfer))
-    return ShotsCurve(kind, shots, reader, writers, float(np.mean(seconds)) if seconds else 0.0, left_out)
+    seconds_each = float(np.mean(seconds)) if seconds else 0.0
+    return ShotsCurve(kind, shots, reader, writers, seconds_each, left_out, all_writers(writers))
 
 
 def digit_curve(
@@ -155,11 +163,11 @@ def curve_lines(curve: ShotsCurve) -> list[str]:
     lines = [f"own {curve.kind}, K images per symbol adapt the reader ({curve.reader}); the others scored:"]
     for w in curve.writers:
         lines.append(f"  {w.writer}: {cells(w.right, w.scored)}")
-    totals = [curve.total(i) for i in range(len(curve.shots))]
-    lines.append(f"  all writers: {cells([t[0] for t in totals], totals[0][1] if totals else 0)}")
-    if curve.writers and curve.writers[0].transfer_right:
-        transfer = [curve.total(i, transfer=True)[0] for i in range(len(curve.shots))]
-        lines.append(f"  the retrained transfer layer, all writers: {cells(transfer, totals[0][1])}")
+    total = curve.overall
+    lines.append(f"  all writers: {cells(total.right, total.scored)}")
+    if total.transfer_right:
+        transfer = cells(total.transfer_right, total.scored)
+        lines.append(f"  the retrained transfer layer, all writers: {transfer}")
     for writer in curve.left_out:
         lines.append(
             f"  {writer}: every image is needed to adapt with K={max(curve.shots)}; none left to score"
