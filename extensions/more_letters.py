@@ -34,7 +34,7 @@ def parse_args(argv=None):
         type=Path,
         default=None,
         help="reference letters, one sub-folder per letter (default: the built-in DATA_DIR/greek_all, "
-        "9 course-style scans of each of the 24 letters)",
+        "24 course-style scans of each of the 24 letters)",
     )
     p.add_argument(
         "--own-dir",
