@@ -3,6 +3,8 @@
 import socket
 import subprocess
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import explorer_support as support
@@ -12,8 +14,9 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 import netlib
-from extensions.explorer import server, uploads
+from extensions.explorer import flags, server, uploads
 from recognition import cli, networks
+from recognition.data import imagefiles
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +26,7 @@ def explorer(request):
 
 @pytest.fixture(scope="module")
 def client(explorer):
-    return TestClient(server.create_app(explorer))
+    return TestClient(server.create_app(explorer), base_url="http://127.0.0.1:8000")
 
 
 def post(client, data: bytes | None, endpoint="/api/predict", name="image.png"):
@@ -36,7 +39,7 @@ def test_each_drawn_digit_comes_back_right(client, digit):
     r = post(client, support.encode(support.drawing(digit)))
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["prediction"] == int(digit)
+    assert body["prediction"] == digit == body["networks"][0]["prediction"]  # one type: the class name
     assert abs(sum(body["probabilities"]) - 1) < 0.01 and len(body["probabilities"]) == 10
     assert body["networks"][0]["top3"][0] == {"class": digit, "probability": max(body["probabilities"])}
     x = np.array(body["input"])
@@ -47,7 +50,7 @@ def test_a_photo_is_read_and_everything_the_page_draws_is_there(client):
     r = post(client, support.encode(support.photo("4"), "JPEG", quality=90), name="photo.jpg")
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["prediction"] == 4
+    assert body["prediction"] == "4"
     assert np.array(body["feature_maps"]["block1"]).shape == (10, 12, 12)
     assert np.array(body["feature_maps"]["block2"]).shape == (20, 4, 4)
     for heat in ("saliency", "integrated_gradients", "gradcam"):
@@ -113,7 +116,37 @@ def test_bad_input_gets_its_status_and_message(client, case, endpoint):
 
 def test_a_decompression_bomb_is_refused_before_decoding(client):
     r = post(client, bomb())
-    assert r.status_code == 400 and "decompression bomb" in r.json()["detail"]
+    assert r.status_code == 400 and "too many pixels" in r.json()["detail"]
+
+
+def test_uploads_have_a_much_lower_pixel_limit_than_pillow(client):
+    """27 megapixels of white: under Pillow's 89-MP limit (it decoded them at length), over the uploads'."""
+    big = support.encode(Image.new("1", (6000, 4500), 1), optimize=False)
+    t = time.perf_counter()
+    r = post(client, big)
+    assert r.status_code == 400 and "24 megapixels" in r.json()["detail"], r.text
+    assert time.perf_counter() - t < 2  # refused from the header, never decoded
+
+
+def test_large_images_are_decoded_one_at_a_time(monkeypatch):
+    """Four large uploads at once: one decode at a time; small ones do not wait for each other."""
+    active, most = [0], {}
+    real = imagefiles.upright_rgb
+
+    def slow(img):
+        key = "large" if img.width * img.height > uploads.LARGE_PIXELS else "small"
+        active[0] += 1
+        most[key] = max(most.get(key, 0), active[0])
+        time.sleep(0.3)
+        active[0] -= 1
+        return real(img)
+
+    monkeypatch.setattr(imagefiles, "upright_rgb", slow)
+    for image in (support.drawing("3", 1800), support.drawing("3")):
+        data = support.encode(image)
+        with ThreadPoolExecutor(4) as pool:
+            assert all(x.shape == (28, 28) for x in pool.map(uploads.read_upload, [data] * 4))
+    assert most == {"large": 1, "small": 4}
 
 
 def test_an_oversized_body_is_refused_from_its_header(client):
@@ -131,6 +164,52 @@ def test_the_page_and_its_files_are_served(client):
     for name in ("app.js", "style.css"):
         assert client.get(f"/static/{name}").status_code == 200
     assert client.get("/api/info").json()["networks"] == ["CNN"]
+
+
+# --- only this computer's pages: DNS rebinding and cross-origin POSTs ------------------------
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:8000", "127.0.0.1.evil.example", ""])
+def test_on_loopback_only_loopback_host_names_are_answered(client, host):
+    for path in ("/", "/api/info", "/static/app.js"):
+        r = client.get(path, headers={"host": host})
+        assert r.status_code == 403 and "refused" in r.json()["detail"], (path, r.text)
+    r = client.post("/api/predict", headers={"host": host}, files={"image": ("x.png", b"x")})
+    assert r.status_code == 403
+
+
+@pytest.mark.parametrize("host", ["localhost:8000", "127.0.0.1:8000", "127.0.0.2", "[::1]:8000", "LOCALHOST"])
+def test_loopback_host_names_are_answered(client, host):
+    assert client.get("/api/info", headers={"host": host}).status_code == 200
+
+
+def test_bound_to_all_interfaces_any_host_name_is_answered(explorer):
+    open_client = TestClient(server.create_app(explorer, "0.0.0.0"), base_url="http://192.168.1.20:8000")
+    assert open_client.get("/api/info").status_code == 200
+
+
+@pytest.mark.parametrize("origin", ["http://evil.example", "null", "http://127.0.0.1:9999"])
+def test_a_cross_origin_post_is_refused(client, origin):
+    drawing = support.encode(support.drawing("7"))
+    r = client.post("/api/predict", headers={"origin": origin}, files={"image": ("d.png", drawing)})
+    assert r.status_code == 403 and "cross-origin" in r.json()["detail"]
+    r = client.post(
+        "/api/predict", headers={"origin": "http://127.0.0.1:8000"}, files={"image": ("d.png", drawing)}
+    )
+    assert r.status_code == 200
+
+
+def test_all_interfaces_are_served_with_a_warning(explorer, monkeypatch, capsys):
+    import uvicorn
+
+    monkeypatch.setattr(server, "build_explorer", lambda *a, **k: explorer)
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets: None)
+    server.main(["--host", "0.0.0.0", "--port", "0"])
+    out = capsys.readouterr()
+    assert out.err.startswith("warning: --host 0.0.0.0 opens the explorer to the network"), out.err
+    assert out.out.startswith("explorer: http://0.0.0.0:")
+    server.main(["--port", "0"])
+    assert "warning" not in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
@@ -171,6 +250,18 @@ def test_a_missing_model_says_which_command_makes_one(tmp_path):
         server.build_explorer(tmp_path / "none.pt", None, tmp_path / "data")
 
 
+@pytest.mark.parametrize("port", ["99999", "-1", "http"])
+def test_a_port_out_of_range_is_one_line_before_any_loading(port, tmp_path):
+    with pytest.raises(cli.UserError, match=f"--port: '{port}' is not a whole number from 0 to 65535"):
+        server.main(["--port", port, "--model", str(tmp_path / "none.pt")])
+
+
+def test_a_transformer_as_the_model_is_refused_at_start(tmp_path):
+    path = netlib.save_checkpoint(networks.build_network("transformer"), tmp_path / "transformer_cpu.pt")
+    with pytest.raises(cli.UserError, match="holds a transformer network, but .* reads cnn or gabor"):
+        server.build_explorer(path, None, tmp_path, greek=False)
+
+
 def test_a_busy_port_is_a_clear_error():
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -180,15 +271,15 @@ def test_a_busy_port_is_a_clear_error():
 
 
 def test_it_binds_to_localhost_by_default():
-    args = server.parse_args([])
+    args = flags.parse_args([])
     assert args.host == "127.0.0.1" and args.port == 8000
 
 
 def test_without_greek_dir_the_built_in_reference_set_is_made_in_the_data_dir(tmp_path):
     from extensions.explorer import engine
 
-    assert server.parse_args([]).data_dir == Path("data")
-    assert server.parse_args(["--data-dir", str(tmp_path)]).data_dir == tmp_path
+    assert flags.parse_args([]).data_dir == Path("data")
+    assert flags.parse_args(["--data-dir", str(tmp_path)]).data_dir == tmp_path
     netlib.seed_everything(0)
     reference = engine.load_greek_reference(netlib.MnistNet().eval(), None, tmp_path / "letters")
     assert reference.folder == tmp_path / "letters" / "greek" and len(reference.files) == 36

@@ -1,6 +1,15 @@
-"""`python -m extensions.explorer`: start the explorer page (see server.py for the flags)."""
+"""`python -m extensions.explorer`: start the explorer page (flags in flags.py, the server in server.py)."""
 
-from extensions.explorer import server
 from recognition import cli
 
-cli.run(server.main)
+
+def main() -> None:
+    from extensions.explorer import flags
+
+    args = flags.parse_args()  # a bad flag is said before torch and the networks load
+    from extensions.explorer import server
+
+    server.serve(args)
+
+
+cli.run(main)

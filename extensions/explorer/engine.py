@@ -22,6 +22,9 @@ from recognition import attribution, cli, embedding
 from recognition.data import datasets, greeksets, imagefiles
 
 DIGITS = [str(d) for d in range(10)]
+# The page's first network gives the feature maps, Grad-CAM and the Greek embedding: a kind with the
+# course's two conv blocks. Transformers join the comparison beside it.
+CONV_KINDS = ("cnn", "gabor")
 NEIGHBOURS = 5  # reference letters listed on the page
 DECIMALS = 3  # JSON numbers: enough for a picture, a quarter of the bytes
 ATTRIBUTIONS = {
@@ -37,12 +40,12 @@ def load_digit_networks(path: str | Path) -> dict[str, nn.Module]:
     The CNN at `path` comes first (its conv blocks give the maps); the transformers that
     `task1_train_mnist.py --arch transformer` saves beside it join when they are there.
     """
-    model, _ = netlib.load_checkpoint(path)
+    model, _ = netlib.load_checkpoint(path, kinds=CONV_KINDS)
     networks = {"CNN": model}
     for preset in ("cpu", "course"):
         other = Path(path).parent / f"transformer_{preset}.pt"
         if other.is_file():
-            networks[f"transformer ({preset})"], _ = netlib.load_checkpoint(other)
+            networks[f"transformer ({preset})"], _ = netlib.load_checkpoint(other, kinds=("transformer",))
     return networks
 
 
@@ -118,7 +121,7 @@ class Explorer:
             answers = [self._answer(name, net, x, DIGITS) for name, net in self.networks.items()]
             first = answers[0]
             out = {
-                "prediction": int(first["prediction"]),
+                "prediction": first["prediction"],  # a class name, as in `networks` and Greek mode
                 "probabilities": first["probabilities"],
                 "networks": answers,
                 **self._inside(self.cnn, x, DIGITS.index(first["prediction"])),

@@ -1,7 +1,5 @@
-"""The explorer's web server: one static page and two JSON endpoints, on 127.0.0.1 by default.
-
-    python -m extensions.explorer [--host 127.0.0.1] [--port 8000] [--model models/mnist_net.pt]
-                                  [--greek-dir DIR] [--data-dir data] [--no-greek]
+"""The explorer's web server: one static page and JSON endpoints, on 127.0.0.1 by default
+(`python -m extensions.explorer`, flags in flags.py).
 
 POST /api/predict and POST /api/greek take an image file in the multipart field `image`.
 Uploads are read by uploads.py behind limits (size, pixel count) and go through the project's
@@ -10,8 +8,8 @@ own-image preprocessing; a bad upload gets a 4xx with a JSON `detail`, and the s
 
 from __future__ import annotations
 
-import argparse
 import socket
+import sys
 import time
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 import netlib
+from extensions.explorer import flags, guard
 from extensions.explorer.engine import Explorer, load_digit_networks, load_greek_reference
 from extensions.explorer.uploads import (
     MAX_UPLOAD_BYTES,
@@ -46,12 +45,18 @@ def answer(read, image: UploadFile | None) -> JSONResponse:
     return JSONResponse({**read(image), "preprocess_ms": preprocess_ms})
 
 
-def create_app(explorer: Explorer) -> FastAPI:
+def create_app(explorer: Explorer, host: str = "127.0.0.1") -> FastAPI:
+    """The app for an explorer served on `host` (a loopback one: only loopback Host names answered)."""
     app = FastAPI(title="Digit and Greek letter explorer", docs_url=None, redoc_url=None, openapi_url=None)
+    loopback_only = guard.is_loopback(host)
 
     @app.middleware("http")
-    async def refuse_large_bodies(request: Request, call_next):
-        """Refuse an oversized upload from its header, before it is parsed and spooled."""
+    async def refuse_strangers_and_large_bodies(request: Request, call_next):
+        """Refuse another site's request (guard.py) and an oversized upload from its header, before it
+        is parsed and spooled."""
+        why = guard.refusal(request.method, request.headers, loopback_only)
+        if why:
+            return JSONResponse({"detail": why}, status_code=403)
         length = request.headers.get("content-length", "")
         if length.isdigit() and int(length) > MAX_UPLOAD_BYTES + MULTIPART_SLACK:
             return JSONResponse({"detail": TOO_LARGE}, status_code=413)
@@ -81,11 +86,12 @@ def create_app(explorer: Explorer) -> FastAPI:
 
 
 def build_explorer(model: Path, greek_dir: Path | None, data_dir: Path, greek: bool = True) -> Explorer:
-    """Load the networks and the Greek reference once; a missing or broken file is a user error."""
+    """Load the networks and the Greek reference once; a missing or unusable file is a user error."""
     try:
         networks = load_digit_networks(model)
     except netlib.CheckpointError as err:
-        raise cli.UserError(f"{err}; `make figures` also makes it") from err
+        hint = "" if Path(model).is_file() else "; `make figures` also makes it"
+        raise cli.UserError(f"{err}{hint}") from err
     reference = load_greek_reference(next(iter(networks.values())), greek_dir, data_dir) if greek else None
     return Explorer(networks, reference)
 
@@ -97,10 +103,9 @@ def bind(host: str, port: int) -> socket.socket:
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
-    except OSError as err:
-        raise cli.UserError(
-            f"cannot listen on {host}:{port} ({err.strerror}); pick another --port or --host"
-        ) from err
+    except (OSError, OverflowError) as err:
+        why = getattr(err, "strerror", None) or err
+        raise cli.UserError(f"cannot listen on {host}:{port} ({why}); pick another --port or --host") from err
     sock.listen(128)
     return sock
 
@@ -110,40 +115,20 @@ def address(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument(
-        "--host", default="127.0.0.1", help="interface to listen on (0.0.0.0 opens it to your network)"
-    )
-    p.add_argument("--port", type=int, default=8000, help="port (0: any free port)")
-    p.add_argument("--model", type=Path, default=Path("models/mnist_net.pt"), help="digit network (task 1)")
-    p.add_argument(
-        "--greek-dir",
-        type=Path,
-        default=None,
-        help="Greek reference letters, one sub-folder per letter (default: the built-in set "
-        "in DATA_DIR/greek, generated when missing)",
-    )
-    p.add_argument(
-        "--data-dir", type=Path, default=Path("data"), help="where the built-in Greek reference set lives"
-    )
-    p.add_argument("--no-greek", action="store_true", help="start without Greek mode")
-    p.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="torch threads: 1 suits one small request at a time (on a busy 2-core machine, "
-        "2 threads made each answer 30x slower)",
-    )
-    return p.parse_args(argv)
-
-
 def main(argv=None) -> None:
+    serve(flags.parse_args(argv))
+
+
+def serve(args) -> None:
+    """Listen, load the networks, warn when the page is open to the network, and serve until Ctrl-C."""
     import uvicorn
 
-    args = parse_args(argv)
-    torch.set_num_threads(max(1, args.threads))
+    torch.set_num_threads(args.threads)
+    sock = bind(args.host, args.port)  # a busy port is said before the seconds of loading
     explorer = build_explorer(args.model, args.greek_dir, args.data_dir, greek=not args.no_greek)
-    sock = bind(args.host, args.port)
+    warning = guard.exposure_warning(args.host)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     print(f"explorer: {address(sock)}  (model {args.model}; Ctrl-C stops it)", flush=True)
-    uvicorn.Server(uvicorn.Config(create_app(explorer), log_level="warning")).run(sockets=[sock])
+    app = create_app(explorer, args.host)
+    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])

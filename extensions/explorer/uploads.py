@@ -1,10 +1,16 @@
 """An uploaded image file -> the 28x28 network input, behind limits: the file's size, its pixel
 count, and a clear 4xx (an HTTPException with a `detail`) for anything that is not one readable image.
+
+Memory: a 3-KB WebP can claim 88 megapixels (just under Pillow's own limit) and took 2.5 GB to decode,
+four at once 7.4 GB. Uploads are held to UPLOAD_MAX_PIXELS, a JPEG is decoded at a reduced scale
+(`Image.draft`, in imagefiles.upright_rgb), and images above LARGE_PIXELS are decoded one at a time.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
+import threading
 import warnings
 
 import numpy as np
@@ -16,6 +22,14 @@ from recognition.data import imagefiles, preprocess
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MULTIPART_SLACK = 64 * 1024  # form boundaries and headers around the file
 TOO_LARGE = f"file too large: the limit is {MAX_UPLOAD_BYTES // 2**20} MB; send a smaller image"
+UPLOAD_MAX_PIXELS = 24_000_000  # a 24-megapixel camera's photo (6000x4000); a phone's is 12
+LARGE_PIXELS = 2_000_000  # larger decodes take tens of MB each (PNG, WebP: full size) and wait their turn
+_large_decode = threading.Lock()
+
+
+def _decoding(img: Image.Image):
+    """A context in which `img` may be decoded: alone when it is large (after any draft)."""
+    return _large_decode if img.width * img.height > LARGE_PIXELS else contextlib.nullcontext()
 
 
 def read_upload(data: bytes) -> np.ndarray:
@@ -28,14 +42,16 @@ def read_upload(data: bytes) -> np.ndarray:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as img:
-                if img.width * img.height > Image.MAX_IMAGE_PIXELS:
+                if img.width * img.height > UPLOAD_MAX_PIXELS:
                     raise Image.DecompressionBombError(f"{img.width}x{img.height} pixels")
-                rgb = imagefiles.upright_rgb(img)
+                img.draft("RGB", (imagefiles.MAX_SIDE, imagefiles.MAX_SIDE))  # a JPEG shrinks here, 1/2-1/8
+                with _decoding(img):
+                    rgb = imagefiles.upright_rgb(img)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
         raise HTTPException(
             400,
-            f"decompression bomb: the image claims too many pixels ({err}); the limit "
-            f"is {Image.MAX_IMAGE_PIXELS} pixels",
+            f"too many pixels: the image claims {err}; the limit for uploads is "
+            f"{UPLOAD_MAX_PIXELS / 1e6:g} megapixels; send a smaller image",
         ) from err
     except UnidentifiedImageError as err:
         raise HTTPException(
