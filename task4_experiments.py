@@ -51,7 +51,10 @@ TEST_IMAGES = 10_000  # in both data sets' test sets
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    p = cli.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = cli.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=f"Every grid value is bounded ({grids.limits_text()}); see docs/experiments.md.",
+    )
     p.add_argument("--grids", default="report,broad", help="grids to run, of: " + ", ".join(grids.GRIDS))
     p.add_argument(
         "--grid-file",
@@ -67,7 +70,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
             "--" + flag.replace("_", "-"),
             help=f"comma-separated {dim} values for every chosen grid, e.g. {example}",
         )
-    p.add_argument("--max-epochs", type=COUNT, help="epochs per training (each epoch is scored)")
+    p.add_argument(
+        "--max-epochs", type=grids.LIMITS["max_epochs"], help="epochs per training (each epoch is scored)"
+    )
     p.add_argument("--train-subset", type=SUBSET, help="train on the first N training images (0: all)")
     p.add_argument("--test-subset", type=SUBSET, help="test on the first N test images (0: all)")
     p.add_argument(

@@ -4,7 +4,6 @@ touched (a bad value is one line naming its flag, with an example), and how ever
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,22 +109,27 @@ def parse_list(flag: str, text: str) -> list:
     return checked_values(dim, values, name, f"{name} {example}")
 
 
+# Every dimension's bounds, the one rule for flags and grid files (a design choice, in --help and
+# docs/experiments.md): the largest values keep one network near the course network's scale in memory
+# (hidden 10**11 tried to allocate 128 TB), and a kernel above 9 leaves no pixels after two blocks.
+LIMITS = {
+    "batch_size": cli.Range(int, 1, 60_000),  # the training set
+    "filters1": cli.Range(int, 1, 512),
+    "filters2": cli.Range(int, 1, 512),
+    "kernel": cli.Range(int, 1, 9),
+    "hidden": cli.Range(int, 1, 4096),
+    "activation": cli.OneOf(grouped.ACTIVATIONS),
+    "dropout": cli.Range(float, 0, 1),
+    "seed": cli.Range(int, 0, 2**32 - 1),  # NumPy's seeds
+    "max_epochs": cli.Range(int, 1, 100),
+}
+
+
 def checked_values(dim: str, values: list, name: str, example: str) -> list:
     """The values of one dimension, sorted and unique, or a UserError naming `name` and `example`."""
-    kind = DIM_KINDS[dim]
     if not values:
         raise cli.UserError(f"{name} is empty; give values, e.g. {example}")
-
-    def allowed(v) -> bool:
-        if isinstance(v, float) and not math.isfinite(v):
-            return False
-        if dim == "dropout":
-            return 0 <= v <= 1
-        if dim == "activation":
-            return v in grouped.ACTIVATIONS
-        return v >= (0 if dim == "seed" else 1)
-
-    bad = [v for v in values if not isinstance(v, kind) or isinstance(v, bool) or not allowed(v)]
+    bad = [v for v in values if not LIMITS[dim].allows(v)]
     if bad:
         raise cli.UserError(
             f"{name}: {', '.join(map(repr, bad))} not allowed ({describe(dim)}), e.g. {example}"
@@ -133,8 +137,6 @@ def checked_values(dim: str, values: list, name: str, example: str) -> list:
     return sorted(set(values), key=lambda v: (str(type(v)), v))
 
 
-DIM_KINDS = {dim: kind for dim, kind, _ in LIST_FLAGS.values()}
-DIM_KINDS["dropout"] = (int, float)  # a grid file may write 0 for 0.0
 SCALARS = ("max_epochs", "train_subset", "test_subset")
 GRID_FILE_EXAMPLE = (
     '{"name": "mine", "batch_size": [32, 64], "hidden": [32, 64], "dropout": [0, 0.5], "max_epochs": 3}'
@@ -166,9 +168,9 @@ def read_grid_file(path: Path) -> tuple[str, dict]:
     for key, value in spec.items():
         where = f"--grid-file {path}: {key!r}"
         if key in SCALARS:
-            least = 1 if key == "max_epochs" else 0
-            if not isinstance(value, int) or isinstance(value, bool) or value < least:
-                raise cli.UserError(f"{where} must be a whole number of at least {least} (subsets: 0 = all)")
+            rule = LIMITS["max_epochs"] if key == "max_epochs" else cli.Range(int, 0)
+            if not rule.allows(value):
+                raise cli.UserError(f"{where}: {value!r} is not {rule.describe()} (subsets: 0 = all)")
             grid[key] = value or None
         else:
             values = value if isinstance(value, list) else [value]
@@ -177,11 +179,18 @@ def read_grid_file(path: Path) -> tuple[str, dict]:
 
 
 def describe(dim: str) -> str:
-    return {
-        "dropout": "rates are finite numbers in [0, 1]",
-        "seed": "seeds are integers >= 0",
-        "activation": f"one of {', '.join(grouped.ACTIVATIONS)}",
-    }.get(dim, "sizes are integers >= 1")
+    return f"{dim}: each {LIMITS[dim].describe()}"
+
+
+def limits_text() -> str:
+    """The bounds, for --help: 'batch_size 1-60000, ..., activation relu/tanh/gelu'."""
+
+    def bounds(rule) -> str:
+        if isinstance(rule, cli.OneOf):
+            return "/".join(rule.choices)
+        return f"{rule.low}-{rule.high}" if rule.kind is int else f"{rule.low:g}-{rule.high:g}"
+
+    return ", ".join(f"{dim} {bounds(rule)}" for dim, rule in LIMITS.items())
 
 
 def chosen_grids(

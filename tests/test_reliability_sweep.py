@@ -1,0 +1,49 @@
+"""Issue 23, Task 4's sweep: items 15 (every grid dimension bounded), 20 (a huge grid is counted and
+estimated before anything is enqueued), 16 (in-memory storage), 8 (the training time of a rerun that
+only redraws), 22 (an interrupted enqueueing, deleting one study), 24 (creating storage races),
+21 (a server that never answers) and 29 (the password off the command line)."""
+
+import json
+
+import pytest
+
+import task4_experiments as task4
+from recognition import cli
+
+pytestmark = pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
+
+
+def grid_file(tmp_path, spec: dict) -> list[str]:
+    path = tmp_path / "grid.json"
+    path.write_text(json.dumps(spec))
+    return ["--grid-file", str(path), "--workers", "1", "--figures-dir", str(tmp_path / "out")]
+
+
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("hidden", 10**11),
+        ("filters1", 10**6),
+        ("filters2", 4096),
+        ("batch_size", 10**9),
+        ("kernel", 29),
+        ("seed", 2**40),
+        ("dropout", 1.5),
+        ("max_epochs", 10**6),
+    ],
+)
+def test_every_grid_dimension_is_bounded(tmp_path, key, value):
+    """Item 15: `"hidden": [100000000000]` tried to allocate 128 TB."""
+    with pytest.raises(cli.UserError) as err:
+        task4.main(grid_file(tmp_path, {"name": "bigint", key: [value] if key != "max_epochs" else value}))
+    line = str(err.value)
+    assert key in line and str(value) in line and "\n" not in line
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_huge_value_from_a_flag_is_refused_too(tmp_path):
+    with pytest.raises(cli.UserError, match="--hidden.*4096"):
+        task4.main(["--hidden", "100000000000", "--figures-dir", str(tmp_path)])
+    with pytest.raises(cli.UserError, match="--max-epochs"):
+        task4.main(["--max-epochs", "1000000", "--figures-dir", str(tmp_path)])
+    assert list(tmp_path.iterdir()) == []
