@@ -179,3 +179,25 @@ def live_server(app):
         server.should_exit = True
         thread.join(10)
         sock.close()
+
+
+@functools.lru_cache(maxsize=None)
+def letter_base(cache: Path):
+    """Teach mode's base letter reader over the test reference (its selection writers in `cache`)."""
+    from extensions.explorer.teach import letter_base as build
+
+    return build(explorer(cache).cnn, greek_reference(cache), cache, netlib.DEFAULT_SEED)
+
+
+def teacher(cache: Path, home: Path):
+    """Teach mode with its personal folders in `home`/data and its checkpoints in `home`/models (a
+    copy of the test model), as a fresh server process would start: nothing adapted in memory."""
+    from extensions.explorer.teach import Teacher
+    from recognition.personal import adapt
+
+    model = home / "models" / "mnist_net.pt"
+    if not model.is_file():
+        model.parent.mkdir(parents=True, exist_ok=True)
+        model.write_bytes(trained_model(cache).read_bytes())
+    replay = adapt.replay_set("data", netlib.DEFAULT_SEED)
+    return Teacher(explorer(cache).cnn, model, home / "data", letter_base(cache), replay)

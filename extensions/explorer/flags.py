@@ -41,7 +41,10 @@ def parse_args(argv=None):
         "generated when missing)",
     )
     p.add_argument(
-        "--data-dir", type=Path, default=Path("data"), help="where the built-in Greek reference set lives"
+        "--data-dir",
+        type=Path,
+        default=Path("data"),
+        help="where the built-in Greek sets live, and teach mode's personal folders (DATA_DIR/mine/<name>)",
     )
     p.add_argument("--no-greek", action="store_true", help="start without Greek mode")
     p.add_argument(

@@ -1,7 +1,8 @@
 """The explorer's web server: one static page and JSON endpoints, on 127.0.0.1 by default
 (`python -m extensions.explorer`, flags in flags.py).
 
-POST /api/predict and POST /api/greek take an image file in the multipart field `image`.
+POST /api/predict and POST /api/greek take an image file in the multipart field `image`; teach
+mode's routes, /api/teach/..., are in teach_api.py.
 Uploads are read by uploads.py behind limits (size, pixel count) and go through the project's
 own-image preprocessing; a bad upload gets a 4xx with a JSON `detail`, and the server carries on.
 """
@@ -19,8 +20,9 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 import netlib
-from extensions.explorer import flags, guard
+from extensions.explorer import flags, guard, teach_api
 from extensions.explorer.engine import Explorer, load_digit_networks, load_greek_reference
+from extensions.explorer.teach import Teacher
 from extensions.explorer.uploads import (
     MAX_UPLOAD_BYTES,
     MULTIPART_SLACK,
@@ -45,8 +47,9 @@ def answer(read, image: UploadFile | None) -> JSONResponse:
     return JSONResponse({**read(image), "preprocess_ms": preprocess_ms})
 
 
-def create_app(explorer: Explorer, host: str = "127.0.0.1") -> FastAPI:
-    """The app for an explorer served on `host` (a loopback one: only loopback Host names answered)."""
+def create_app(explorer: Explorer, host: str = "127.0.0.1", teacher: Teacher | None = None) -> FastAPI:
+    """The app for an explorer served on `host` (a loopback one: only loopback Host names answered),
+    with teach mode when a `teacher` is given."""
     app = FastAPI(title="Digit and Greek letter explorer", docs_url=None, redoc_url=None, openapi_url=None)
     loopback_only = guard.is_loopback(host)
 
@@ -79,6 +82,8 @@ def create_app(explorer: Explorer, host: str = "127.0.0.1") -> FastAPI:
         if explorer.greek_reference is None:
             raise HTTPException(503, "Greek mode is off: the server was started without a reference set")
         return answer(explorer.greek, image)
+
+    teach_api.add_routes(app, teacher)
 
     # StaticFiles resolves every path inside STATIC and answers 404 for anything that leaves it.
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -126,9 +131,10 @@ def serve(args) -> None:
     torch.set_num_threads(args.threads)
     sock = bind(args.host, args.port)  # a busy port is said before the seconds of loading
     explorer = build_explorer(args.model, args.greek_dir, args.data_dir, greek=not args.no_greek)
+    teacher = teach_api.build_teacher(explorer, args.model, args.data_dir)
     warning = guard.exposure_warning(args.host)
     if warning:
         print(warning, file=sys.stderr, flush=True)
     print(f"explorer: {address(sock)}  (model {args.model}; Ctrl-C stops it)", flush=True)
-    app = create_app(explorer, args.host)
+    app = create_app(explorer, args.host, teacher)
     uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
