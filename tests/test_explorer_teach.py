@@ -25,7 +25,8 @@ def home(tmp_path):
 
 def client_for(cache, home) -> TestClient:
     """A fresh server on `home`: what a restarted explorer sees."""
-    return TestClient(server.create_app(support.explorer(cache), teacher=support.teacher(cache, home)))
+    app = server.create_app(support.explorer(cache), teacher=support.teacher(cache, home))
+    return TestClient(app, base_url="http://127.0.0.1:8000")
 
 
 @pytest.fixture
