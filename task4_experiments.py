@@ -47,7 +47,6 @@ from recognition.report.steps import Step
 
 DATASETS = {"mnist": datasets.load_mnist, "fashion-mnist": datasets.load_fashion_mnist}
 COUNT, SUBSET, SECONDS = cli.Range(int, 1), cli.Range(int, 0), cli.Range(float, 0, low_open=True)
-TEST_IMAGES = 10_000  # in both data sets' test sets
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -84,6 +83,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument(
         "--workers", type=COUNT, default=min(2, os.cpu_count() or 1), help="processes on this machine"
+    )
+    p.add_argument(
+        "--large-grid",
+        action="store_true",
+        help=f"train a grid of more than {grids.MAX_NETWORKS:,} networks or {grids.MAX_HOURS} h "
+        "(refused without it; the estimate is printed first)",
     )
     p.add_argument("--threads", type=COUNT, help="torch threads per worker (default cores / workers)")
     p.add_argument(
@@ -237,7 +242,7 @@ def grid_results(
     name: str, grid: dict, variants: list[Variant], out: Path, prefix: str, study: StudyInfo
 ) -> GridResults:
     """The grid's observations, figures and CSV from its variants (one per network and epoch)."""
-    test_images = min(grid["test_subset"] or TEST_IMAGES, TEST_IMAGES)
+    test_images = min(grid["test_subset"] or grids.TEST_IMAGES, grids.TEST_IMAGES)
     summary = analysis.Summary(variants, grid, test_images)
     found = observations.observations(name, summary)
     drawn = figures.draw(name, summary, out, prefix)
@@ -288,8 +293,8 @@ def run_grid(
     print(
         f"grid {name} on {args.dataset}: {len(grid['dropout']) * len(grid['seed'])} networks at each of "
         f"{len(grids.group_points(grid))} points, as {len(trainings(grid))} grouped trainings, "
-        f"x {grid['max_epochs']} epochs; "
-        f"study {job.name!r} in {sweep.mask_url(storage)}",
+        f"x {grid['max_epochs']} epochs, about {grids.duration(grids.estimate_s(grid, args.workers))} "
+        f"with {args.workers} worker(s); study {job.name!r} in {sweep.mask_url(storage)}",
         flush=True,
     )
     start = time.perf_counter()
@@ -330,6 +335,8 @@ def main(argv: Sequence[str] | None = None, callbacks: Sequence[Callable] = ()) 
         {flag: getattr(args, flag) for flag in LIST_FLAGS},
         {k: getattr(args, k) for k in ("max_epochs", "train_subset", "test_subset")},
         args.grid_file,
+        args.workers,
+        args.large_grid,
     )
     done = {}
     for name, grid in chosen.items():

@@ -4,6 +4,8 @@ only redraws), 22 (an interrupted enqueueing, deleting one study), 24 (creating 
 21 (a server that never answers) and 29 (the password off the command line)."""
 
 import json
+import re
+import time
 
 import pytest
 
@@ -47,3 +49,32 @@ def test_a_huge_value_from_a_flag_is_refused_too(tmp_path):
     with pytest.raises(cli.UserError, match="--max-epochs"):
         task4.main(["--max-epochs", "1000000", "--figures-dir", str(tmp_path)])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_grid_of_a_million_networks_is_refused_at_once(tmp_path):
+    """Item 20: 10^6 variants spent 90 s and 785 MB enqueueing 14,743 trials, none trained."""
+    spec = {"name": "huge", "hidden": list(range(1, 1001)), "seed": list(range(1000))}
+    start = time.perf_counter()
+    with pytest.raises(cli.UserError, match=r"1,000,000 networks.*--large-grid"):
+        task4.main(grid_file(tmp_path, spec))
+    assert time.perf_counter() - start < 5
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_grid_of_days_is_refused_unless_told_and_the_estimate_comes_first(tmp_path, monkeypatch, capsys):
+    spec = {
+        "name": "days",
+        "filters1": 512,
+        "filters2": 512,
+        "hidden": 4096,
+        "seed": [1, 2],
+        "max_epochs": 100,
+    }
+    with pytest.raises(cli.UserError, match=r"about \d+\.\d h of training with 1 worker.*--large-grid"):
+        task4.main(grid_file(tmp_path, spec))
+    assert not (tmp_path / "out").exists()
+    monkeypatch.setattr(task4, "run_sweep", lambda *args: False)  # the line before any training
+    assert task4.main([*grid_file(tmp_path, spec), "--large-grid"]) is None
+    assert re.search(
+        r"grid days on mnist: 2 networks .* about \d+\.\d h with 1 worker", capsys.readouterr().out
+    )

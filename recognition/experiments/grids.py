@@ -4,6 +4,7 @@ touched (a bad value is one line naming its flag, with an example), and how ever
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,14 @@ MEMBER_DIMS = ("dropout", "seed")  # trained together inside it
 # network-images a step (6 networks at batch 64, 3 at 128) and, at batch 256, in groups of 3 (groups
 # of 2 took 8% longer there; a full report grid in 11 min 12 s instead of 11 min 5 s).
 GROUP_IMAGES, SMALLEST_GROUP = 384, 3
+# A grid larger than this is refused unless --large-grid says to go on (a design choice, in --help and
+# docs/experiments.md): a grid of 10**6 networks spent 90 s and 785 MB enqueueing before any training.
+MAX_NETWORKS, MAX_HOURS = 5_000, 24
+# Multiply-adds x images a worker trains a second (forward and backward, with the epoch's scoring):
+# the full report grid's 5.8e12 in 10.7 min and the broad grid's 4.4e12 in 10.9 min, two workers, on
+# the 2-core development machine.
+WORK_RATE = 4.5e9
+TRAIN_IMAGES, TEST_IMAGES = 60_000, 10_000  # in both data sets
 DIMS = GROUP_DIMS + MEMBER_DIMS
 COURSE = {
     "batch_size": [64],
@@ -199,9 +208,11 @@ def chosen_grids(
     lists: dict[str, str | None],
     scalars: dict[str, int | None],
     grid_file: Path | None = None,
+    workers: int = 1,
+    large: bool = False,
 ) -> dict[str, dict]:
-    """Each chosen grid (or the grid file's alone) with the flags applied: every value is checked
-    before anything is written."""
+    """Each chosen grid (or the grid file's alone) with the flags applied: every value and the
+    grid's size (check_size) are checked before anything is written."""
     names = [n.strip() for n in names_text.split(",") if n.strip()]
     unknown = [n for n in names if n not in GRIDS]
     if unknown or not names:
@@ -221,11 +232,48 @@ def chosen_grids(
         for key in ("max_epochs", "train_subset", "test_subset"):
             if scalars[key] is not None:
                 grid[key] = scalars[key] or None
+        check_size(name, grid, workers, large)
         for point in group_points(grid):
             if (problem := arch_of(point).problem()) is not None:
                 raise cli.UserError(f"grid {name}: {problem}")
         grids[name] = grid
     return grids
+
+
+def network_count(grid: dict) -> int:
+    return math.prod(len(grid[dim]) for dim in DIMS)
+
+
+def estimate_s(grid: dict, workers: int) -> float:
+    """Roughly how long the grid trains with `workers` workers, on a machine like the development one."""
+    units = trainings(grid)
+    work = sum(sum(d < 1 for d, _ in part_members(grid, u)) * arch_of(u).multiply_adds() for u in units)
+    train = min(grid["train_subset"] or TRAIN_IMAGES, TRAIN_IMAGES)
+    test = min(grid["test_subset"] or TEST_IMAGES, TEST_IMAGES)
+    return work * (train + test / 3) * grid["max_epochs"] / WORK_RATE / min(workers, len(units))
+
+
+def duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 2 * 3600 else f"{seconds / 3600:.1f} h"
+
+
+def check_size(name: str, grid: dict, workers: int, large: bool) -> None:
+    """A grid above MAX_NETWORKS networks or MAX_HOURS of training is refused unless `large`."""
+    count = network_count(grid)
+    if large:
+        return
+    if count > MAX_NETWORKS:
+        raise cli.UserError(
+            f"grid {name}: {count:,} networks to train, more than {MAX_NETWORKS:,}; use fewer values, "
+            f"or pass --large-grid to train them all"
+        )
+    if (seconds := estimate_s(grid, workers)) > MAX_HOURS * 3600:
+        raise cli.UserError(
+            f"grid {name}: about {duration(seconds)} of training with {workers} worker(s), more than "
+            f"{MAX_HOURS} h; use fewer or smaller values, more --workers, or pass --large-grid to go on"
+        )
 
 
 def group_points(grid: dict) -> list[dict]:
