@@ -328,6 +328,8 @@ def main(argv: Sequence[str] | None = None, callbacks: Sequence[Callable] = ()) 
     """The chosen grids' results; None when other workers still train some of it (--no-wait): the
     last of them writes the results."""
     args = parse_args(argv)
+    if args.storage is not None:
+        sweep.check_url(args.storage)
     clock = time.perf_counter()
     chosen = chosen_grids(
         args.grids,

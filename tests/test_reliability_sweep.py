@@ -78,3 +78,11 @@ def test_a_grid_of_days_is_refused_unless_told_and_the_estimate_comes_first(tmp_
     assert re.search(
         r"grid days on mnist: 2 networks .* about \d+\.\d h with 1 worker", capsys.readouterr().out
     )
+
+
+@pytest.mark.parametrize("url", ["sqlite:///:memory:", "sqlite://"])
+def test_an_in_memory_storage_is_refused_in_one_line(tmp_path, url):
+    """Item 16: it trained, then the analysis failed with a KeyError traceback."""
+    with pytest.raises(cli.UserError, match=r"--storage sqlite:.*in-memory.*sqlite:///"):
+        task4.main(["--quick", "--storage", url, "--figures-dir", str(tmp_path)])
+    assert list(tmp_path.iterdir()) == []

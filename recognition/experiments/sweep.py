@@ -74,6 +74,17 @@ def sqlite_path(url: str) -> Path | None:
     return Path(database) if database and database != ":memory:" else None
 
 
+def check_url(url: str) -> str:
+    """The storage URL, or a UserError when it cannot hold a sweep: an in-memory SQLite database
+    lives only as long as one connection, and each worker and the analysis open their own."""
+    if url.startswith("sqlite:") and sqlite_path(url) is None:
+        raise cli.UserError(
+            f"--storage {url}: an in-memory database cannot hold a sweep (each worker and the "
+            f"analysis open their own); give a file, e.g. --storage sqlite:///figures/task4_study.db"
+        )
+    return url
+
+
 def check_sqlite_file(path: Path) -> None:
     """A damaged study file is named with how to start over, before Optuna touches it."""
     if not path.exists():
