@@ -303,9 +303,14 @@ def run_grid(
     ):
         return None
     seconds = time.perf_counter() - start
-    study = sweep.open_study(storage, job.name, identity, trainings(grid), args.heartbeat, args.grace)
+    units = trainings(grid)
+    study = sweep.open_study(storage, job.name, identity, units, args.heartbeat, args.grace)
     info = StudyInfo(
-        storage=sweep.mask_url(storage), name=job.name, sweep_s=seconds, trials_in_study=len(study.trials)
+        storage=sweep.mask_url(storage),
+        name=job.name,
+        sweep_s=seconds,
+        trials_in_study=len(study.trials),
+        trained_s=sweep.training_s(study, units),
     )
     prefix = outputs_of(args.dataset, args.quick)[0]
     return grid_results(name, grid, rows.read_variants(study, grid), args.figures_dir, prefix, info)

@@ -6,11 +6,14 @@ only redraws), 22 (an interrupted enqueueing, deleting one study), 24 (creating 
 import json
 import re
 import time
+from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 
 import task4_experiments as task4
 from recognition import cli
+from recognition.experiments import section, sweep
 
 pytestmark = pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
 
@@ -86,3 +89,34 @@ def test_an_in_memory_storage_is_refused_in_one_line(tmp_path, url):
     with pytest.raises(cli.UserError, match=r"--storage sqlite:.*in-memory.*sqlite:///"):
         task4.main(["--quick", "--storage", url, "--figures-dir", str(tmp_path)])
     assert list(tmp_path.iterdir()) == []
+
+
+def tiny_sweep(tmp_path) -> list[str]:
+    return [
+        *("--grids", "report", "--batch-sizes", "32,64", "--dropouts", "0,0.5", "--seeds", "1"),
+        *("--max-epochs", "1", "--train-subset", "256", "--test-subset", "64"),
+        *("--workers", "1", "--threads", "1", "--figures-dir", str(tmp_path)),
+    ]
+
+
+@pytest.mark.slow
+def test_a_rerun_that_only_redraws_reports_the_time_of_the_run_that_trained(tmp_path):
+    """Item 8: the report said "... in 0 s here" after a rerun that trained nothing."""
+    first = task4.main(tiny_sweep(tmp_path)).grids["report"]
+    again = task4.main(tiny_sweep(tmp_path)).grids["report"]
+    assert 0 < first.study.trained_s <= first.study.sweep_s
+    assert again.study.trained_s == first.study.trained_s
+    again.study.sweep_s = 0.0  # what the rerun took is not what the report says training took
+    again.study.trained_s = 1234.0
+    assert "in 1234 s here" in section.describe_grid("report", again)
+
+
+def test_the_training_time_counts_overlapping_and_resumed_trainings_once(monkeypatch):
+    at = [datetime(2026, 1, 1) + timedelta(seconds=s) for s in range(200)]
+    spans = [(0, 10), (5, 12), (100, 130), (110, 120)]  # two workers, a pause, two workers again
+    trials = {
+        str(i): SimpleNamespace(datetime_start=at[a], datetime_complete=at[b])
+        for i, (a, b) in enumerate(spans)
+    }
+    monkeypatch.setattr(sweep, "completed", lambda study, keys: trials)
+    assert sweep.training_s(None, []) == 12 + 30

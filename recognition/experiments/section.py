@@ -44,6 +44,9 @@ class StudyInfo:
     name: str
     sweep_s: float  # how long this run's sweep took (nothing to train: a few seconds)
     trials_in_study: int
+    # how long its trainings took, from the trials' own times (a rerun that only redraws keeps it);
+    # None in results written before it was stored
+    trained_s: float | None = None
 
 
 @dataclass
@@ -107,9 +110,13 @@ def describe_grid(name: str, r: GridResults) -> str:
         f"({', '.join(map(str, g.seed))}), "
         f"so {plural(r.variants * seeds, 'result')} from {plural(r.trainings, 'network')} trained (each "
         f"scored after every epoch) as {plural(r.groups, 'grouped training')} on {images} training "
-        f"images, tested on {r.test_images:,} test images, in {r.study.sweep_s:.0f} s here. "
+        f"images, tested on {r.test_images:,} test images, in {trained_s(r.study):.0f} s here. "
         f"Intervals: the {r.interval}.\n\n"
     )
+
+
+def trained_s(study: StudyInfo) -> float:
+    return study.sweep_s if study.trained_s is None else study.trained_s
 
 
 def grid_section(name: str, r: GridResults, outputs: Outputs, prefix: str) -> str:

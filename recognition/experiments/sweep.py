@@ -191,6 +191,20 @@ def completed(study: optuna.Study, keys: set[str]) -> dict[str, FrozenTrial]:
     return done
 
 
+def training_s(study: optuna.Study, points: Sequence[dict]) -> float:
+    """The wall-clock time during which at least one of the points' trainings ran, from the completed
+    trials' own times: the same when a rerun only redraws, without the pause when a run was resumed."""
+    trials = completed(study, {point_key(p) for p in points}).values()
+    total, end = 0.0, None
+    for start, stop in sorted((t.datetime_start, t.datetime_complete) for t in trials):
+        if end is not None and start < end:
+            start = end  # overlaps a training before it (several workers): count the new part only
+        if stop > start:
+            total += (stop - start).total_seconds()
+        end = stop if end is None else max(end, stop)
+    return total
+
+
 def requeue_failed(study: optuna.Study, points: dict[str, dict]) -> list[str]:
     """Enqueue again each point whose every trial failed (Ctrl-C, a crash); give up after MAX_RETRY."""
     by_key: dict[str, list[FrozenTrial]] = {}
