@@ -41,6 +41,7 @@ from recognition.experiments.grids import (
     trainings,
 )
 from recognition.experiments.section import GridResults, GridSpec, StudyInfo, Task4Results
+from recognition.experiments.storage import add_storage_flags, delete_study, storage_url
 from recognition.networks import grouped
 from recognition.report.results import ResultsError, load_results, save_results
 from recognition.report.steps import Step
@@ -91,11 +92,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "(refused without it; the estimate is printed first)",
     )
     p.add_argument("--threads", type=COUNT, help="torch threads per worker (default cores / workers)")
-    p.add_argument(
-        "--storage",
-        help="Optuna storage URL (default sqlite:///FIGURES_DIR/task4_study.db); "
-        "postgresql://user:pw@host/db lets several machines share the sweep",
-    )
+    add_storage_flags(p)
     p.add_argument("--study-name", help="Optuna study name (default: the grid's name and a hash of it)")
     p.add_argument(
         "--no-wait", action="store_true", help="exit when the points left are held by other workers"
@@ -277,9 +274,8 @@ def run_grid(
 ) -> GridResults | None:
     recipe = Recipe(args.optimizer, args.lr, args.momentum)
     identity = study_identity(grid, recipe, args.dataset)
-    storage = args.storage or f"sqlite:///{sweep.project_path(args.figures_dir / 'task4_study.db')}"
     job = Job(
-        storage,
+        args.storage,
         args.study_name or sweep.study_name(f"task4_{name}_{args.dataset}", identity),
         identity,
         grid,
@@ -294,7 +290,7 @@ def run_grid(
         f"grid {name} on {args.dataset}: {len(grid['dropout']) * len(grid['seed'])} networks at each of "
         f"{len(grids.group_points(grid))} points, as {len(trainings(grid))} grouped trainings, "
         f"x {grid['max_epochs']} epochs, about {grids.duration(grids.estimate_s(grid, args.workers))} "
-        f"with {args.workers} worker(s); study {job.name!r} in {sweep.mask_url(storage)}",
+        f"with {args.workers} worker(s); study {job.name!r} in {sweep.mask_url(args.storage)}",
         flush=True,
     )
     start = time.perf_counter()
@@ -304,9 +300,9 @@ def run_grid(
         return None
     seconds = time.perf_counter() - start
     units = trainings(grid)
-    study = sweep.open_study(storage, job.name, identity, units, args.heartbeat, args.grace)
+    study = sweep.open_study(args.storage, job.name, identity, units, args.heartbeat, args.grace)
     info = StudyInfo(
-        storage=sweep.mask_url(storage),
+        storage=sweep.mask_url(args.storage),
         name=job.name,
         sweep_s=seconds,
         trials_in_study=len(study.trials),
@@ -333,8 +329,10 @@ def main(argv: Sequence[str] | None = None, callbacks: Sequence[Callable] = ()) 
     """The chosen grids' results; None when other workers still train some of it (--no-wait): the
     last of them writes the results."""
     args = parse_args(argv)
-    if args.storage is not None:
-        sweep.check_url(args.storage)
+    args.storage = storage_url(args)
+    if args.delete_study is not None:
+        print(delete_study(args.storage, args.delete_study))
+        return None
     clock = time.perf_counter()
     chosen = chosen_grids(
         args.grids,

@@ -9,6 +9,7 @@ import time
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
+import optuna
 import pytest
 
 import task4_experiments as task4
@@ -120,3 +121,40 @@ def test_the_training_time_counts_overlapping_and_resumed_trainings_once(monkeyp
     }
     monkeypatch.setattr(sweep, "completed", lambda study, keys: trials)
     assert sweep.training_s(None, []) == 12 + 30
+
+
+def test_an_interrupted_enqueueing_is_finished_by_the_next_run(tmp_path, monkeypatch, capsys):
+    """Item 22: Ctrl-C while enqueueing left a study that no rerun could use."""
+    url, points = f"sqlite:///{tmp_path / 'study.db'}", [{"batch_size": b} for b in range(1, 41)]
+    enqueue, calls = optuna.Study.enqueue_trial, []
+
+    def interrupted(self, *args, **kwargs):
+        if len(calls) == 15:
+            raise KeyboardInterrupt
+        calls.append(1)
+        return enqueue(self, *args, **kwargs)
+
+    monkeypatch.setattr(optuna.Study, "enqueue_trial", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        sweep.open_study(url, "grid", {"grid": 1}, points)
+    monkeypatch.setattr(optuna.Study, "enqueue_trial", enqueue)
+    monkeypatch.setattr(sweep, "STALL_S", 0.5)
+    study = sweep.open_study(url, "grid", {"grid": 1}, points)
+    assert sorted(t.user_attrs["point"] for t in study.trials) == sorted(map(sweep.point_key, points))
+    assert study.user_attrs["enqueued"] == 40 and study.user_attrs["identity"] == {"grid": 1}
+    assert "enqueueing stopped at 15 of 40 points; enqueueing the other 25 here" in capsys.readouterr().out
+
+
+def test_one_study_is_deleted_and_the_others_stay(tmp_path, capsys):
+    """Item 22: deleting a study meant editing a database that holds other grids."""
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    for name in ("keep", "drop"):
+        sweep.open_study(url, name, {"grid": name}, [{"batch_size": 1}, {"batch_size": 2}])
+    assert task4.main(["--storage", url, "--delete-study", "drop"]) is None
+    assert "deleted study 'drop' (2 trials)" in capsys.readouterr().out
+    assert optuna.get_all_study_names(url) == ["keep"]
+    with pytest.raises(cli.UserError, match="--delete-study drop: no such study .*its studies: keep$"):
+        task4.main(["--storage", url, "--delete-study", "drop"])
+    with pytest.raises(cli.UserError, match="no study database at"):
+        task4.main(["--figures-dir", str(tmp_path / "none"), "--delete-study", "drop"])
+    assert not (tmp_path / "none").exists()

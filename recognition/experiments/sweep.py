@@ -34,6 +34,7 @@ warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning
 HEARTBEAT_S, GRACE_S = 10, 60  # a RUNNING trial silent for GRACE_S is taken as lost
 MAX_RETRY = 3  # attempts of one point before the sweep gives up on it
 POLL_S = 5.0  # how often a worker with nothing to take looks again
+STALL_S = 10.0  # enqueueing (hundreds of points a second) silent this long was interrupted
 
 
 def point_key(point: dict) -> str:
@@ -72,17 +73,6 @@ def sqlite_path(url: str) -> Path | None:
 
     database = make_url(url).database
     return Path(database) if database and database != ":memory:" else None
-
-
-def check_url(url: str) -> str:
-    """The storage URL, or a UserError when it cannot hold a sweep: an in-memory SQLite database
-    lives only as long as one connection, and each worker and the analysis open their own."""
-    if url.startswith("sqlite:") and sqlite_path(url) is None:
-        raise cli.UserError(
-            f"--storage {url}: an in-memory database cannot hold a sweep (each worker and the "
-            f"analysis open their own); give a file, e.g. --storage sqlite:///figures/task4_study.db"
-        )
-    return url
 
 
 def check_sqlite_file(path: Path) -> None:
@@ -149,30 +139,47 @@ def open_study(
     except optuna.exceptions.DuplicatedStudyError:
         study = optuna.load_study(study_name=name, storage=storage, sampler=sampler)
         found = study.user_attrs.get("identity")
-        if found is not None and found != identity:
+        if found is None:  # its creator was stopped before it wrote the identity
+            study.set_user_attr("identity", identity)
+        elif found != identity:
             raise cli.UserError(
                 f"study {name!r} in {mask_url(url)} holds another grid or settings "
                 f"({found}); pass another --study-name, or leave it out to get one per grid"
             )
-        wait_until_enqueued(study, len(points))
+        finish_enqueueing(study, points)
         return study
     study.set_user_attr("identity", identity)
-    for point in points:
-        study.enqueue_trial(point, user_attrs={"point": point_key(point)})
-    study.set_user_attr("enqueued", len(points))
+    enqueue(study, points, len(points))
     return study
 
 
-def wait_until_enqueued(study: optuna.Study, count: int, timeout_s: float = 120) -> None:
-    """A worker that loads a study another is still filling waits for the whole grid."""
-    deadline = time.monotonic() + timeout_s
-    while study.user_attrs.get("enqueued") != count:
-        if time.monotonic() > deadline:
-            raise cli.UserError(
-                f"study {study.study_name!r} never finished enqueueing its {count} points "
-                f"(its creator died?); delete the study or pass another --study-name"
+def finish_enqueueing(study: optuna.Study, points: Sequence[dict], stall_s: float | None = None) -> None:
+    """A process that loads a study another is still filling waits for the whole grid; when the
+    filling stops for `stall_s` (its creator was interrupted or died), it enqueues the points still
+    missing itself, so an interrupted enqueueing resumes (a point enqueued twice by a race is trained
+    once: the second trial sees the first and is pruned)."""
+    stall_s = STALL_S if stall_s is None else stall_s
+    seen, since = -1, time.monotonic()
+    while study.user_attrs.get("enqueued") != len(points):
+        keys = {t.user_attrs.get("point") for t in study.get_trials(deepcopy=False)}
+        if len(keys) != seen:
+            seen, since = len(keys), time.monotonic()
+        elif time.monotonic() - since > stall_s:
+            missing = [p for p in points if point_key(p) not in keys]
+            print(
+                f"study {study.study_name!r}: enqueueing stopped at {len(points) - len(missing)} of "
+                f"{len(points)} points; enqueueing the other {len(missing)} here",
+                flush=True,
             )
-        time.sleep(1)
+            enqueue(study, missing, len(points))
+            return
+        time.sleep(min(1.0, stall_s / 4))
+
+
+def enqueue(study: optuna.Study, points: Sequence[dict], count: int) -> None:
+    for point in points:
+        study.enqueue_trial(point, user_attrs={"point": point_key(point)})
+    study.set_user_attr("enqueued", count)
 
 
 def this_worker() -> str:
