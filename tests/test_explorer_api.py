@@ -211,6 +211,7 @@ def test_all_interfaces_are_served_with_a_warning(explorer, monkeypatch, capsys)
     import uvicorn
 
     monkeypatch.setattr(server, "build_explorer", lambda *a, **k: explorer)
+    monkeypatch.setattr(server.teach_api, "build_teacher", lambda *a, **k: None)
     monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets: None)
     server.main(["--host", "0.0.0.0", "--port", "0"])
     out = capsys.readouterr()
