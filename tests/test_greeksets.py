@@ -137,12 +137,11 @@ def test_every_built_in_letter_folder_lies_in_the_data_dir(tmp_path, monkeypatch
     """The reference, other-writers and selection sets, of four letters and of all 24: `make figures`
     writes them all with `python -m recognition.data.builtin --data-dir DIR` (here only recorded)."""
     made = []
-    monkeypatch.setattr(greeksets, "generate_letter_set", lambda folder, *args: made.append(folder))
+    monkeypatch.setattr(greeksets, "generate_letter_set", lambda folder, *args, **kw: made.append(folder))
     data = tmp_path / "elsewhere"
-    assert builtin.letter_sets(data, 0) == [str(data / name) for name in ("greek", "greek_own")] + [
-        str(data / name) for name in ("greek_all", "greek_own_all", "greek_select")
-    ]
-    assert made == [data / n for n in ("greek", "greek_own", "greek_all", "greek_own_all", "greek_select")]
+    names = ("greek", "greek_own", "greek_all", "greek_own_all", "greek_select", "greek_select_all")
+    assert builtin.letter_sets(data, 0) == [str(data / name) for name in names]
+    assert made == [data / n for n in names]
     assert greeksets.selection_folder(None, data, all_letters=True, seed=0) == data / "greek_select_all"
     with pytest.raises(cli.UserError, match="--select-dir"):
         greeksets.load_selection(tmp_path / "none", data, False, "mnist", ["alpha"], 0)

@@ -1,6 +1,7 @@
 """What the explorer page shows for one 28x28 input: every network's answer, the conv blocks'
-feature maps, Captum's Saliency and Grad-CAM, and, for Greek letters, the nearest reference
-letters in the embedding space with the 1-NN, KNN and transfer-layer answers.
+feature maps, Captum's Saliency and Grad-CAM, and, for Greek letters, the answer of the reader
+chosen on the selection writers (recognition/readers.py; a near-tie flagged), the nearest reference
+letters in the embedding space and the 50-d layer's 1-NN, KNN and transfer-layer answers beside it.
 
 Everything slow (checkpoints, the Greek reference set and its embeddings, the letter layer) is
 done once, when the `Explorer` is built at start-up.
@@ -8,6 +9,8 @@ done once, when the `Explorer` is built at start-up.
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -18,7 +21,7 @@ import torch
 import torch.nn as nn
 
 import netlib
-from recognition import attribution, cli, embedding
+from recognition import attribution, cli, embedding, readers
 from recognition.data import datasets, greeksets, imagefiles
 
 DIGITS = [str(d) for d in range(10)]
@@ -61,15 +64,19 @@ class GreekReference:
     letters: list[str]
     letter_net: nn.Module  # the digit network with the transfer-learned letter layer
     k: int
+    refs: readers.References  # the reference at every layer, for the readers
+    chosen: readers.ReaderScore  # the reader chosen on the selection writers
 
 
 def load_greek_reference(model: netlib.MnistNet, folder: Path | None, data_dir: Path) -> GreekReference:
     """Task 3's reference letters with their embeddings: `folder` as it is, or without one the
-    built-in set in `data_dir` (generated when missing, as Task 3 does)."""
+    built-in one in `data_dir` (alpha, beta, gamma, lambda, 24 images each; generated when missing);
+    the reader is chosen on the built-in selection writers' letters of its letters."""
     if folder is None:
-        folder = greeksets.builtin_folder(data_dir, "reference")
-        if not folder.exists():
-            greeksets.generate_letter_set(folder, all_letters=False, own=False, seed=netlib.DEFAULT_SEED)
+        with contextlib.redirect_stdout(
+            sys.stderr
+        ):  # a note on generating it: stdout's first line is the address
+            folder = greeksets.wide_reference(data_dir, netlib.DEFAULT_SEED)
     elif not folder.is_dir():
         raise cli.UserError(
             f"--greek-dir {folder} is not a folder: give one sub-folder per letter "
@@ -80,6 +87,12 @@ def load_greek_reference(model: netlib.MnistNet, folder: Path | None, data_dir: 
     labels = np.asarray(ref.labels)
     emb = embedding.embed(model, ref.images)
     net, letters = attribution.letter_network(model, emb, ref.labels)
+    refs = readers.References.of(model, ref)
+    all_letters = greeksets.needs_all_letters(letters)
+    with contextlib.redirect_stdout(sys.stderr):
+        _, select = greeksets.load_selection(
+            None, data_dir, all_letters, "mnist", letters, netlib.DEFAULT_SEED
+        )
     return GreekReference(
         folder,
         [imagefiles.display_name(p, folder) for p in ref.paths],
@@ -89,6 +102,8 @@ def load_greek_reference(model: netlib.MnistNet, folder: Path | None, data_dir: 
         letters,
         net,
         embedding.capped_k(embedding.K, labels),
+        refs,
+        readers.choose(refs, select)[0],
     )
 
 
@@ -135,10 +150,12 @@ class Explorer:
         x = datasets.to_model_input(torch.from_numpy(image)[None])
         with self.lock:
             start = time.perf_counter()
-            emb = embedding.embed(self.cnn, torch.from_numpy(image)[None])
-            d = embedding.ssd_matrix(emb, g.embeddings)
+            queries = readers.embed_all(self.cnn, torch.from_numpy(image)[None])
+            d = embedding.ssd_matrix(queries[embedding.DEFAULT_LAYER], g.embeddings)
             transfer = self._answer("transfer layer", g.letter_net, x, g.letters)
+            reading = g.refs.read(g.chosen.reader, queries)
             classifiers = {
+                f"chosen: {g.chosen.reader.name}": str(reading.answers[0]),
                 "1-NN": str(embedding.nearest_neighbour(d, g.labels)[0]),
                 f"KNN vote (k={g.k})": str(embedding.knn_vote(d, g.labels, g.k)[0]),
                 f"KNN sum (k={g.k})": str(embedding.knn_sum(d, g.labels, g.k)[0]),
@@ -146,7 +163,14 @@ class Explorer:
             }
             nearest = np.argsort(d[0], kind="stable")[:NEIGHBOURS]
             out = {
-                "prediction": classifiers["1-NN"],
+                "prediction": str(reading.answers[0]),
+                "reader": {
+                    "name": g.chosen.reader.name,
+                    "selection": list(g.chosen.selection),  # right, scored on the selection writers
+                    "runner_up": str(reading.runners_up[0]),
+                    "margin": round(float(reading.margins[0]), DECIMALS),
+                    "near_tie": bool(reading.near_ties[0]),
+                },
                 "classifiers": classifiers,
                 "transfer": transfer,
                 "neighbours": [

@@ -53,8 +53,8 @@ def letter_sets(data_dir: Path, seed: int) -> list[str]:
         for all_letters in (False, True)
         for folder in greeksets.letter_folders(None, None, data_dir, all_letters, seed)[2]
     ]
-    select, generated = greeksets.builtin_selection(data_dir, False, seed)
-    return made + [str(select)] if generated else made
+    selections = [greeksets.builtin_selection(data_dir, all_letters, seed) for all_letters in (False, True)]
+    return made + [str(select) for select, generated in selections if generated]
 
 
 @dataclass(kw_only=True)

@@ -24,6 +24,7 @@ BUILT_IN = {
     "reference": ("greek", "greek_all"),
     "own": ("greek_own", "greek_own_all"),
     "select": ("greek_select", "greek_select_all"),
+    "wide": ("greek_wide", "greek_all"),  # the explorer's: as many images per letter as greek_all's
 }
 SELECT_SEED_OFFSET = 100  # the selection writers' seed: seed + 100 (+1), far from the other sets'
 # Reference images per letter: the four letters' set is the course-sized one of Task 3's tables (9
@@ -32,6 +33,11 @@ SELECT_SEED_OFFSET = 100  # the selection writers' seed: seed + 100 (+1), far fr
 REFERENCE_PER_LETTER = {False: 9, True: 24}
 OWN_WRITERS = 3
 OWN_PER_LETTER = {False: 6, True: 2}  # per writer; fewer with all 24 letters to keep the run short
+# The selection writers choose a reader: many writers, since each keeps one form per letter and
+# their own slant (with 3 writers, 19 of 28 readers got all 72 letters right, so the order of
+# READERS chose; with 12 writers of 2 letters each, 5 of 96).
+SELECT_WRITERS = 12
+SELECT_PER_LETTER = {False: 2, True: 1}
 
 
 def letter_list(text: str) -> tuple[str, ...]:
@@ -57,24 +63,33 @@ def needs_all_letters(letters: Sequence[str] | None) -> bool:
     return letters is not None and not set(letters) <= set(glyphs.REFERENCE_LETTERS)
 
 
-def generate_letter_set(folder: Path, all_letters: bool, own: bool, seed: int) -> list[Path]:
-    """Write the built-in reference set (course-style scans) or own set (3 writers' phone photos)."""
+def generate_letter_set(
+    folder: Path,
+    all_letters: bool,
+    own: bool,
+    seed: int,
+    per_letter: int | None = None,
+    writers: int = OWN_WRITERS,
+) -> list[Path]:
+    """Write the built-in reference set (course-style scans) or own set (`writers` writers' phone
+    photos), `per_letter` images of each letter (and writer), by default REFERENCE_PER_LETTER's or
+    OWN_PER_LETTER's."""
     letters = glyphs.GREEK_LETTERS if all_letters else glyphs.REFERENCE_LETTERS
     with atomic_folder(folder) as tmp:  # an interrupted run leaves no half set behind
         if own:  # other hands than the reference set's: a different seed, phone-photo style
             paths = glyphs.write_glyph_set(
                 tmp,
                 letters,
-                per_class=OWN_PER_LETTER[all_letters],
+                per_class=per_letter or OWN_PER_LETTER[all_letters],
                 seed=seed + 1,
                 style=glyphs.OWN_STYLE,
-                writers=OWN_WRITERS,
+                writers=writers,
             )
         else:
             paths = glyphs.write_glyph_set(
                 tmp,
                 letters,
-                per_class=REFERENCE_PER_LETTER[all_letters],
+                per_class=per_letter or REFERENCE_PER_LETTER[all_letters],
                 seed=seed,
                 style=glyphs.COURSE_STYLE,
             )
@@ -192,8 +207,24 @@ def builtin_selection(data_dir: Path, all_letters: bool, seed: int) -> tuple[Pat
     folder = builtin_folder(data_dir, "select", all_letters)
     made = not folder.exists()
     if made:
-        generate_letter_set(folder, all_letters, True, seed + SELECT_SEED_OFFSET)
+        generate_letter_set(
+            folder,
+            all_letters,
+            True,
+            seed + SELECT_SEED_OFFSET,
+            per_letter=SELECT_PER_LETTER[all_letters],
+            writers=SELECT_WRITERS,
+        )
     return folder, made
+
+
+def wide_reference(data_dir: Path, seed: int) -> Path:
+    """The four letters' built-in reference with as many images per letter as the 24 letters' (every
+    form of each letter by many hands): the explorer's; generated when missing."""
+    folder = builtin_folder(data_dir, "wide")
+    if not folder.exists():
+        generate_letter_set(folder, False, False, seed, per_letter=REFERENCE_PER_LETTER[True])
+    return folder
 
 
 def selection_folder(select_dir: Path | None, data_dir: Path, all_letters: bool, seed: int) -> Path:
