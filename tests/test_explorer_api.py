@@ -46,6 +46,14 @@ def test_each_drawn_digit_comes_back_right(client, digit):
     assert x.shape == (28, 28) and 0 <= x.min() and x.max() <= 1 and x.max() > 0.9
 
 
+def test_an_image_that_may_not_hold_one_symbol_says_why(client):
+    """Uniform noise is answered with a `doubt` (the page's webcam says "no symbol in view")."""
+    noise = np.random.default_rng(0).integers(0, 256, (300, 300, 3), dtype=np.uint8)
+    body = post(client, support.encode(Image.fromarray(noise))).json()
+    assert "noise" in body["doubt"] or "ink over most" in body["doubt"], body["doubt"]
+    assert post(client, support.encode(support.drawing("5"))).json()["doubt"] is None
+
+
 def test_a_photo_is_read_and_everything_the_page_draws_is_there(client):
     r = post(client, support.encode(support.photo("4"), "JPEG", quality=90), name="photo.jpg")
     assert r.status_code == 200, r.text
@@ -169,7 +177,7 @@ def test_an_oversized_body_is_refused_from_its_header(client):
 def test_the_page_and_its_files_are_served(client):
     page = client.get("/")
     assert page.status_code == 200 and '<canvas id="pad"' in page.text
-    for name in ("app.js", "style.css"):
+    for name in ("paint.js", "app.js", "webcam.js", "style.css"):
         assert client.get(f"/static/{name}").status_code == 200
     assert client.get("/api/info").json()["networks"] == ["CNN"]
 
@@ -211,6 +219,7 @@ def test_all_interfaces_are_served_with_a_warning(explorer, monkeypatch, capsys)
     import uvicorn
 
     monkeypatch.setattr(server, "build_explorer", lambda *a, **k: explorer)
+    monkeypatch.setattr(server.teach_api, "build_teacher", lambda *a, **k: None)
     monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets: None)
     server.main(["--host", "0.0.0.0", "--port", "0"])
     out = capsys.readouterr()

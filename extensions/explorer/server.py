@@ -27,7 +27,7 @@ from extensions.explorer.uploads import (
     MAX_UPLOAD_BYTES,
     MULTIPART_SLACK,
     TOO_LARGE,
-    read_upload,
+    read_upload_with_doubt,
     upload_bytes,
 )
 from recognition import cli
@@ -42,9 +42,9 @@ def answer(read, image: UploadFile | None) -> JSONResponse:
     per-value conversion (thousands of floats per answer).
     """
     start = time.perf_counter()
-    image = read_upload(upload_bytes(image))
+    image, doubt = read_upload_with_doubt(upload_bytes(image))
     preprocess_ms = round(1000 * (time.perf_counter() - start), 1)
-    return JSONResponse({**read(image), "preprocess_ms": preprocess_ms})
+    return JSONResponse({**read(image), "doubt": doubt, "preprocess_ms": preprocess_ms})
 
 
 def create_app(explorer: Explorer, host: str = "127.0.0.1", teacher: Teacher | None = None) -> FastAPI:

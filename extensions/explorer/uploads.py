@@ -34,6 +34,11 @@ def _decoding(img: Image.Image):
 
 def read_upload(data: bytes) -> np.ndarray:
     """An uploaded file's bytes -> the 28x28 network input, or an HTTPException saying what is wrong."""
+    return read_upload_with_doubt(data)[0]
+
+
+def read_upload_with_doubt(data: bytes) -> tuple[np.ndarray, str | None]:
+    """`read_upload`, and why the image may not hold one symbol (noise, texture, several marks), or None."""
     if not data:
         raise HTTPException(400, "empty file: the upload has no bytes; choose an image file")
     if len(data) > MAX_UPLOAD_BYTES:
@@ -61,7 +66,7 @@ def read_upload(data: bytes) -> np.ndarray:
     except (OSError, ValueError) as err:
         raise HTTPException(400, f"cannot decode this image ({err}); it may be truncated or damaged") from err
     try:
-        return preprocess.preprocess_own_image(rgb)
+        return preprocess.preprocess_with_doubt(rgb)
     except preprocess.UnreadableImage as err:
         raise HTTPException(422, str(err)) from err
 

@@ -1,14 +1,11 @@
-// The explorer page: draw, upload or film a digit or Greek letter, send it to the server,
-// and draw what comes back (answers, the 28x28 input, feature maps, heat maps).
+// The explorer page: draw, upload or film a digit or Greek letter, send it to the server, and show
+// what comes back (answers, the 28x28 input, feature maps, heat maps: painted by paint.js).
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { source: "draw", kind: "digits", lastUpload: null, strokes: [], seq: 0, shown: 0 };
+const state = { source: "draw", kind: "digits", lastUpload: null, strokes: [], seq: 0, shown: 0, letters: [] };
 const PEN = 18;            // pen width on the 280-px pad: MNIST-like strokes after scaling to 20 px
 const DRAW_DEBOUNCE = 250; // ms between requests while the pen moves
-const WEBCAM_EVERY = 250;  // ms between webcam frames sent
-const STEADY_FRAMES = 3;   // the same answer this many frames running ...
-const STEADY_P = 0.5;      // ... each with at least this probability
 
 // --- talking to the server ------------------------------------------------------------------
 
@@ -70,11 +67,13 @@ const noun = () => (state.kind === "greek" ? "letter" : "digit");
 
 function show(result) {
   $("prediction").textContent = state.kind === "greek" ? greekSymbol(result.prediction) : result.prediction;
-  $("prediction-note").textContent = state.kind === "greek"
+  const note = state.kind === "greek"
     ? `${result.prediction} (${result.reader.name}, chosen on other writers`
       + (result.reader.near_tie ? `; a near-tie with ${result.reader.runner_up})` : ")")
     : `read by the ${result.networks[0].name}`;
+  $("prediction-note").textContent = result.doubt ? `${note}. But: ${result.doubt}` : note;
   showNetworks(state.kind === "greek" ? [result.transfer] : result.networks);
+  showDisagreement(state.kind === "greek" ? [] : result.networks);
   $("greek-results").hidden = state.kind !== "greek";
   if (state.kind === "greek") showGreek(result);
   paintGrey($("input28"), result.input);
@@ -110,6 +109,14 @@ function showNetworks(networks) {
   }
 }
 
+// Networks that read the same input differently: the answer is less certain than any one bar says.
+function showDisagreement(networks) {
+  const answers = new Set(networks.map((n) => n.prediction));
+  $("disagree").hidden = answers.size < 2;
+  $("disagree").textContent = answers.size < 2 ? "" : "The networks disagree: "
+    + networks.map((n) => `the ${n.name} reads ${n.prediction}`).join(", ") + ".";
+}
+
 function showGreek(result) {
   const body = $("classifiers").tBodies[0];
   body.replaceChildren();
@@ -122,7 +129,7 @@ function showGreek(result) {
   list.replaceChildren();
   for (const n of result.neighbours) {
     const item = element("li");
-    const thumb = pixelCanvas(28);
+    const thumb = pixelCanvas(28, `Reference letter ${n.letter}, ${n.file}`);
     paintGrey(thumb, n.input);
     const text = element("span", "", `${greekSymbol(n.letter)} ${n.letter}, SSD ${n.ssd.toFixed(1)} `);
     text.append(element("span", "file", n.file));
@@ -131,69 +138,17 @@ function showGreek(result) {
   }
 }
 
+// Numbered from 0, as the report's Task 2 figures number the filters and channels.
 function showMaps(box, maps) {
   if (box.children.length !== maps.length) {
     box.replaceChildren(...maps.map((m, i) => {
       const fig = element("figure");
-      fig.append(pixelCanvas(m.length), element("figcaption", "", `${i + 1}`));
+      const label = `${box.dataset.name}, feature map ${i}`;
+      fig.append(pixelCanvas(m.length, label), element("figcaption", "", `${i}`));
       return fig;
     }));
   }
   maps.forEach((m, i) => paintMap(box.children[i].querySelector("canvas"), m));
-}
-
-function element(tag, className = "", text = "") {
-  const el = document.createElement(tag);
-  if (className) el.className = className;
-  if (text) el.textContent = text;
-  return el;
-}
-
-function pixelCanvas(side) {
-  const c = element("canvas", "pixels");
-  c.width = c.height = side;
-  return c;
-}
-
-// --- painting arrays ------------------------------------------------------------------------
-
-function paint(canvas, rows, colour) {
-  const h = rows.length, w = rows[0].length;
-  canvas.width = w; canvas.height = h;
-  canvas.classList.add("pixels");
-  const ctx = canvas.getContext("2d");
-  const img = ctx.createImageData(w, h);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const [r, g, b] = colour(y, x);
-      const k = 4 * (y * w + x);
-      img.data[k] = r; img.data[k + 1] = g; img.data[k + 2] = b; img.data[k + 3] = 255;
-    }
-  }
-  ctx.putImageData(img, 0, 0);
-}
-
-function paintGrey(canvas, rows) {
-  paint(canvas, rows, (y, x) => { const v = 255 * rows[y][x]; return [v, v, v]; });
-}
-
-// The input in dim grey under the attribution: red where it speaks for the answer, blue against.
-function paintHeat(canvas, input, heat) {
-  paint(canvas, input, (y, x) => {
-    const g = 110 * input[y][x], v = heat[y][x], a = Math.min(1, Math.abs(v)) * 0.9;
-    const colour = v >= 0 ? [255, 40, 0] : [40, 110, 255];
-    return colour.map((c) => g * (1 - a) + c * a);
-  });
-}
-
-// Feature maps: each scaled to its own maximum, dark blue (0) to yellow (max).
-const STOPS = [[13, 8, 135], [126, 3, 168], [204, 71, 120], [248, 149, 64], [240, 249, 33]];
-function paintMap(canvas, rows) {
-  const top = Math.max(1e-6, ...rows.flat());
-  paint(canvas, rows, (y, x) => {
-    const t = (rows[y][x] / top) * (STOPS.length - 1), i = Math.min(STOPS.length - 2, Math.floor(t)), f = t - i;
-    return STOPS[i].map((c, j) => c + f * (STOPS[i + 1][j] - c));
-  });
 }
 
 // --- drawing --------------------------------------------------------------------------------
@@ -261,6 +216,7 @@ function resetAnswer(note) {
   $("prediction").textContent = "–";
   $("prediction-note").textContent = note;
   $("networks").replaceChildren();
+  $("disagree").hidden = true;
   $("greek-results").hidden = true;
   for (const id of ["input28", "saliency", "integrated_gradients", "gradcam"]) {
     $(id).getContext("2d").clearRect(0, 0, 28, 28);
@@ -276,10 +232,21 @@ function useFile(file) {
   state.lastUpload = file;
   const preview = $("preview");
   if (preview.src) URL.revokeObjectURL(preview.src);
+  preview.classList.remove("small");
+  preview.style.width = "";
   preview.src = URL.createObjectURL(file);
   preview.hidden = false;
   submit(async () => file, file.name);
 }
+
+// A small image (a 28x28 crop) is shown enlarged by a whole factor, its pixels kept square and sharp.
+$("preview").addEventListener("load", (event) => {
+  const img = event.target, side = Math.max(img.naturalWidth, img.naturalHeight);
+  if (side >= PREVIEW_SMALL) return;
+  img.classList.add("small");
+  img.style.width = `${img.naturalWidth * Math.floor(PREVIEW_SIDE / side)}px`;
+});
+const PREVIEW_SMALL = 140, PREVIEW_SIDE = 252;
 
 $("file").addEventListener("change", (event) => useFile(event.target.files[0]));
 const drop = $("drop");
@@ -291,79 +258,30 @@ drop.addEventListener("drop", (event) => {
   useFile(event.dataTransfer.files[0]);
 });
 
-// --- webcam ---------------------------------------------------------------------------------
-
-const video = $("video");
-const frame = document.createElement("canvas");
-frame.width = frame.height = 280;
-let stream = null, webcamTimer = null, recent = [];
-
-async function startCamera() {
-  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-    setStatus("This browser gives no camera access here (it needs http://127.0.0.1 or https).", true);
-    return;
-  }
-  try {
-    stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: false });
-  } catch (error) {
-    setStatus(`No camera: ${error.message}`, true);
-    return;
-  }
-  video.srcObject = stream;
-  await video.play();
-  $("camera").textContent = "Stop camera";
-  recent = [];
-  webcamLoop();
-}
-
-function stopCamera() {
-  clearTimeout(webcamTimer);
-  if (stream) stream.getTracks().forEach((t) => t.stop());
-  stream = null;
-  video.srcObject = null;
-  $("camera").textContent = "Start camera";
-}
-
-// The framing box is the centre square, 60% of the shorter side of what is shown (object-fit: cover).
-function grabBox() {
-  const vw = video.videoWidth, vh = video.videoHeight;
-  const box = video.getBoundingClientRect();
-  const scale = Math.max(box.width / vw, box.height / vh);
-  const side = (0.6 * box.width) / scale;
-  const ctx = frame.getContext("2d");
-  ctx.drawImage(video, (vw - side) / 2, (vh - side) / 2, side, side, 0, 0, frame.width, frame.height);
-  return new Promise((resolve) => frame.toBlob(resolve, "image/jpeg", 0.9));
-}
-
-async function webcamLoop() {
-  if (!stream) return;
-  const started = performance.now();
-  if (video.videoWidth) {
-    waiting = { makeBlob: grabBox, name: "webcam.jpg" };
-    const result = inflight ? null : await sendWaiting();
-    updateSteady(result);
-  }
-  webcamTimer = setTimeout(webcamLoop, Math.max(0, WEBCAM_EVERY - (performance.now() - started)));
-}
-
-function updateSteady(result) {
-  if (!result) { recent = []; $("steady").textContent = "–"; return; }
-  const [label, p] = state.kind === "greek"
-    ? [result.prediction, result.transfer.probabilities[result.transfer.classes.indexOf(result.prediction)]]
-    : [String(result.prediction), result.probabilities[result.prediction]];
-  recent = [...recent, { label, p }].slice(-STEADY_FRAMES);
-  const steady = recent.length === STEADY_FRAMES && recent.every((r) => r.label === label && r.p > STEADY_P);
-  if (steady) $("steady").textContent = state.kind === "greek" ? `${greekSymbol(label)} ${label}` : label;
-}
-
-$("camera").addEventListener("click", () => (stream ? stopCamera() : startCamera()));
-
 // --- switching modes ------------------------------------------------------------------------
 
+// Tabs (source) and radio buttons (kind): the chosen one is marked and is the one Tab reaches.
 function select(attribute, value) {
   for (const b of document.querySelectorAll(`[data-${attribute}]`)) {
-    b.setAttribute("aria-selected", String(b.dataset[attribute] === value));
+    const chosen = b.dataset[attribute] === value;
+    b.setAttribute(b.getAttribute("role") === "radio" ? "aria-checked" : "aria-selected", String(chosen));
+    b.tabIndex = chosen ? 0 : -1;
   }
+}
+
+// Arrow keys (and Home, End) move along a group and choose, as in any tab list or radio group.
+for (const group of document.querySelectorAll("[role=tablist], [role=radiogroup]")) {
+  group.addEventListener("keydown", (event) => {
+    const buttons = [...group.querySelectorAll("button:not(:disabled)")];
+    const i = buttons.indexOf(document.activeElement);
+    const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[event.key];
+    const next = event.key === "Home" ? 0 : event.key === "End" ? buttons.length - 1
+      : step ? (i + step + buttons.length) % buttons.length : null;
+    if (next === null || i < 0) return;
+    event.preventDefault();
+    buttons[next].focus();
+    buttons[next].click();
+  });
 }
 
 function rerun() {
@@ -387,13 +305,29 @@ for (const b of document.querySelectorAll("[data-kind]")) {
     state.kind = b.dataset.kind;
     select("kind", state.kind);
     for (const n of document.querySelectorAll(".kind-noun")) n.textContent = noun();
+    showKind();
     recent = [];
     $("steady").textContent = "–";
     rerun();
   });
 }
 
+// The title says what is read; in Greek mode the page says which letters it knows and how to
+// teach it others (the server's --greek-dir).
+function showKind() {
+  const greek = state.kind === "greek";
+  $("title").textContent = greek ? "Greek letter explorer" : "Digit explorer";
+  document.title = `${$("title").textContent}: watch the network read your handwriting`;
+  $("greek-about").hidden = !greek;
+  $("greek-about").textContent = `It knows ${state.letters.length} letters: `
+    + state.letters.map((l) => `${greekSymbol(l)} ${l}`).join(", ") + `, from the reference set in ${state.reference}. `
+    + "To read other letters, or your own hand, restart the server with --greek-dir pointing at a folder "
+    + "with one sub-folder of images per letter, e.g. the course's greek_train.";
+}
+
 fetch("/api/info").then((r) => r.json()).then((info) => {
+  state.letters = info.letters;
+  state.reference = info.reference;
   if (!info.letters.length) document.querySelector('[data-kind="greek"]').disabled = true;
 });
 clearPad();

@@ -71,9 +71,9 @@ function showExamples(examples) {
   $("teach-count").textContent = `${examples.length} example${examples.length === 1 ? "" : "s"}`;
   $("teach-examples").replaceChildren(...examples.map((example) => {
     const fig = element("figure", "example");
-    const thumb = pixelCanvas(28);
-    paintGrey(thumb, example.input);
     const file = example.file.split("/")[1];
+    const thumb = pixelCanvas(28, `Your example ${file} of ${example.label}`);
+    paintGrey(thumb, example.input);
     const remove = element("button", "delete", "×");
     remove.type = "button";
     remove.setAttribute("aria-label", `Delete example ${file} of ${example.label}`);
