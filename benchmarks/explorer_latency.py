@@ -1,10 +1,14 @@
 """How fast the explorer answers: requests per second and median / 95th-percentile latency of
-POST /api/predict for a 1000x1000 phone photo (JPEG) and a 280x280 drawing (PNG, as the page sends).
+POST /api/predict for a 1000x1000 phone photo (JPEG) and a 280x280 drawing (PNG, as the page sends),
+one client at a time and then under load.
 
     python benchmarks/explorer_latency.py [--model models/mnist_net.pt] [--requests 200]
+                                          [--clients 40] [--seconds 20]
 
 The server runs as `make demo` runs it, in its own process; one client sends the requests one
-after another over a kept-alive connection (as the page does). The machine's load average is
+after another over a kept-alive connection (as the page does). Then `--clients` clients send the
+drawing as fast as they are answered for `--seconds`: every request must be answered, and one
+request after the load shows whether the server recovered at once. The machine's load average is
 printed too: other work on the CPU slows every number.
 """
 
@@ -16,6 +20,7 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -30,10 +35,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = cli.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", type=Path, default=Path("models/mnist_net.pt"), help="digit network (task 1)")
-    p.add_argument("--requests", type=int, default=200, help="timed requests per image")
-    p.add_argument("--warmup", type=int, default=10, help="untimed requests first")
+    p.add_argument("--requests", type=cli.Range(int, 1, 10_000), default=200, help="timed requests per image")
+    p.add_argument("--warmup", type=cli.Range(int, 0, 1000), default=10, help="untimed requests first")
+    p.add_argument("--clients", type=cli.Range(int, 0, 500), default=40, help="clients at once (0: skip)")
+    p.add_argument("--seconds", type=cli.Range(float, 1, 600), default=20, help="how long they send")
     return p.parse_args(argv)
 
 
@@ -93,6 +100,47 @@ def measure(client: httpx.Client, url: str, data: bytes, name: str, n: int, warm
     }
 
 
+def under_load(url: str, data: bytes, clients: int, seconds: float) -> dict:
+    """`clients` threads, each with its own connection, send `data` until `seconds` have passed; every
+    request's latency and status, then one request's latency after the load."""
+    files = {"image": ("pad.png", data, "application/octet-stream")}
+    latencies, failures, lock = [], [], threading.Lock()
+    stop = time.perf_counter() + seconds
+
+    def client() -> None:
+        with httpx.Client(timeout=120) as c:
+            while time.perf_counter() < stop:
+                t = time.perf_counter()
+                try:
+                    status = c.post(url, files=files).status_code
+                except httpx.HTTPError as err:
+                    status = type(err).__name__
+                with lock:
+                    (latencies if status == 200 else failures).append(time.perf_counter() - t)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - start
+    with httpx.Client(timeout=60) as c:
+        t = time.perf_counter()
+        c.post(url, files=files).raise_for_status()
+        after = time.perf_counter() - t
+    ms = np.array(latencies) * 1000
+    return {
+        "clients": clients,
+        "seconds": wall,
+        "answered": len(latencies),
+        "failed": len(failures),
+        "p50_ms": float(np.median(ms)) if len(ms) else float("nan"),
+        "p95_ms": float(np.percentile(ms, 95)) if len(ms) else float("nan"),
+        "after_ms": after * 1000,
+    }
+
+
 def main(argv=None) -> dict:
     args = parse_args(argv)
     model = args.model.resolve()
@@ -123,6 +171,16 @@ def main(argv=None) -> dict:
                     f"{r['network_median_ms']:.1f} ms)",
                     flush=True,
                 )
+        if args.clients:
+            r = results["under load"] = under_load(
+                f"{url}/api/predict", images["280x280 drawing (PNG)"][0], args.clients, args.seconds
+            )
+            print(
+                f"{r['clients']} clients for {r['seconds']:.0f} s, the drawing: {r['answered']} answered, "
+                f"{r['failed']} failed; p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms; one request "
+                f"after the load {r['after_ms']:.0f} ms",
+                flush=True,
+            )
     finally:
         proc.terminate()
         proc.wait(30)

@@ -259,6 +259,27 @@ def test_dot_dot_paths_on_the_wire_get_404(explorer):
         assert raw_get(url, "/static/app.js").startswith(b"HTTP/1.1 200")
 
 
+def test_many_clients_at_once_are_all_answered(explorer):
+    """16 clients, each with its own connection, sending drawings at once: every one answered right,
+    and the server answers at once afterwards (the benchmark runs 40 clients for 20 s)."""
+    import httpx
+
+    drawing = support.encode(support.drawing("7"))
+
+    def client(url: str) -> list:
+        with httpx.Client(timeout=120) as c:
+            return [c.post(url, files={"image": ("d.png", drawing)}) for _ in range(3)]
+
+    with support.live_server(server.create_app(explorer)) as url:
+        with ThreadPoolExecutor(16) as pool:
+            replies = [r for rs in pool.map(client, [f"{url}/api/predict"] * 16) for r in rs]
+        assert [r.status_code for r in replies] == [200] * 48
+        assert {r.json()["prediction"] for r in replies} == {"7"}
+        t = time.perf_counter()
+        assert httpx.post(f"{url}/api/predict", files={"image": ("d.png", drawing)}).status_code == 200
+        assert time.perf_counter() - t < 10
+
+
 # --- starting it ---------------------------------------------------------------------------
 
 
