@@ -265,6 +265,31 @@ def test_the_page_says_when_the_networks_disagree(browser, two_networks_url, req
         playwright_api.expect(page.locator("#disagree")).to_be_hidden()
 
 
+@pytest.fixture(scope="module")
+def compare_url(request, tmp_path_factory):
+    """A server as `make demo` starts it after Task 1: the CNN with a trained transformer beside it."""
+    cache = request.config.cache.mkdir("explorer")
+    folder = tmp_path_factory.mktemp("compare")
+    shutil.copy(support.trained_model(cache), folder / "mnist_net.pt")
+    shutil.copy(support.trained_transformer(cache), folder / "transformer_cpu.pt")
+    explorer = server.build_explorer(folder / "mnist_net.pt", support.greek_reference(cache), folder)
+    with support.live_server(server.create_app(explorer)) as address:
+        yield address
+
+
+@pytest.mark.slow  # trains the transformer once (minutes), then it is cached
+def test_docs_picture_a_drawn_9_read_by_both_networks(browser, compare_url, request):
+    """The page of docs/explorer.png: copy .pytest_cache/d/explorer_screens/docs_explorer.png there."""
+    for page in open_page(browser, compare_url, request):
+        draw(page, "9")
+        expect_text(page, "#prediction", "9")
+        playwright_api.expect(page.locator("#networks .network")).to_have_count(2)
+        assert page.locator("#networks h3").all_text_contents() == ["CNN: top 3", "transformer (cpu): top 3"]
+        assert page.locator("#disagree").is_hidden()
+        shots = request.config.cache.mkdir("explorer_screens")
+        page.screenshot(path=str(shots / "docs_explorer.png"))
+
+
 def test_greek_mode_reads_a_drawn_alpha(page, request):
     page.click("[data-kind=greek]")
     assert page.locator("h1").text_content() == "Greek letter explorer" and "Greek" in page.title()
