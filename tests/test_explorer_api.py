@@ -300,6 +300,20 @@ def test_a_transformer_as_the_model_is_refused_at_start(tmp_path):
         server.build_explorer(path, None, tmp_path, greek=False)
 
 
+def test_a_gabor_network_is_served_with_maps_and_greek_mode(tmp_path, request):
+    """The other kind with the course's conv blocks: every endpoint answers (the transformer as
+    --model is refused at start instead, never a 500)."""
+    netlib.seed_everything(0)
+    path = netlib.save_checkpoint(networks.build_network("gabor"), tmp_path / "gabor_net.pt")
+    greek = support.greek_reference(request.config.cache.mkdir("explorer"))
+    client = TestClient(
+        server.create_app(server.build_explorer(path, greek, tmp_path)), base_url="http://localhost"
+    )
+    for endpoint in ("/api/predict", "/api/greek"):
+        r = post(client, support.encode(support.drawing("2")), endpoint)
+        assert r.status_code == 200 and np.array(r.json()["gradcam"]).shape == (28, 28), r.text
+
+
 def test_a_busy_port_is_a_clear_error():
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
