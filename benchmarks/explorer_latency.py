@@ -1,15 +1,19 @@
 """How fast the explorer answers: requests per second and median / 95th-percentile latency of
 POST /api/predict for a 1000x1000 phone photo (JPEG) and a 280x280 drawing (PNG, as the page sends),
-one client at a time and then under load.
+one client at a time and then under load; then teach mode: adapting to 3 examples of each of the 10
+digits and of each of the 24 Greek letters (POST /api/teach/adapt, --adapts times each), and the
+drawing read by the base and the personal reader side by side (POST /api/teach/predict).
 
     python benchmarks/explorer_latency.py [--model models/mnist_net.pt] [--requests 200]
                                           [--clients 40] [--seconds 20]
 
-The server runs as `make demo` runs it, in its own process; one client sends the requests one
-after another over a kept-alive connection (as the page does). Then `--clients` clients send the
-drawing as fast as they are answered for `--seconds`: every request must be answered, and one
-request after the load shows whether the server recovered at once. The machine's load average is
-printed too: other work on the CPU slows every number.
+The server runs as `make demo` runs it, in its own process, with the 24-letter reference
+(DATA_DIR/greek_all, generated when missing); teach mode's folder and personal readers go to a
+temporary folder (a copy of the model beside them), so nothing of yours is written. One client
+sends the requests one after another over a kept-alive connection (as the page does). Then
+`--clients` clients send the drawing as fast as they are answered for `--seconds`: every request
+must be answered, and one request after the load shows whether the server recovered at once. The
+machine's load average is printed too: other work on the CPU slows every number.
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -29,6 +35,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from recognition import cli
+from recognition.data import greeksets
 from recognition.handwriting import glyphs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +48,10 @@ def parse_args(argv=None):
     p.add_argument("--warmup", type=cli.Range(int, 0, 1000), default=10, help="untimed requests first")
     p.add_argument("--clients", type=cli.Range(int, 0, 500), default=40, help="clients at once (0: skip)")
     p.add_argument("--seconds", type=cli.Range(float, 1, 600), default=20, help="how long they send")
+    p.add_argument(
+        "--adapts", type=cli.Range(int, 1, 100), default=5, help="timed adaptings per kind (teach)"
+    )
+    p.add_argument("--data-dir", type=Path, default=Path("data"), help="where the built-in Greek sets live")
     return p.parse_args(argv)
 
 
@@ -61,9 +72,17 @@ def photo_jpeg() -> bytes:
     return buf.getvalue()
 
 
-def start_server(model: Path) -> tuple[subprocess.Popen, str]:
+def glyph_png(label: str, seed: int) -> bytes:
+    """`label` written by a generated writer (glyphs.py's own-symbol look), 240x240 PNG."""
+    img = glyphs.render_glyph(label, np.random.default_rng(seed), (240, 240), glyphs.OWN_STYLE)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def start_server(model: Path, *flags: str) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "extensions.explorer", "--port", "0", "--no-greek", "--model", str(model)],
+        [sys.executable, "-m", "extensions.explorer", "--port", "0", "--model", str(model), *flags],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
@@ -75,15 +94,17 @@ def start_server(model: Path) -> tuple[subprocess.Popen, str]:
     return proc, line.split()[1]
 
 
-def measure(client: httpx.Client, url: str, data: bytes, name: str, n: int, warmup: int) -> dict:
+def measure(
+    client: httpx.Client, url: str, data: bytes, name: str, n: int, warmup: int, form: dict | None = None
+) -> dict:
     files = {"image": (name, data, "application/octet-stream")}
     for _ in range(warmup):
-        client.post(url, files=files).raise_for_status()
+        client.post(url, files=files, data=form).raise_for_status()
     seconds, compute, prep = [], [], []
     start = time.perf_counter()
     for _ in range(n):
         t = time.perf_counter()
-        r = client.post(url, files=files)
+        r = client.post(url, files=files, data=form)
         seconds.append(time.perf_counter() - t)
         r.raise_for_status()
         compute.append(r.json()["compute_ms"])
@@ -141,6 +162,68 @@ def under_load(url: str, data: bytes, clients: int, seconds: float) -> dict:
     }
 
 
+def report(label: str, r: dict, compute: str = "networks and maps") -> None:
+    print(
+        f"{label:<24} {r['bytes'] / 1024:7.1f} KB: {r['requests_per_s']:5.1f} requests/s, "
+        f"median {r['median_ms']:6.1f} ms, p95 {r['p95_ms']:6.1f} ms (medians: decoding and "
+        f"preprocessing {r['preprocess_median_ms']:.1f} ms, {compute} {r['network_median_ms']:.1f} ms)",
+        flush=True,
+    )
+
+
+def teach(client: httpx.Client, url: str, args) -> dict:
+    """Teach mode: 3 generated examples of every digit and letter kept, each kind adapted
+    `args.adapts` times (the server's seconds and the whole request's), then a drawing read by both
+    readers."""
+    kinds = {"digits": glyphs.DIGITS, "letters": glyphs.GREEK_LETTERS}
+    out = {}
+    for kind, labels in kinds.items():
+        for label in labels:
+            for seed in range(3):
+                files = {"image": ("x.png", glyph_png(label, seed), "image/png")}
+                form = {"name": "benchmark", "label": label}
+                client.post(f"{url}/api/teach/examples", data=form, files=files).raise_for_status()
+        server_s, request_s = [], []
+        for _ in range(args.adapts):
+            t = time.perf_counter()
+            r = client.post(f"{url}/api/teach/adapt", data={"name": "benchmark", "kind": kind})
+            request_s.append(time.perf_counter() - t)
+            r.raise_for_status()
+            server_s.append(r.json()["seconds"])
+        out[f"adapt {kind}"] = {
+            "examples": r.json()["examples"],
+            "server_s": server_s,
+            "request_s": request_s,
+        }
+        print(
+            f"adapting to {r.json()['examples']} {kind} (3 of each of {len(labels)}): median "
+            f"{statistics.median(server_s):.2f} s, slowest {max(server_s):.2f} s of {args.adapts} "
+            f"(the whole request: slowest {max(request_s):.2f} s)",
+            flush=True,
+        )
+    for kind in kinds:  # the pad's drawing, read by both readers of `kind`
+        label = f"teach predict, {kind}"
+        r = out[label] = measure(
+            client,
+            f"{url}/api/teach/predict",
+            drawing_png(),
+            "pad.png",
+            args.requests,
+            args.warmup,
+            {"name": "benchmark", "kind": kind},
+        )
+        report(label, r, "base and personal readers")
+    return out
+
+
+def reference_24(data_dir: Path) -> Path:
+    """The built-in 24-letter reference set, generated when missing (as Task 3 does)."""
+    folder = greeksets.builtin_folder(data_dir, "reference", all_letters=True)
+    if not folder.exists():
+        greeksets.generate_letter_set(folder, all_letters=True, own=False, seed=42)
+    return folder
+
+
 def main(argv=None) -> dict:
     args = parse_args(argv)
     model = args.model.resolve()
@@ -148,6 +231,7 @@ def main(argv=None) -> dict:
         raise cli.UserError(
             f"no model at {args.model}: run `make figures` (or `python task1_train_mnist.py`) first"
         )
+    greek = reference_24(args.data_dir).resolve()
     images = {
         "1000x1000 photo (JPEG)": (photo_jpeg(), "photo.jpg"),
         "280x280 drawing (PNG)": (drawing_png(), "pad.png"),
@@ -156,7 +240,11 @@ def main(argv=None) -> dict:
         f"load average before: {' '.join(f'{v:.1f}' for v in os.getloadavg())} on {os.cpu_count()} cores",
         flush=True,
     )
-    proc, url = start_server(model)
+    home = Path(tempfile.mkdtemp(prefix="explorer_latency_"))
+    (home / "models").mkdir()
+    shutil.copy(model, home / "models" / model.name)  # personal readers are saved beside the model
+    flags = ["--greek-dir", str(greek), "--data-dir", str(home / "data")]
+    proc, url = start_server(home / "models" / model.name, *flags)
     results = {}
     try:
         with httpx.Client(timeout=60) as client:
@@ -164,13 +252,7 @@ def main(argv=None) -> dict:
                 r = results[label] = measure(
                     client, f"{url}/api/predict", data, name, args.requests, args.warmup
                 )
-                print(
-                    f"{label:<24} {r['bytes'] / 1024:7.1f} KB: {r['requests_per_s']:5.1f} requests/s, "
-                    f"median {r['median_ms']:6.1f} ms, p95 {r['p95_ms']:6.1f} ms (medians: decoding and "
-                    f"preprocessing {r['preprocess_median_ms']:.1f} ms, networks and maps "
-                    f"{r['network_median_ms']:.1f} ms)",
-                    flush=True,
-                )
+                report(label, r)
         if args.clients:
             r = results["under load"] = under_load(
                 f"{url}/api/predict", images["280x280 drawing (PNG)"][0], args.clients, args.seconds
@@ -181,9 +263,12 @@ def main(argv=None) -> dict:
                 f"after the load {r['after_ms']:.0f} ms",
                 flush=True,
             )
+        with httpx.Client(timeout=60) as client:
+            results.update(teach(client, url, args))
     finally:
         proc.terminate()
         proc.wait(30)
+        shutil.rmtree(home, ignore_errors=True)
     print(f"load average after: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
     return results
 

@@ -68,7 +68,8 @@ class Teacher:
         self.letters, self.replay, self.seed = letters, replay, seed
         self.personal: dict[tuple[str, str], object] = {}  # (name, kind) -> adapted reader
         self.adapted: dict[tuple[str, str], list[str]] = {}  # (name, kind) -> the files it was adapted to
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # the readers
+        self.writing = threading.Lock()  # the folders: two taps at once must not pick the same file
         adapt.warm_up()
 
     def info(self) -> dict:
@@ -103,6 +104,16 @@ class Teacher:
 
     def _usable(self, kind: str) -> bool:
         return kind == DIGITS or self.letters is not None
+
+    def add(self, name: str, label: str, image: np.ndarray, written=None):
+        folder = self.folder(name)
+        with self.writing:
+            return folder.add(label, image, written)
+
+    def delete(self, name: str, label: str, file: str) -> None:
+        folder = self.folder(name)
+        with self.writing:
+            folder.delete(label, file)
 
     # --- adapting -----------------------------------------------------------------------------
 
@@ -204,7 +215,8 @@ class Teacher:
     def record_test(self, name: str, truth: str, base: str, personal: str | None) -> dict:
         """Keep one Test me answer and return the person's accuracy and confusion for its kind."""
         folder = self.folder(name)
-        record = folder.record_test(truth, {"base": base, "personal": personal})
+        with self.writing:
+            record = folder.record_test(truth, {"base": base, "personal": personal})
         return {"recorded": record, **folder.test_summary(record["kind"])}
 
     def test_summary(self, name: str, kind: str) -> dict:

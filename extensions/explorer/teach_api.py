@@ -94,14 +94,14 @@ def add_routes(app: FastAPI, teacher: Teacher | None):
         t.usable_kind(kind_of(label))
         data = upload_bytes(image)
         x = read_upload(data)
-        example = folder.add(label, x, written=_written(data))
+        example = t.add(folder.name, label, x, written=_written(data))
         return {**example.as_json(), "input": rounded(example.image), "name": folder.name}
 
     @app.delete("/api/teach/examples")
     def delete_example(name: str | None = None, label: str | None = None, file: str | None = None):
-        folder = teaching().folder(needed(name, "name", "ada"))
-        folder.delete(needed(label, "label", "7"), needed(file, "file", "7_0.png"))
-        return {"deleted": f"{label}/{file}", "name": folder.name}
+        name = needed(name, "name", "ada")
+        teaching().delete(name, needed(label, "label", "7"), needed(file, "file", "7_0.png"))
+        return {"deleted": f"{label}/{file}", "name": name}
 
     @app.post("/api/teach/adapt")
     def adapt_reader(name: str | None = Form(None), kind: str | None = Form(None)):

@@ -34,10 +34,11 @@ async function teachCall(method, path, fields = {}, blob = null) {
   return body;
 }
 
-// What is on the input now: the last upload on the Upload tab, else the pad (null when empty).
+// What is on the input now: the last upload on the Upload tab, the pad on the Draw tab (null when
+// empty or on the Webcam tab: teach mode keeps what you chose to keep, not a moving picture).
 async function currentImage() {
   if (state.source === "upload") return state.lastUpload;
-  return state.strokes.length ? padBlob() : null;
+  return state.source === "draw" && state.strokes.length ? padBlob() : null;
 }
 
 // --- examples -------------------------------------------------------------------------------
@@ -85,7 +86,7 @@ function showExamples(examples) {
 
 async function keepExample() {
   const image = await currentImage();
-  if (!image) { teachStatus(`Write a ${noun()} on the pad (or upload one) first.`, true); return; }
+  if (!image) { teachStatus(`Write a ${noun()} on the Draw tab's pad (or upload one) first.`, true); return; }
   try {
     const label = $("teach-label").value;
     const kept = await teachCall("POST", "examples", { name: teachName(), label }, image);
