@@ -5,6 +5,8 @@ import pytest
 from recognition.data import datasets
 from recognition.handwriting import glyphs
 
+pytest_plugins = ("postgres_support",)  # a throwaway PostgreSQL server: postgres, postgres_url
+
 
 @pytest.fixture(scope="session")
 def mnist():

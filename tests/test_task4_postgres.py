@@ -4,75 +4,19 @@ single-process run gives. Needs Debian's `postgresql` binaries (`make test` inst
 it can); skipped with the reason where they are absent."""
 
 import csv
-import glob
-import os
-import pwd
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import optuna
 import pytest
 from optuna.trial import TrialState
+from postgres_support import PASSWORD  # its fixtures: conftest.py
 
 ROOT = Path(__file__).resolve().parent.parent
-PASSWORD = "s3cret-pw"
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")]
-
-
-def pg_bin() -> Path | None:
-    found = shutil.which("initdb") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))), None)
-    return Path(found).resolve().parent if found else None  # /usr/local/bin may link initdb alone
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def postgres_url():
-    bin_dir = pg_bin()
-    if bin_dir is None:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found: apt-get install postgresql")
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # the server refuses to run as root: run it as the postgres user
-        try:
-            pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.skip("running as root and there is no postgres user to run the server as")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    folder = Path(tempfile.mkdtemp(prefix="task4_pg_"))
-    folder.chmod(0o777)
-    data, port = folder / "data", free_port()
-    run = lambda *cmd: subprocess.run([*as_user, *map(str, cmd)], check=True, capture_output=True)  # noqa: E731
-    try:
-        run(bin_dir / "initdb", "-D", data, "-U", "sweeper", "-A", "trust")
-        run(
-            bin_dir / "pg_ctl",
-            "-D",
-            data,
-            "-l",
-            folder / "log",
-            "-w",
-            "start",
-            "-o",
-            f"-p {port} -k {folder} -c listen_addresses=127.0.0.1",
-        )
-        run(bin_dir / "createdb", "-h", "127.0.0.1", "-p", port, "-U", "sweeper", "optuna")
-        yield f"postgresql://sweeper:{PASSWORD}@127.0.0.1:{port}/optuna"
-    finally:
-        subprocess.run(
-            [*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-            capture_output=True,
-        )
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def sweep_command(out: Path, *extra: str) -> list[str]:

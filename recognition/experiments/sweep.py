@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
 import socket
 import sqlite3
 import time
@@ -103,14 +104,16 @@ def open_storage(
         check_sqlite_file(path)
         engine_kwargs = {"connect_args": {"timeout": 60}}  # workers write at once: wait for the lock
     try:
-        return optuna.storages.RDBStorage(
-            url,
-            engine_kwargs=engine_kwargs,
-            heartbeat_interval=max(1, round(heartbeat_s)),
-            grace_period=max(2, round(grace_s)),
-            heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
-                max_retry=MAX_RETRY
-            ),
+        return retry_creation(
+            lambda: optuna.storages.RDBStorage(
+                url,
+                engine_kwargs=engine_kwargs,
+                heartbeat_interval=max(1, round(heartbeat_s)),
+                grace_period=max(2, round(grace_s)),
+                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
+                    max_retry=MAX_RETRY
+                ),
+            )
         )
     except ImportError as err:
         raise cli.UserError(
@@ -121,6 +124,22 @@ def open_storage(
         raise cli.UserError(
             f"cannot open the study storage {mask_url(url)}: {type(err).__name__}: {str(err).splitlines()[0]}"
         ) from err
+
+
+def retry_creation(create: Callable[[], optuna.storages.RDBStorage], tries: int = 5):
+    """`create()`, again after a short random pause when another process was creating the same new
+    database's tables at the same moment (its "already exists" or unique-constraint error): the next
+    try finds them made."""
+    from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+
+    for attempt in range(1, tries + 1):
+        try:
+            return create()
+        except (IntegrityError, OperationalError, ProgrammingError) as err:
+            raced = isinstance(err, IntegrityError) or "already exists" in str(err)
+            if not raced or attempt == tries:
+                raise
+            time.sleep(random.uniform(0.05, 0.3) * attempt)
 
 
 def open_study(
