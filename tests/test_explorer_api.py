@@ -144,13 +144,15 @@ def test_uploads_have_a_much_lower_pixel_limit_than_pillow(client):
     assert time.perf_counter() - t < 2  # refused from the header, never decoded
 
 
-def test_large_images_are_decoded_one_at_a_time(monkeypatch):
-    """Four large uploads at once: one decode at a time; small ones do not wait for each other."""
-    active, most = [0], {}
+def test_large_images_are_decoded_one_at_a_time_and_reduced(monkeypatch):
+    """Four large uploads at once: one decode at a time, shrunk by a whole factor as they are decoded
+    (2400 px -> 1200 px); small ones do not wait for each other."""
+    active, most, sides = [0], {}, set()
     real = imagefiles.upright_rgb
 
     def slow(img):
-        key = "large" if img.width * img.height > uploads.LARGE_PIXELS else "small"
+        key = "large" if img.width > 1000 else "small"
+        sides.add(img.width)
         active[0] += 1
         most[key] = max(most.get(key, 0), active[0])
         time.sleep(0.3)
@@ -158,11 +160,11 @@ def test_large_images_are_decoded_one_at_a_time(monkeypatch):
         return real(img)
 
     monkeypatch.setattr(imagefiles, "upright_rgb", slow)
-    for image in (support.drawing("3", 1800), support.drawing("3")):
+    for image in (support.drawing("3", 2400), support.drawing("3")):
         data = support.encode(image)
         with ThreadPoolExecutor(4) as pool:
             assert all(x.shape == (28, 28) for x in pool.map(uploads.read_upload, [data] * 4))
-    assert most == {"large": 1, "small": 4}
+    assert most == {"large": 1, "small": 4} and sides == {1200, 280}
 
 
 def test_an_oversized_body_is_refused_from_its_header(client):

@@ -3,12 +3,13 @@ count, and a clear 4xx (an HTTPException with a `detail`) for anything that is n
 
 Memory: a 3-KB WebP can claim 88 megapixels (just under Pillow's own limit) and took 2.5 GB to decode,
 four at once 7.4 GB. Uploads are held to UPLOAD_MAX_PIXELS, a JPEG is decoded at a reduced scale
-(`Image.draft`, in imagefiles.upright_rgb), and images above LARGE_PIXELS are decoded one at a time.
+(`Image.draft`), and images above LARGE_PIXELS are decoded one at a time, shrunk by a whole factor as
+they are decoded (`Image.reduce`), with the memory handed back afterwards (docs/explorer.md: numbers).
 """
 
 from __future__ import annotations
 
-import contextlib
+import ctypes
 import io
 import threading
 import warnings
@@ -27,9 +28,48 @@ LARGE_PIXELS = 2_000_000  # larger decodes take tens of MB each (PNG, WebP: full
 _large_decode = threading.Lock()
 
 
-def _decoding(img: Image.Image):
-    """A context in which `img` may be decoded: alone when it is large (after any draft)."""
-    return _large_decode if img.width * img.height > LARGE_PIXELS else contextlib.nullcontext()
+def _decode(data: bytes) -> Image.Image:
+    """The upload as an upright RGB image of at most MAX_SIDE px. A large one is opened again and
+    decoded alone (a WebP's decoder takes its full-size canvas as soon as it is opened, so opening
+    must wait its turn too), and the freed memory is handed back to the system after it (glibc keeps
+    it per thread otherwise)."""
+    with _opened(data) as img:
+        if img.width * img.height <= LARGE_PIXELS:
+            return imagefiles.upright_rgb(img)
+    with _large_decode:
+        try:
+            with _opened(data) as img:
+                return imagefiles.upright_rgb(_reduced(img))
+        finally:
+            del img
+            _trim()
+
+
+def _opened(data: bytes) -> Image.Image:
+    """The image, opened and checked against the pixel limit; a JPEG set to decode reduced (1/2-1/8)."""
+    img = Image.open(io.BytesIO(data))
+    if img.width * img.height > UPLOAD_MAX_PIXELS:
+        img.close()
+        raise Image.DecompressionBombError(f"{img.width}x{img.height} pixels")
+    img.draft("RGB", (imagefiles.MAX_SIDE, imagefiles.MAX_SIDE))
+    return img
+
+
+def _trim() -> None:
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: its allocator decides
+        pass
+
+
+def _reduced(img: Image.Image) -> Image.Image:
+    """A large image shrunk by a whole factor (a box filter) as it is decoded, so that the copies
+    upright_rgb makes (orientation, colour, the final thumbnail) are of a small image: a 24-MP WebP
+    peaked at 490 MB, copies included. Palette and 1-bit images are left whole: they are compact."""
+    factor = max(img.size) // imagefiles.MAX_SIDE
+    if factor < 2 or img.mode in ("P", "1"):
+        return img
+    return img.reduce(factor)
 
 
 def read_upload(data: bytes) -> np.ndarray:
@@ -46,12 +86,7 @@ def read_upload_with_doubt(data: bytes) -> tuple[np.ndarray, str | None]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as img:
-                if img.width * img.height > UPLOAD_MAX_PIXELS:
-                    raise Image.DecompressionBombError(f"{img.width}x{img.height} pixels")
-                img.draft("RGB", (imagefiles.MAX_SIDE, imagefiles.MAX_SIDE))  # a JPEG shrinks here, 1/2-1/8
-                with _decoding(img):
-                    rgb = imagefiles.upright_rgb(img)
+            rgb = _decode(data)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
         raise HTTPException(
             400,
