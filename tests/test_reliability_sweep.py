@@ -6,6 +6,7 @@ only redraws), 22 (an interrupted enqueueing, deleting one study), 24 (creating 
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -206,3 +207,17 @@ def test_two_processes_creating_one_new_sqlite_study_file_both_succeed(tmp_path)
 def test_two_processes_creating_one_new_postgresql_database_both_succeed(tmp_path, postgres):
     """Item 24: 3 runs in 5 failed with `UniqueViolation ... pg_type_typname_nsp_index`."""
     race(tmp_path, [postgres.create_database(f"race{i}") for i in range(6)])
+
+
+def test_a_server_that_accepts_but_never_answers_is_named_within_seconds(tmp_path):
+    """Item 21: 135 s of silence, then a traceback."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]  # accepted by the kernel, never answered
+        start = time.monotonic()
+        with pytest.raises(cli.UserError) as err:
+            task4.main([*tiny_sweep(tmp_path), "--storage", f"postgresql://u:secret@127.0.0.1:{port}/optuna"])
+    assert time.monotonic() - start < 20
+    line = str(err.value)
+    assert f"127.0.0.1:{port} did not answer within 5 s" in line and "secret" not in line and "\n" not in line

@@ -35,6 +35,7 @@ warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning
 HEARTBEAT_S, GRACE_S = 10, 60  # a RUNNING trial silent for GRACE_S is taken as lost
 MAX_RETRY = 3  # attempts of one point before the sweep gives up on it
 POLL_S = 5.0  # how often a worker with nothing to take looks again
+CONNECT_TIMEOUT_S = 5  # a database server that accepts but never answers is named after this long
 STALL_S = 10.0  # enqueueing (hundreds of points a second) silent this long was interrupted
 
 
@@ -103,6 +104,8 @@ def open_storage(
     if (path := sqlite_path(url)) is not None:
         check_sqlite_file(path)
         engine_kwargs = {"connect_args": {"timeout": 60}}  # workers write at once: wait for the lock
+    elif url.startswith("postgresql") and "connect_timeout" not in url:
+        engine_kwargs = {"connect_args": {"connect_timeout": CONNECT_TIMEOUT_S}}
     try:
         return retry_creation(
             lambda: optuna.storages.RDBStorage(
@@ -121,9 +124,22 @@ def open_storage(
             f"psycopg 3 (`pip install 'psycopg[binary]'`, in requirements.txt)"
         ) from err
     except Exception as err:  # SQLAlchemy and Optuna raise many types for a bad URL or server
+        if "timeout expired" in str(err):
+            raise cli.UserError(silent_server(url)) from err
         raise cli.UserError(
             f"cannot open the study storage {mask_url(url)}: {type(err).__name__}: {str(err).splitlines()[0]}"
         ) from err
+
+
+def silent_server(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    address = make_url(url)
+    return (
+        f"the study storage {mask_url(url)}: the server at {address.host or 'localhost'}:"
+        f"{address.port or 5432} did not answer within {CONNECT_TIMEOUT_S} s; check the host and port "
+        f"(a PostgreSQL server there, not another service), or add ?connect_timeout=SECONDS to wait longer"
+    )
 
 
 def retry_creation(create: Callable[[], optuna.storages.RDBStorage], tries: int = 5):
