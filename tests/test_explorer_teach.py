@@ -174,6 +174,33 @@ def test_a_bad_upload_is_refused_before_anything_is_kept(client, home):
     assert client.get("/api/teach/examples", params={"name": "ada"}).json()["examples"] == []
 
 
+def test_another_sites_page_can_neither_keep_nor_delete(client, home):
+    assert add(client, "ada", "7", plain_seven(0)).status_code == 201
+    evil = {"origin": "http://evil.example"}
+    files = {"image": ("x.png", plain_seven(0), "image/png")}
+    r = client.post("/api/teach/examples", data={"name": "ada", "label": "7"}, files=files, headers=evil)
+    assert r.status_code == 403
+    params = {"name": "ada", "label": "7", "file": "7_0.png"}
+    assert client.delete("/api/teach/examples", params=params, headers=evil).status_code == 403
+    assert (
+        client.post("/api/teach/adapt", data={"name": "ada", "kind": "digits"}, headers=evil).status_code
+        == 403
+    )
+    assert sorted(p.name for p in (home / "data" / "mine" / "ada" / "7").iterdir()) == ["7_0.png"]
+    assert not (home / "models" / "personal").exists()
+
+
+def test_an_oversized_upload_is_413_and_nothing_is_kept(client, home):
+    big = b"\x89PNG" + bytes(11 * 2**20)
+    r = client.post(
+        "/api/teach/examples",
+        data={"name": "ada", "label": "7"},
+        files={"image": ("x.png", big, "image/png")},
+    )
+    assert r.status_code == 413
+    assert not (home / "data" / "mine").exists()
+
+
 def test_an_unwritable_folder_is_507_with_the_fix(cache, tmp_path):
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "mine").write_text("a file where the folders should go")

@@ -4,15 +4,26 @@ Skipped (with test_explorer_browser's message) when Playwright or Chromium is mi
 
 import explorer_support as support
 import pytest
-from test_explorer_browser import ANSWER_MS, ARGS, CHROMIUM, draw, expect_text, playwright_api
+from test_explorer_browser import (
+    ANSWER_MS,
+    ARGS,
+    CAMERA,
+    CHROMIUM,
+    draw,
+    expect_text,
+    playwright_api,
+    write_y4m,
+)
 
 from extensions.explorer import server
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(tmp_path_factory):
+    video = write_y4m(tmp_path_factory.mktemp("camera") / "three.y4m", "3")
+    camera = CAMERA + [f"--use-file-for-fake-video-capture={video}"]
     with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS + camera)
         yield browser
         browser.close()
 
@@ -102,3 +113,15 @@ def test_greek_letters_in_teach_mode_and_a_refusal_shown(open_page):
     page.click("#teach-keep")
     expect_text(page, "#teach-count", "1 example")
     assert page.locator("#teach-examples figcaption").text_content() == "ω omega"
+
+
+def test_keep_an_example_from_the_webcam_and_read_it(open_page):
+    page = open_page()
+    page.click("[data-source=webcam]")
+    page.click("#camera")
+    expect_text(page, "#steady", "3")  # the fake camera films a 3
+    page.select_option("#teach-label", "3")
+    page.click("#teach-keep")
+    expect_text(page, "#teach-count", "1 example")
+    page.click("#teach-read")
+    expect_text(page, "#teach-base", "3")

@@ -1,7 +1,9 @@
 """Who may use the explorer. Bound to a loopback address it answers only requests that name a
 loopback host (`localhost`, `127.0.0.1`, `[::1]`): a web page the user visits cannot reach it by
-pointing its own domain name at 127.0.0.1 (DNS rebinding). On any address a POST sent from another
-site's page (an `Origin` other than the page's own) is refused, so no other page can use it.
+pointing its own domain name at 127.0.0.1 (DNS rebinding). On any address a request that changes
+something (any method but GET and HEAD: sending images, keeping or deleting teach mode's examples)
+from another site's page (an `Origin` other than the page's own) is refused, so no other page can
+use it.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ def refusal(method: str, headers, loopback_only: bool) -> str | None:
             f"http://127.0.0.1 or http://localhost with its port"
         )
     origin = headers.get("origin")
-    if method == "POST" and origin is not None and origin.split("://", 1)[-1] != host:
+    if method not in ("GET", "HEAD") and origin is not None and origin.split("://", 1)[-1] != host:
         return f"cross-origin request refused: only the explorer's own page may send it images, not {origin}"
     return None
 

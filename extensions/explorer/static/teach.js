@@ -34,11 +34,12 @@ async function teachCall(method, path, fields = {}, blob = null) {
   return body;
 }
 
-// What is on the input now: the last upload on the Upload tab, the pad on the Draw tab (null when
-// empty or on the Webcam tab: teach mode keeps what you chose to keep, not a moving picture).
+// What is on the input now: the pad, the last upload, or the webcam's box (webcam.js); null when
+// there is nothing.
 async function currentImage() {
   if (state.source === "upload") return state.lastUpload;
-  return state.source === "draw" && state.strokes.length ? padBlob() : null;
+  if (state.source === "webcam") return stream && video.videoWidth ? grabBox() : null;
+  return state.strokes.length ? padBlob() : null;
 }
 
 // --- examples -------------------------------------------------------------------------------
@@ -86,7 +87,7 @@ function showExamples(examples) {
 
 async function keepExample() {
   const image = await currentImage();
-  if (!image) { teachStatus(`Write a ${noun()} on the Draw tab's pad (or upload one) first.`, true); return; }
+  if (!image) { teachStatus(`Write a ${noun()} on the pad (or upload one, or start the camera) first.`, true); return; }
   try {
     const label = $("teach-label").value;
     const kept = await teachCall("POST", "examples", { name: teachName(), label }, image);
@@ -221,6 +222,7 @@ function toggleTeach() {
 $("teach-toggle").addEventListener("click", toggleTeach);
 $("teach-keep").addEventListener("click", keepExample);
 $("teach-adapt").addEventListener("click", adaptReader);
+$("teach-read").addEventListener("click", testMe);
 $("teach-right").addEventListener("click", () => judge(true));
 $("teach-wrong").addEventListener("click", () => judge(false));
 $("teach-name").addEventListener("change", () => { if (teach.on) loadExamples(); });
