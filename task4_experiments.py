@@ -11,7 +11,7 @@ processes or machines can share.
     python task4_experiments.py                  # both full grids (`make sweep`)
     python task4_experiments.py --quick          # small versions on a training subset (`make figures`)
     python task4_experiments.py --grids broad --dataset fashion-mnist --kernels 3,5,7
-    python task4_experiments.py --storage postgresql://user:pw@host/db   # several machines
+    PGPASSWORD=... python task4_experiments.py --storage postgresql://user@host/db   # several machines
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from types import SimpleNamespace
 
 import optuna
 import pytest
+from postgres_support import DATABASE, PASSWORD, USER
 
 import task4_experiments as task4
 from recognition import cli
@@ -221,3 +222,53 @@ def test_a_server_that_accepts_but_never_answers_is_named_within_seconds(tmp_pat
     assert time.monotonic() - start < 20
     line = str(err.value)
     assert f"127.0.0.1:{port} did not answer within 5 s" in line and "secret" not in line and "\n" not in line
+
+
+def test_the_storage_url_from_an_environment_variable_or_a_file(tmp_path, monkeypatch, capsys):
+    """Item 29: the README told users to put the PostgreSQL password in --storage, which every local
+    user can read in /proc/PID/cmdline."""
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    for name in ("a", "b"):
+        sweep.open_study(url, name, {"grid": name}, [{"batch_size": 1}])
+    monkeypatch.setenv("TASK4_STORAGE", url)
+    task4.main(["--storage-env", "TASK4_STORAGE", "--delete-study", "a"])
+    (tmp_path / "storage.txt").write_text(f"\n{url}\n")
+    task4.main(["--storage-file", str(tmp_path / "storage.txt"), "--delete-study", "b"])
+    assert optuna.get_all_study_names(url) == [] and capsys.readouterr().out.count("deleted study") == 2
+    (tmp_path / "empty.txt").write_text("\n")
+    for flags, message in [
+        (
+            ["--storage-env", "NOT_SET_ANYWHERE"],
+            "--storage-env NOT_SET_ANYWHERE: the environment variable is not set",
+        ),
+        (["--storage-file", str(tmp_path / "none.txt")], "--storage-file .*none.txt: cannot read it"),
+        (["--storage-file", str(tmp_path / "empty.txt")], "--storage-file .*empty.txt: it is empty"),
+        (["--storage", url, "--storage-env", "TASK4_STORAGE"], "not allowed with"),
+    ]:
+        with pytest.raises(cli.UserError, match=message):
+            task4.main([*flags, "--delete-study", "a"])
+
+
+def test_the_help_says_how_to_keep_the_password_off_the_command_line(capsys):
+    with pytest.raises(SystemExit):
+        task4.parse_args(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert all(word in text for word in ("PGPASSWORD", "~/.pgpass", "--storage-env", "--storage-file"))
+
+
+@pytest.mark.slow
+def test_a_postgresql_password_from_pgpassword_or_pgpass(postgres, tmp_path, monkeypatch):
+    """Item 29: with no password in the URL, libpq's own ways to give it work."""
+    bare = postgres.url(password=None)
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "no-such-file"))
+    with pytest.raises(cli.UserError, match="password"):
+        sweep.open_storage(bare)
+    monkeypatch.setenv("PGPASSWORD", PASSWORD)
+    assert sweep.open_storage(bare).get_all_studies() == []
+    monkeypatch.delenv("PGPASSWORD")
+    pgpass = tmp_path / "pgpass"
+    pgpass.write_text(f"{postgres.host}:{postgres.port}:{DATABASE}:{USER}:{PASSWORD}\n")
+    pgpass.chmod(0o600)
+    monkeypatch.setenv("PGPASSFILE", str(pgpass))
+    assert sweep.open_storage(bare).get_all_studies() == []

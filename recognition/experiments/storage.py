@@ -1,4 +1,8 @@
-"""Where Task 4's studies live: the --storage flag (checked before any work) and deleting one study.
+"""Where Task 4's studies live: the --storage flags (checked before any work) and deleting one study.
+
+A PostgreSQL password never needs to be on the command line, where every local user can read it
+(/proc/PID/cmdline): leave it out of the URL and libpq reads it from PGPASSWORD or ~/.pgpass, or
+read the whole URL from an environment variable (--storage-env) or a file (--storage-file).
 
 A study database may hold many grids' studies (one per grid, data set and settings); `--delete-study
 NAME` removes one of them and leaves the others alone."""
@@ -6,6 +10,7 @@ NAME` removes one of them and leaves the others alone."""
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 import optuna
@@ -17,10 +22,19 @@ DEFAULT_FILE = "task4_study.db"  # in --figures-dir
 
 
 def add_storage_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
+    where = p.add_mutually_exclusive_group()
+    where.add_argument(
         "--storage",
         help=f"Optuna storage URL (default sqlite:///FIGURES_DIR/{DEFAULT_FILE}); "
-        "postgresql://user:pw@host/db lets several machines share the sweep",
+        "postgresql://user@host/db lets several machines share the sweep. Keep the password off the "
+        "command line (other users can read it there): libpq reads it from PGPASSWORD or ~/.pgpass, "
+        "or give the whole URL with --storage-env or --storage-file",
+    )
+    where.add_argument(
+        "--storage-env", metavar="VAR", help="read the storage URL from this environment variable"
+    )
+    where.add_argument(
+        "--storage-file", metavar="PATH", type=Path, help="read the storage URL from this file's first line"
     )
     p.add_argument(
         "--delete-study",
@@ -32,7 +46,8 @@ def add_storage_flags(p: argparse.ArgumentParser) -> None:
 
 def storage_url(args: argparse.Namespace) -> str:
     """The storage URL the flags give, or a UserError when it cannot hold a sweep."""
-    url = args.storage or f"sqlite:///{sweep.project_path(Path(args.figures_dir) / DEFAULT_FILE)}"
+    url = args.storage or given_url(args.storage_env, args.storage_file)
+    url = url or f"sqlite:///{sweep.project_path(Path(args.figures_dir) / DEFAULT_FILE)}"
     if url.startswith("sqlite:") and sweep.sqlite_path(url) is None:
         # an in-memory database lives as long as one connection; each worker and the analysis open their own
         raise cli.UserError(
@@ -40,6 +55,28 @@ def storage_url(args: argparse.Namespace) -> str:
             f"analysis open their own); give a file, e.g. --storage sqlite:///figures/{DEFAULT_FILE}"
         )
     return url
+
+
+def given_url(variable: str | None, path: Path | None) -> str | None:
+    """The URL in the environment variable or the file named, or None when neither is."""
+    if variable is not None:
+        if not (url := os.environ.get(variable, "").strip()):
+            raise cli.UserError(
+                f"--storage-env {variable}: the environment variable is not set or empty; "
+                f"e.g. export {variable}='postgresql://user:password@host/db'"
+            )
+        return url
+    if path is not None:
+        try:
+            lines = path.read_text(encoding="utf-8").strip().splitlines()
+        except (OSError, UnicodeDecodeError) as err:
+            raise cli.UserError(f"--storage-file {path}: cannot read it ({getattr(err, 'strerror', err)})")
+        if not (url := lines[0].strip() if lines else ""):
+            raise cli.UserError(
+                f"--storage-file {path}: it is empty; write the storage URL on its first line"
+            )
+        return url
+    return None
 
 
 def delete_study(url: str, name: str) -> str:
