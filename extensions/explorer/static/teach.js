@@ -226,6 +226,8 @@ $("teach-read").addEventListener("click", testMe);
 $("teach-right").addEventListener("click", () => judge(true));
 $("teach-wrong").addEventListener("click", () => judge(false));
 $("teach-name").addEventListener("change", () => { if (teach.on) loadExamples(); });
+// What you are writing now is, most likely, the symbol you last chose to keep.
+$("teach-label").addEventListener("change", () => { $("teach-truth").value = $("teach-label").value; });
 for (const b of document.querySelectorAll("[data-reader]")) b.addEventListener("click", () => setReader(b.dataset.reader));
 for (const b of document.querySelectorAll("[data-kind]")) {
   b.addEventListener("click", () => { if (teach.on) { fillSymbols(); loadExamples(); testMe(); } });
