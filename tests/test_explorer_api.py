@@ -296,6 +296,11 @@ def test_a_port_out_of_range_is_one_line_before_any_loading(port, tmp_path):
         server.main(["--port", port, "--model", str(tmp_path / "none.pt")])
 
 
+def test_the_help_gives_the_upload_limits_and_the_host_rule():
+    limits = f"{uploads.MAX_UPLOAD_BYTES // 2**20} MB and {uploads.UPLOAD_MAX_PIXELS / 1e6:g} megapixels"
+    assert limits in " ".join(flags.__doc__.split()) and "loopback" in flags.__doc__
+
+
 def test_a_transformer_as_the_model_is_refused_at_start(tmp_path):
     path = netlib.save_checkpoint(networks.build_network("transformer"), tmp_path / "transformer_cpu.pt")
     with pytest.raises(cli.UserError, match="holds a transformer network, but .* reads cnn or gabor"):

@@ -3,6 +3,10 @@ line at once.
 
     python -m extensions.explorer [--host 127.0.0.1] [--port 8000] [--model models/mnist_net.pt]
                                   [--greek-dir DIR] [--data-dir data] [--no-greek] [--threads 1]
+
+Uploads may have up to 10 MB and 24 megapixels. On a loopback --host (the default) only requests
+naming a loopback host (127.0.0.1, localhost, [::1]) are answered; on any host a POST sent from
+another site's page is refused (403).
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ def parse_args(argv=None):
         type=Path,
         default=None,
         help="your own Greek reference letters, one sub-folder per letter (e.g. the course's "
-        "greek_train; default: the built-in set of alpha, beta, gamma and delta in DATA_DIR/greek, "
+        "greek_train; default: the built-in alpha, beta, gamma and lambda in DATA_DIR/greek_wide, "
         "generated when missing)",
     )
     p.add_argument(
