@@ -51,6 +51,7 @@ def small_args(root):
         "course_transfer": ["--epochs", "5", "--model", model],
         "compare": [*subsets, "--perturbed", "50"],
         "own_shots": ["--model", model, "--writers", "2", "--per-symbol", "4"],
+        "real_digits": ["--model", model, "--digits", "40"],
     }
 
 

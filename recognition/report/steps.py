@@ -31,6 +31,7 @@ PIPELINE = (
     "extensions.course_transfer",
     "extensions.compare_networks",
     "extensions.own_shots",
+    "extensions.real_digits",
 )
 
 
