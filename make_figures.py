@@ -7,7 +7,8 @@ thread, take the next step whose inputs are ready (the longest chains first); a 
 torch once and keeps it for all its steps. Every step starts from the same seeded state, so the
 numbers do not depend on which worker ran it, or after what. A step's output is printed whole when
 it ends. The first step that fails stops the run: steps already running finish, no new one starts,
-and the exit status is 1.
+and the exit status is 1. The workers die with this process, however it dies (a SIGKILL
+included), so a killed run leaves no step training on and writing files.
 """
 
 from __future__ import annotations

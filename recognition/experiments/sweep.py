@@ -4,7 +4,8 @@ Optuna's documented pattern for a fixed set of points: the process that creates 
 enqueues every grid point once as a fixed trial (`enqueue_trial`), and workers pop waiting
 trials (`study.optimize`, one trial at a time). Heartbeats mark a trial whose worker died as
 failed after the grace period, and `RetryHeartbeatStaleTrialCallback` enqueues it again. A point whose
-trials all failed (Ctrl-C, a crash) is enqueued again when a worker starts.
+trials all failed (Ctrl-C, a crash) is enqueued again when a worker starts. An enqueueing that stopped halfway
+(its creator interrupted) is finished by the next process that opens the study.
 
 The grid is part of the study's identity: the study name ends with a hash of everything the
 results depend on, so another grid is another study and never a clash of parameter spaces.
