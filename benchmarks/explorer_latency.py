@@ -243,6 +243,8 @@ def main(argv=None) -> dict:
     home = Path(tempfile.mkdtemp(prefix="explorer_latency_"))
     (home / "models").mkdir()
     shutil.copy(model, home / "models" / model.name)  # personal readers are saved beside the model
+    for other in model.parent.glob("transformer_*.pt"):  # compared beside it, as `make demo` does
+        shutil.copy(other, home / "models" / other.name)
     flags = ["--greek-dir", str(greek), "--data-dir", str(home / "data")]
     proc, url = start_server(home / "models" / model.name, *flags)
     results = {}
