@@ -22,16 +22,14 @@ import numpy as np
 import torch
 
 import netlib
-from recognition import cli, embedding, flags, networks, personal
+from recognition import cli, embedding, flags, networks, personal, readers
 from recognition.data import datasets, greeksets, imagefiles, preprocess
 from recognition.io import writable_folder, write_npy, write_text
 from recognition.report import embedding_plots
-from recognition.report.embedding_text import accuracy_lines
-from recognition.report.markdown import fraction
+from recognition.report.embedding_text import accuracy_lines, chosen_lines
 from recognition.report.results import save_results
 from recognition.report.sections.task3 import (
     RUBRIC,
-    Headline,
     OwnPrediction,
     SsdTable,
     Task3Figures,
@@ -39,7 +37,6 @@ from recognition.report.sections.task3 import (
     Task3Results,
     TransferCheck,
     own_predictions,
-    penultimate,
     report_section,
     ssd_table,
     ssd_table_text,
@@ -279,37 +276,18 @@ def step_g(
 
 def step_headline(
     model: netlib.MnistNet,
-    result: embedding.Classification,
     sets: greeksets.LetterSets,
     transform: str,
     select: tuple[Path, imagefiles.ImageSet],
-) -> Headline:
-    """The headline: own symbols by 1-NN at the layer and distance that did best on the selection
-    writers (extensions/embedding_layers.py's measure; never on the scored own set), beside the
-    penultimate layer's SSD 1-NN (the assignment's 50-d one, for a model of that width)."""
-    ref, own, classes = sets.ref[transform], sets.own[transform], result.classes
-    best = embedding.best_layer(embedding.compare_layers(model, ref, select[1]))
-    d = embedding.DISTANCES[best.distance](
-        embedding.embed(model, own.images, layer=best.layer),
-        embedding.embed(model, ref.images, layer=best.layer),
-    )
-    pred = embedding.nearest_neighbour(d, np.asarray(ref.labels))
-    h = Headline(
-        layer=best.layer,
-        distance=best.distance,
-        width=best.width,
-        select_dir=str(select[0]),
-        selection=best.other_writers,
-        reference_loo=best.reference_loo,
-        own=embedding.score(pred, own.labels, classes)[:2],
-        predictions=pred.tolist(),
-        assignment_50d_ssd=embedding.score(result.own["1-NN"], own.labels, classes)[:2],
-    )
-    print(
-        f"headline: own symbols by {h.layer}/{h.distance} 1-NN: {fraction(*h.own)}; "
-        f"{penultimate(model.hidden)} with SSD: {fraction(*h.assignment_50d_ssd)} (chosen on {select[0]}: "
-        f"{fraction(*h.selection)}, with reference leave-one-out {fraction(*h.reference_loo)})"
-    )
+    k: int,
+    seed: int,
+) -> readers.ChosenReading:
+    """The headline: own symbols by the reader (layer, distance, classifier) that read the selection
+    writers best (never the scored own set), the next best and the assignment's beside it."""
+    own = sets.own[transform]
+    files = [imagefiles.display_name(p, sets.own_dir) for p in own.paths]
+    h = readers.read_chosen(model, sets.ref[transform], select, own, files, k, seed)
+    print("headline: " + "\n".join(chosen_lines(h, "own symbols")))
     return h
 
 
@@ -344,9 +322,9 @@ def main(argv=None) -> Task3Results:
     select = greeksets.load_selection(
         args.select_dir, args.data_dir, all_letters, args.transform, result.classes, args.seed
     )
-    headline = step_headline(model, result, sets, args.transform, select)
+    headline = step_headline(model, sets, args.transform, select, args.k, args.seed)
     ref, own = sets.ref[args.transform], sets.own[args.transform]
-    personal.shots.letter_shots(args.shots, model, ref, own, headline.layer, headline.distance, args.seed)
+    personal.shots.letter_shots(args.shots, model, ref, own, *headline.one_nn(), args.seed)
     results = Task3Results(
         seed=args.seed,
         model=str(args.model),

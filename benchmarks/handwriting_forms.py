@@ -5,14 +5,15 @@ digit network's embedding, the proxy for real people's letters read against the 
     python benchmarks/handwriting_forms.py --others-dir THEIR_LETTERS   # people's real letters
 
 Writes a reference set (the reference family of forms, `glyphs.COURSE_STYLE`, no writers), an
-other-writers set and a selection set (`glyphs.OWN_STYLE`: the other family of forms, other seeds,
-`--writers` writers each) of all 24 letters into `--work-dir`, reads them through the own-image
-recipe and the digit network, and reads each other-writer image with the reader (layer, distance,
-classifier: recognition/readers.py) that did best on the selection writers, beside the
-assignment's (1-NN on the 50-d layer with SSD) and 1-NN on the 320-d convolution output with
-cosine. It prints the accuracy on the 24 letters, on the nine letters people's real letters cover
-(still against all 24 reference letters), per letter, and the commonest confusions. A high number
-says little by itself: the other writers must also look like people (see data/README.md's figure).
+other-writers set (`glyphs.OWN_STYLE`: the other family of forms, another seed, `--writers`
+writers) and a selection set (as greeksets writes the built-in one) of all 24 letters into
+`--work-dir`, reads them through the own-image recipe and the digit network, and reads each
+other-writer image with the reader (layer, distance, classifier: recognition/readers.py) that did
+best on the selection writers, beside the assignment's (1-NN on the 50-d layer with SSD) and 1-NN
+on the 320-d convolution output with cosine. It prints the accuracy on the 24 letters, on the
+nine letters people's real letters cover (still against all 24 reference letters), per letter,
+and the commonest confusions. A high number says little by itself: the other writers must also
+look like people (see data/README.md's figure).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import numpy as np
 
 import netlib
 from recognition import readers
-from recognition.data import imagefiles
+from recognition.data import greeksets, imagefiles
 from recognition.handwriting import glyphs
 
 NINE = ("alpha", "beta", "gamma", "delta", "epsilon", "theta", "lambda", "pi", "sigma")
@@ -36,7 +37,7 @@ SHOWN = {
     "assignment: 1-NN / hidden / SSD": readers.ASSIGNMENT,
     "1-NN / conv / cosine": readers.Reader("conv", "cosine", "1-NN"),
 }
-SELECT_SEED = 101  # the selection writers' seed offset, as greeksets' (SELECT_SEED_OFFSET + 1)
+SELECT_SEED = greeksets.SELECT_SEED_OFFSET + 1  # the selection writers' seed offset, as greeksets'
 
 
 def write_sets(work: Path, args) -> tuple[Path, Path, Path]:
@@ -49,16 +50,16 @@ def write_sets(work: Path, args) -> tuple[Path, Path, Path]:
             reference, glyphs.GREEK_LETTERS, args.reference_per_letter, args.seed, glyphs.COURSE_STYLE
         )
     written = [reference]
+    sizes = {  # (writers, per letter): the other writers', and the built-in selection writers'
+        "others": (args.writers, args.per_writer),
+        "select": (greeksets.SELECT_WRITERS, greeksets.SELECT_PER_LETTER[True]),
+    }
     for name, given, seed in (("others", args.others_dir, 1), ("select", args.select_dir, SELECT_SEED)):
         folder = given or work / name
         if given is None:
+            writers, per_letter = sizes[name]
             glyphs.write_glyph_set(
-                folder,
-                glyphs.GREEK_LETTERS,
-                args.per_writer,
-                args.seed + seed,
-                glyphs.OWN_STYLE,
-                args.writers,
+                folder, glyphs.GREEK_LETTERS, per_letter, args.seed + seed, glyphs.OWN_STYLE, writers
             )
         written.append(folder)
     return tuple(written)
@@ -85,7 +86,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", type=Path, default=Path("models/mnist_net.pt"), help="checkpoint from task 1")
     p.add_argument("--reference-per-letter", type=int, default=24, help="reference images per letter")
-    p.add_argument("--writers", type=int, default=6, help="other writers, and selection writers")
+    p.add_argument("--writers", type=int, default=6, help="other writers")
     p.add_argument("--per-writer", type=int, default=2, help="images per letter and other writer")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--work-dir", type=Path, help="keep the generated sets here (default: a temporary folder)")

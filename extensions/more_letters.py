@@ -1,7 +1,9 @@
 """Extension: all 24 Greek letters, not only Task 3's four.
 
-The same classifiers as Task 3 (1-NN, two KNN rules, a transfer-learned letter layer) in the
-digit network's embedding, with a reference set and an own set of every letter glyphs.py draws.
+The own set read by the reader (layer, distance, classifier: recognition/readers.py) that read
+the selection writers best, the others beside it; then Task 3's classifiers (1-NN, two KNN rules,
+a transfer-learned letter layer) in the digit network's 50-d embedding, with a reference set and an
+own set of every letter glyphs.py draws.
 
     python -m extensions.more_letters                  # built-in DATA_DIR/greek_all, DATA_DIR/greek_own_all
     python -m extensions.more_letters --greek-dir DIR --own-dir DIR2
@@ -17,11 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import netlib
-from recognition import cli, embedding, flags
-from recognition.data import greeksets, preprocess
+from recognition import cli, embedding, flags, readers
+from recognition.data import greeksets, imagefiles, preprocess
 from recognition.io import writable_folder
 from recognition.report import embedding_plots
-from recognition.report.embedding_text import accuracy_lines, accuracy_rows
+from recognition.report.embedding_text import accuracy_lines, accuracy_rows, chosen_lines, chosen_section
 from recognition.report.markdown import Outputs, figure, table
 from recognition.report.results import StepResults, save_results
 from recognition.report.steps import Answer, Step
@@ -41,6 +43,13 @@ def parse_args(argv=None):
         type=Path,
         default=None,
         help="own letters to classify (default: the built-in DATA_DIR/greek_own_all, 3 writers)",
+    )
+    p.add_argument(
+        "--select-dir",
+        type=Path,
+        default=None,
+        help="yet other writers' letters, only to choose the reader (default: the built-in "
+        "DATA_DIR/greek_select_all, generated when missing)",
     )
     p.add_argument(
         "--letters",
@@ -76,6 +85,7 @@ class MoreLettersResults(StepResults):
     letters: list[str]
     reference_images: int
     own_images: int
+    reading: readers.ChosenReading  # the own set by the reader chosen on the selection writers
     accuracy: embedding.AccuracyTable
     figure: str
 
@@ -100,6 +110,12 @@ def main(argv=None) -> MoreLettersResults:
         f"more letters: reference set {sets.greek_dir} ({len(ref.labels)} images), own set {sets.own_dir} "
         f"({len(own.labels)} images), {args.transform} transform"
     )
+    select = greeksets.load_selection(
+        args.select_dir, args.data_dir, True, args.transform, set(ref.labels), args.seed
+    )
+    files = [imagefiles.display_name(p, sets.own_dir) for p in own.paths]
+    reading = readers.read_chosen(model, ref, select, own, files, args.k, args.seed)
+    print("\n".join(chosen_lines(reading, "own letters")))
     result, acc, _, _ = embedding.classify_and_score(
         model, ref, own, args.k, args.transfer_steps, args.transfer_lr, args.seed
     )
@@ -123,6 +139,7 @@ def main(argv=None) -> MoreLettersResults:
         letters=classes,
         reference_images=len(ref.labels),
         own_images=len(own.labels),
+        reading=reading,
         accuracy=acc,
         figure=str(confusion),
         seconds=time.perf_counter() - start,
@@ -142,6 +159,8 @@ def report_section(r: MoreLettersResults, outputs: Outputs) -> str:
     return (
         f"{n} letters, {r.reference_images} reference images (`{r.reference_dir}`) and "
         f"{r.own_images} own images (`{r.own_dir}`); k = {r.k}, `{r.transform}` transform.\n\n"
+        + chosen_section(r.reading, "own letters")
+        + "Task 3's classifiers on the 50-d layer with SSD:\n\n"
         + table(["evaluation"] + list(embedding.CLASSIFIERS), accuracy_rows(r.accuracy))
         + "\n"
         + figure(r.figure, f"Confusion matrices over the {n} letters (1-NN), leave-one-out and own set.")
@@ -161,7 +180,8 @@ STEP = Step(
             "x-letters",
             "",
             lambda r: (
-                f"{len(r.letters)} letters by 1-NN: leave-one-out "
+                f"{len(r.letters)} letters by the chosen {r.reading.name}: other writers "
+                f"{'/'.join(map(str, r.reading.own))}; by 50-d 1-NN: leave-one-out "
                 f"{'/'.join(map(str, r.accuracy.leave_one_out.one_nn))}, "
                 f"other writers {'/'.join(map(str, r.accuracy.own.one_nn))}"
             ),

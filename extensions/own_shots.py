@@ -138,7 +138,7 @@ def letter_choice(
     (embedding.best_layer on the built-in selection writers)."""
     task3 = load_results(Task3Results, figs / "task3_results.json")
     if task3 is not None:
-        return task3.headline.layer, task3.headline.distance, f"Task 3 ({task3.headline.select_dir})"
+        return *task3.headline.one_nn(), f"Task 3 ({task3.headline.select_dir})"
     folder, select = greeksets.load_selection(None, data_dir, False, "mnist", set(ref.labels), seed)
     best = embedding.best_layer(embedding.compare_layers(model, ref, select))
     return best.layer, best.distance, f"the selection writers in {folder}"

@@ -71,9 +71,13 @@ def cosine_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def ssd_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Sum of squared differences between every row of `a` and every row of `b` (exact, float64)."""
+    """Sum of squared differences between every row of `a` and every row of `b` (exact, float64),
+    a few rows of `a` at a time: all at once held GBs of differences for raw pixels."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    return ((a[:, None, :] - b[None, :, :]) ** 2).sum(axis=2)
+    out, rows = np.empty((len(a), len(b))), max(1, 2**22 // max(1, b.size))
+    for i in range(0, len(a), rows):
+        out[i : i + rows] = ((a[i : i + rows, None, :] - b[None, :, :]) ** 2).sum(axis=2)
+    return out
 
 
 DISTANCES = {"SSD": ssd_matrix, "cosine": cosine_matrix}

@@ -160,3 +160,75 @@ def choose(refs: References, select: imagefiles.ImageSet) -> list[ReaderScore]:
     scores = [ReaderScore(r, hits(refs.read(r, queries).answers, truth, refs.classes)) for r in READERS]
     order = sorted(range(len(scores)), key=lambda i: (-scores[i].selection[0], i))
     return [scores[i] for i in order]
+
+
+SHOWN = 6  # readers listed beside the chosen one, best on the selection writers first
+
+
+@dataclass
+class ReaderRow:
+    reader: str  # Reader.name
+    selection: embedding.Hits  # on the selection writers
+    own: embedding.Hits  # on the set read
+
+
+@dataclass
+class ChosenReading:
+    """A set read by the reader chosen on the selection writers, with the others beside it."""
+
+    layer: str
+    distance: str  # "" for the transfer layer
+    classifier: str
+    width: int  # of the layer
+    select_dir: str
+    selection: embedding.Hits  # the chosen reader on the selection writers
+    own: embedding.Hits  # ... and on the set read (its images of the reference's letters)
+    predictions: list[str]  # one per image read
+    near_ties: list[str]  # "file: answer, runner-up close" for each near-tie
+    others: list[ReaderRow]  # the chosen and the next best on the selection writers, and the assignment's
+
+    @property
+    def name(self) -> str:
+        return Reader(self.layer, self.distance, self.classifier).name
+
+    def one_nn(self) -> tuple[str, str]:
+        """The layer and distance for a 1-NN reader built on this choice (the transfer layer has no
+        distance: SSD)."""
+        return self.layer, self.distance or "SSD"
+
+
+def read_chosen(
+    model,
+    ref: imagefiles.ImageSet,
+    select: tuple[str, imagefiles.ImageSet],
+    own: imagefiles.ImageSet,
+    files: list[str],
+    k: int = embedding.K,
+    seed: int = netlib.DEFAULT_SEED,
+) -> ChosenReading:
+    """`own` (its images named by `files`) read by the reader that did best on the selection
+    writers `select` (folder, images), and the SHOWN best and the assignment's beside it."""
+    refs = References.of(model, ref, k, seed)
+    ranked = choose(refs, select[1])
+    shown = ranked[:SHOWN] + [s for s in ranked[SHOWN:] if s.reader == ASSIGNMENT]
+    queries = embed_all(model, own.images)
+    readings = {s.reader: refs.read(s.reader, queries) for s in shown}
+    best, truth = ranked[0], own.labels
+    r = readings[best.reader]
+    return ChosenReading(
+        layer=best.reader.layer,
+        distance=best.reader.distance,
+        classifier=best.reader.classifier,
+        width=int(refs.embeddings[best.reader.layer].shape[1]),
+        select_dir=str(select[0]),
+        selection=best.selection,
+        own=hits(r.answers, truth, refs.classes),
+        predictions=[str(a) for a in r.answers],
+        near_ties=[
+            f"{f}: {a}, {b} close" for f, a, b, t in zip(files, r.answers, r.runners_up, r.near_ties) if t
+        ],
+        others=[
+            ReaderRow(s.reader.name, s.selection, hits(readings[s.reader].answers, truth, refs.classes))
+            for s in shown
+        ],
+    )

@@ -9,6 +9,7 @@ from greek_helpers import LETTERS, letter_sets, quick_save, saved_network
 import report
 from extensions import more_letters as ext
 from recognition import cli, embedding
+from recognition.handwriting import glyphs
 from recognition.report import plots
 from recognition.report.markdown import Outputs, fraction
 from recognition.report.results import load_results
@@ -17,6 +18,9 @@ from recognition.report.results import load_results
 @pytest.fixture
 def tiny(tmp_path):
     greek, own = letter_sets(tmp_path)
+    glyphs.write_glyph_set(
+        tmp_path / "select", LETTERS, per_class=1, seed=7, style=glyphs.OWN_STYLE, writers=2
+    )
     return tmp_path, greek, own, saved_network(tmp_path / "models" / "mnist_net.pt")
 
 
@@ -30,6 +34,8 @@ def test_every_letter_of_the_folders_is_classified_and_reported(tiny):
                 str(greek),
                 "--own-dir",
                 str(own),
+                "--select-dir",
+                str(tmp / "select"),
                 "--model",
                 str(model),
                 "--figures-dir",
@@ -49,6 +55,10 @@ def test_every_letter_of_the_folders_is_classified_and_reported(tiny):
     loo = results.accuracy.leave_one_out
     assert "| leave-one-out | " + " | ".join(fraction(*loo.of(c)) for c in embedding.CLASSIFIERS) in text
     assert "](ext_more_letters_confusion.png)" in text
+    chosen = results.reading  # the answer: the reader chosen on the selection writers, others beside
+    assert chosen.select_dir == str(tmp / "select") and chosen.selection[1] == 6 and chosen.own[1] == 6
+    assert f"**own letters by the chosen reader, {chosen.name} ({chosen.width}-d)" in text
+    assert text.index("by the chosen reader") < text.index("| leave-one-out | ")
 
 
 def test_a_given_folder_without_a_requested_letter_is_an_error_naming_both(tiny):
@@ -87,6 +97,8 @@ def test_the_script_end_to_end(tiny):
             str(greek),
             "--own-dir",
             str(own),
+            "--select-dir",
+            str(tmp / "select"),
             "--model",
             str(model),
             "--figures-dir",

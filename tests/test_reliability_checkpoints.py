@@ -8,8 +8,8 @@ import netlib
 import task2_examine as task2
 import task3_greek_embedding as task3
 from recognition import cli, networks
+from recognition.readers import ASSIGNMENT, ChosenReading, ReaderRow
 from recognition.report.sections import task3 as task3_section
-from recognition.report.sections.task3 import Headline
 
 
 def crafted(tmp_path, name: str, meta) -> str:
@@ -101,17 +101,21 @@ def test_a_kind_the_script_cannot_examine_is_refused_before_any_work(
 
 def test_task3_names_the_width_it_embeds_in():
     """Item 7: a 90-d model's results were headlined "the assignment's 50-d SSD"."""
-    h = Headline(
+    h = ChosenReading(
         layer="conv",
         distance="cosine",
+        classifier="1-NN",
         width=320,
         select_dir="data/greek_select",
         selection=(70, 72),
-        reference_loo=(36, 36),
         own=(72, 72),
         predictions=[],
-        assignment_50d_ssd=(60, 72),
+        near_ties=[],
+        others=[
+            ReaderRow("1-NN / conv / cosine", (70, 72), (72, 72)),
+            ReaderRow(ASSIGNMENT.name, (60, 72), (60, 72)),
+        ],
     )
     wide = task3_section.section_headline(h, 90)
     assert "90-d penultimate layer" in wide and "the assignment's 50-d layer" not in wide
-    assert "the assignment's 50-d layer with SSD: 60/72" in task3_section.section_headline(h, 50)
+    assert "stay on the assignment's 50-d layer and SSD" in task3_section.section_headline(h, 50)

@@ -65,7 +65,9 @@ def tiny_builtin_sets(data):
         name: (glyphs.REFERENCE_LETTERS, 2, glyphs.OWN_STYLE, 2) for name in ("greek_own", "greek_select")
     }
     letters |= {"greek_all": (glyphs.GREEK_LETTERS, 1, glyphs.COURSE_STYLE, None)}
-    letters |= {"greek_own_all": (glyphs.GREEK_LETTERS, 1, glyphs.OWN_STYLE, 2)}
+    letters |= {
+        name: (glyphs.GREEK_LETTERS, 1, glyphs.OWN_STYLE, 2) for name in ("greek_own_all", "greek_select_all")
+    }
     for seed, (name, (names, per_class, style, writers)) in enumerate(letters.items(), start=2):
         glyphs.write_glyph_set(
             data / name, names, per_class=per_class, seed=seed, style=style, writers=writers

@@ -14,7 +14,7 @@ from PIL import Image
 import netlib
 import report
 import task3_greek_embedding as task3
-from recognition import cli, embedding
+from recognition import cli, embedding, readers
 from recognition.data import greeksets, preprocess
 from recognition.handwriting import glyphs
 from recognition.report import plots
@@ -84,7 +84,7 @@ def selection_set(folder):
     return folder
 
 
-def test_the_headline_layer_is_chosen_on_the_selection_set_and_scored_on_the_own_set(tmp_path, monkeypatch):
+def test_the_headline_reader_is_chosen_on_the_selection_set_and_scored_on_the_own_set(tmp_path, monkeypatch):
     greek, own = letter_sets(tmp_path)
     sets = greeksets.load_sets(greek, own, tmp_path / "data", None, "mnist", 0, False, every_transform=False)
     folder, select = greeksets.load_selection(
@@ -92,26 +92,27 @@ def test_the_headline_layer_is_chosen_on_the_selection_set_and_scored_on_the_own
     )
     netlib.seed_everything(0)
     model = netlib.MnistNet().eval()
-    result, _, _, _ = embedding.classify_and_score(model, sets.ref["mnist"], sets.own["mnist"], steps=5)
-    compared = []
-    real_compare = embedding.compare_layers
-    monkeypatch.setattr(
-        embedding, "compare_layers", lambda m, r, o: compared.append(o) or real_compare(m, r, o)
+    chosen_on = []
+    real_choose = readers.choose
+    monkeypatch.setattr(readers, "choose", lambda refs, s: chosen_on.append(s) or real_choose(refs, s))
+    h = task3.step_headline(model, sets, "mnist", (folder, select), 3, 0)
+    assert len(chosen_on) == 1 and chosen_on[0] is select  # chosen on the selection writers only
+    ref, own_set = sets.ref["mnist"], sets.own["mnist"]
+    refs = readers.References.of(model, ref, 3, 0)
+    best = real_choose(refs, select)[0]
+    assert (h.layer, h.distance, h.classifier) == (
+        best.reader.layer,
+        best.reader.distance,
+        best.reader.classifier,
     )
-    h = task3.step_headline(model, result, sets, "mnist", (folder, select))
-    assert len(compared) == 1 and compared[0] is select  # chosen on the selection writers only
-    chosen = embedding.best_layer(real_compare(model, sets.ref["mnist"], select))
-    assert (h.layer, h.distance) == (chosen.layer, chosen.distance)
-    assert h.selection == chosen.other_writers and h.selection[1] == 6
-    d = embedding.DISTANCES[h.distance](
-        embedding.embed(model, sets.own["mnist"].images, layer=h.layer),
-        embedding.embed(model, sets.ref["mnist"].images, layer=h.layer),
-    )
-    truth = sets.own["mnist"].labels
-    predicted = embedding.nearest_neighbour(d, np.asarray(sets.ref["mnist"].labels))
-    assert h.predictions == predicted.tolist() and len(h.predictions) == 8
-    assert h.own == (sum(p == t for p, t in zip(predicted, truth)), 6)  # the 2 deltas are not scored
-    assert h.assignment_50d_ssd == (sum(p == t for p, t in zip(result.own["1-NN"], truth)), 6)
+    assert h.selection == best.selection and h.selection[1] == 6 and h.select_dir == str(folder)
+    reading = refs.read(best.reader, readers.embed_all(model, own_set.images))
+    truth = own_set.labels
+    assert h.predictions == reading.answers.tolist() and len(h.predictions) == 8
+    assert h.own == (sum(p == t for p, t in zip(reading.answers, truth)), 6)  # the 2 deltas are not scored
+    assert h.others[0].reader == h.name and h.others[0].own == h.own
+    assert readers.ASSIGNMENT.name in [row.reader for row in h.others]
+    assert len(h.near_ties) == int(reading.near_ties.sum())
     assert not (tmp_path / "data").exists()  # every folder was given
 
 
@@ -232,10 +233,13 @@ def test_the_report_section_renders_the_steps_results(tiny_run):
     for name in ("task3a_reference_set.png", "task3d_ssd_matrix.png", "task3f_embedding_projection.png"):
         assert f"]({name})" in text
     h = results.headline
+    assert f"**own symbols by the chosen reader, {h.name} ({h.width}-d): {fraction(*h.own)}.**" in text
+    assignment = next(row for row in h.others if row.reader == readers.ASSIGNMENT.name)
+    assert assignment.own == mnist.own.one_nn  # the same 50-d SSD 1-NN as the tables below
     assert (
-        f"headline: own symbols by {h.layer}/{h.distance} 1-NN: {fraction(*h.own)}; the "
-        f"assignment's 50-d layer with SSD: {fraction(*mnist.own.one_nn)}"
-    ) in text
+        f"| {readers.ASSIGNMENT.name} | {fraction(*assignment.selection)} | {fraction(*assignment.own)} |"
+        in text
+    )
 
 
 def test_without_results_the_report_says_how_to_make_them(tmp_path):

@@ -13,10 +13,11 @@ import numpy as np
 
 from recognition.data.imagefiles import ImageSet
 from recognition.data.preprocess import InkStatistics
-from recognition.embedding import CLASSIFIERS, AccuracyTable, Classification, Hits
+from recognition.embedding import CLASSIFIERS, AccuracyTable, Classification
 from recognition.io import atomic_path
+from recognition.readers import ChosenReading
 from recognition.report.embedding_plots import Projection
-from recognition.report.embedding_text import accuracy_rows
+from recognition.report.embedding_text import accuracy_rows, chosen_section
 from recognition.report.markdown import Outputs, code_block, figure, fraction, table
 from recognition.report.results import StepResults
 from recognition.report.steps import Answer
@@ -76,21 +77,6 @@ class TransferCheck:
 
 
 @dataclass
-class Headline:
-    """The own symbols by 1-NN at the layer and distance chosen on the selection writers."""
-
-    layer: str
-    distance: str
-    width: int
-    select_dir: str
-    selection: Hits  # the chosen layer on the selection writers
-    reference_loo: Hits
-    own: Hits
-    predictions: list[str]  # one per own symbol
-    assignment_50d_ssd: Hits  # the own symbols by SSD 1-NN in the penultimate layer (50-d: the assignment's)
-
-
-@dataclass
 class Task3Figures:
     """Every file the task wrote besides its results and the embeddings."""
 
@@ -134,7 +120,7 @@ class Task3Results(StepResults):
     accuracy: dict[str, AccuracyTable]  # per transform
     projection: Projection
     transfer: TransferCheck
-    headline: Headline
+    headline: ChosenReading  # the own symbols by the reader chosen on the selection writers
     figures: Task3Figures
     phases_s: Task3Phases
 
@@ -291,14 +277,9 @@ def penultimate(hidden: int) -> str:
     )
 
 
-def section_headline(h: Headline, hidden: int) -> str:
-    return (
-        f"**headline: own symbols by {h.layer}/{h.distance} 1-NN: {fraction(*h.own)}; "
-        f"{penultimate(hidden)} with SSD: {fraction(*h.assignment_50d_ssd)}.** The layer ({h.width}-d) "
-        f"and distance were chosen on yet other writers (`{h.select_dir}`: "
-        f"{fraction(*h.selection)}) plus reference leave-one-out, never on the own set (the "
-        f"embedding-layers extension compares them all); a) to g) below stay on {penultimate(hidden)} "
-        "and SSD.\n\n"
+def section_headline(h: ChosenReading, hidden: int) -> str:
+    return chosen_section(h, "own symbols") + (
+        f"a) to g) below stay on {penultimate(hidden)} and SSD, as the assignment asks.\n\n"
     )
 
 
@@ -382,7 +363,7 @@ RUBRIC = (
         "e)",
         lambda r: (
             f"other writers by 1-NN {_own(r, '1-NN')} ({r.hidden}-d, SSD); by the chosen "
-            f"{r.headline.layer}/{r.headline.distance} {fraction(*r.headline.own)}"
+            f"{r.headline.name} {fraction(*r.headline.own)}"
         ),
     ),
     Answer(
