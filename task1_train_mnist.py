@@ -204,20 +204,17 @@ def first_test_digits(
 
 
 def own_digits_folder(given: Path | None, data_dir: Path, generate_missing: bool, seed: int) -> Path:
-    """The folder (or image) step g reads: the one given, else the built-in set DATA_DIR/own_digits.
-
-    The built-in set is generated when it is missing; a folder the user names must exist, unless
-    --generate-missing asks for the built-in set to be generated there.
-    """
+    """The folder (or image) step g reads: the one given, else the built-in set DATA_DIR/own_digits,
+    generated when missing; a folder the user names must exist, unless --generate-missing asks for
+    the built-in set to be generated there."""
     folder = given if given is not None else data_dir / "own_digits"
     if folder.exists():
         imagefiles.scan_image_folder(folder)  # a device or a pipe is named now, not after training
         return folder
     if given is not None and not generate_missing:
         raise cli.UserError(
-            f"--own-digits {given} does not exist: pass a folder (or one image) of your "
-            "digit photos, or add --generate-missing to generate the built-in stand-in "
-            "set there"
+            f"--own-digits {given} does not exist: pass a folder (or one image) of your digit "
+            "photos, or add --generate-missing to generate the built-in stand-in set there"
         )
     print(f"{folder} is missing: generating the default own-digit images there (seed {seed})")
     pages.write_own_digits(folder, seed)
@@ -248,8 +245,8 @@ def own_digit_accuracy(images: imagefiles.ImageSet, predicted: list[int]) -> sec
     )
 
 
-def own_digits(model: netlib.MnistNet, folder: Path, figs: Path, figure_name: str) -> section.OwnDigits:
-    """Step g: classify the own digits, print their accuracy, draw them (figure_name has a {} for N)."""
+def own_digits(model, folder: Path, figs: Path, figure_name: str, generated: bool) -> section.OwnDigits:
+    """Step g: classify the own digits (`generated`: the built-in set), print, draw ({} in a name: N)."""
     print(f"g) own digits from {folder}")
     images, predicted = classify_own_digits(model, folder)
     accuracy = own_digit_accuracy(images, predicted)
@@ -264,6 +261,7 @@ def own_digits(model: netlib.MnistNet, folder: Path, figs: Path, figure_name: st
     paths = digit_plots.own_digit_pairs(images, predicted, figs, figure_name)
     return section.OwnDigits(
         folder=str(folder),
+        generated=generated,
         accuracy=accuracy,
         skipped=[(str(p), r) for p, r in images.skipped],
         predicted=predicted,
@@ -329,7 +327,8 @@ def use_saved_model(
     model, meta = netlib.load_checkpoint(model_path, device)  # f) read it back
     saved = section.ReadBack(path=str(model_path), note=meta.get("note"), meta=meta)
     first_ten = first_test_digits(model, mnist, figs / f"{prefix}f_first_nine_predictions.png")
-    own = own_digits(model, own_folder, figs, prefix + "g_own_digits_{}.png")
+    generated = args.own_digits is None or pages.is_generated(own_folder)
+    own = own_digits(model, own_folder, figs, prefix + "g_own_digits_{}.png", generated)
     sheet_figure, single = prefix + "g_sheet_{}.png", own.accuracy.overall
     read = classify_sheets(model, sheet_set, figs, sheet_figure, single) if sheet_set is not None else None
     personal.shots.digit_shots(args.shots, model, own_folder, mnist, args.seed)

@@ -14,7 +14,7 @@ from PIL import Image
 import netlib
 import task1_train_mnist as task1
 from recognition import cli, training, training_flags
-from recognition.data import datasets, sheets
+from recognition.data import datasets, imagefiles, sheets
 from recognition.report.markdown import Outputs
 from recognition.report.results import load_results, save_results, to_json
 from recognition.report.sections import task1 as section
@@ -58,7 +58,7 @@ def training_run(tmp_path_factory, mnist, own_folder):
     trained = task1.train_and_save(small, cfg, CPU, model_path, figs, progress=False)
     model, meta = netlib.load_checkpoint(model_path)
     first_ten = task1.first_test_digits(model, small, figs / "task1f_first_nine_predictions.png")
-    own = task1.own_digits(model, own_folder, figs, "task1g_own_digits_{}.png")
+    own = task1.own_digits(model, own_folder, figs, "task1g_own_digits_{}.png", generated=False)
     sheet = sorted(own_folder.rglob("*.png"))[0]
     read = task1.classify_sheets(
         model,
@@ -125,6 +125,7 @@ def test_report_section_renders_every_step_and_figure(training_run):
     own = results.classified.own_digits.accuracy
     assert f"| all | {own.overall.right}/6" in text and set(own.groups) == {"writerA", "writerB"}
     assert "broken.png" in text
+    assert "The images given" in text and "Generated, not real" not in text  # a folder given: not ours
     assert "#### Sheets of digits" in text and "All own digits (single images and sheet crops)" in text
     listed = written_files(results, figs)
     assert {Path(p).name for p in listed if p.endswith(".png")} == set(linked_figures(text))
@@ -201,7 +202,7 @@ def test_a_sheet_named_beside_own_digits_is_read_with_them(training_run, own_fol
 def test_own_digits_accepts_a_single_image(training_run, own_folder, tmp_path):
     _, model_path, _ = training_run
     image = next(own_folder.rglob("*.png"))
-    result = task1.own_digits(netlib.load_checkpoint(model_path)[0], image, tmp_path, "one_{}.png")
+    result = task1.own_digits(netlib.load_checkpoint(model_path)[0], image, tmp_path, "one_{}.png", False)
     assert result.files == [str(image)]
     assert result.accuracy.overall.total == 1
 
@@ -226,6 +227,13 @@ def test_the_built_in_folder_is_generated_wherever_it_is_named(tmp_path, monkeyp
     present.mkdir()
     assert task1.own_digits_folder(present, task1.Path("data"), False, 42) == present
     assert len(made) == 3  # an existing folder is never generated into
+
+
+def test_the_built_in_set_is_marked_generated_and_the_mark_is_no_image(tmp_path):
+    task1.pages.write_own_digits(tmp_path / "own", seed=1)
+    assert task1.pages.is_generated(tmp_path / "own") and not task1.pages.is_generated(tmp_path)
+    scan = imagefiles.scan_image_folder(tmp_path / "own")
+    assert not scan.skipped and len(scan.paths) == 120
 
 
 def test_no_readable_own_image_is_a_clear_error(tmp_path):

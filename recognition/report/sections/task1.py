@@ -101,6 +101,7 @@ class OwnDigits:
     """g) The saved model on a folder (or one image) of own digit photos."""
 
     folder: str
+    generated: bool  # the built-in generated set (pages.write_own_digits), not images a person gave
     accuracy: OwnAccuracy
     skipped: list[tuple[str, str]]  # (file, why)
     predicted: list[int]
@@ -167,7 +168,7 @@ class Task1Results(ClassifyResults):
 def report_section(r: Task1Results, outputs: Outputs) -> str:
     out = data_and_network_section(r, outputs) + training_section(r)
     out += "\n### f) The saved model on the first ten test digits\n\n" + first_ten_section(r.classified)
-    out += "\n### g) Own handwritten digits\n\n" + own_digits_section(r.classified)
+    out += "\n### g) Own handwritten digits\n\n" + own_digits_section(r.classified, outputs)
     return out + classify_only_section(outputs)
 
 
@@ -186,7 +187,7 @@ def classify_only_section(outputs: Outputs) -> str:
         "read back and run on the first ten test digits and on the own digits:\n\n"
         + first_ten_section(classify.classified)
         + "\n"
-        + own_digits_section(classify.classified)
+        + own_digits_section(classify.classified, outputs)
     )
 
 
@@ -260,9 +261,17 @@ def first_ten_section(c: Classified) -> str:
     )
 
 
-def own_digits_section(c: Classified) -> str:
+def own_digits_section(c: Classified, outputs: Outputs) -> str:
     own = c.own_digits
-    out = f"Folder `{own.folder}`, read through the MNIST-style preprocessing.\n\n"
+    real = outputs.link("real_digits", "Extension: real people's digits")
+    if own.generated:
+        out = (
+            f"**Generated, not real handwriting**: the built-in stand-in set `{own.folder}`, drawn by "
+            "seeded writers (`recognition/handwriting/`), read through the MNIST-style preprocessing. "
+            f"Real people's digits are read the same way in {real}.\n\n"
+        )
+    else:
+        out = f"The images given, `{own.folder}` (not the generated set), read by the MNIST-style recipe.\n\n"
     if own.accuracy.overall is not None:
         rows = [["all", str(own.accuracy.overall)]]
         rows += [[g, str(s)] for g, s in own.accuracy.groups.items()]
