@@ -206,3 +206,12 @@ def test_an_unwritable_folder_is_507_with_the_fix(cache, tmp_path):
     (tmp_path / "data" / "mine").write_text("a file where the folders should go")
     r = add(client_for(cache, tmp_path), "ada", "7", plain_seven(0))
     assert r.status_code == 507 and "writable" in r.json()["detail"]
+
+
+@pytest.mark.parametrize("kind, label, data", [("digits", "7", plain_seven(0)), ("letters", "omega", None)])
+def test_a_personal_reader_that_cannot_be_saved_is_507(client, home, kind, label, data):
+    assert add(client, "ada", label, data or letter("omega", 0)).status_code == 201
+    (home / "models" / "personal").write_text("a file where the folder should go")
+    r = client.post("/api/teach/adapt", data={"name": "ada", "kind": kind})
+    assert r.status_code == 507 and "cannot save the personal reader" in r.json()["detail"], r.text
+    assert client.get("/api/teach/examples", params={"name": "ada"}).json()["adapted"] == {}

@@ -27,7 +27,15 @@ import netlib
 from recognition import embedding
 from recognition.data import datasets, greeksets
 from recognition.personal import adapt
-from recognition.personal.folder import DIGITS, KINDS, LETTERS, PersonalError, PersonalFolder, check_kind
+from recognition.personal.folder import (
+    DIGITS,
+    KINDS,
+    LETTERS,
+    FolderUnwritable,
+    PersonalError,
+    PersonalFolder,
+    check_kind,
+)
 
 TOP = 3  # answers listed per reader
 
@@ -131,12 +139,19 @@ class Teacher:
         path = adapt.personal_checkpoint(self.base_model, folder.name, kind)
         with self.lock:
             start = time.perf_counter()
-            if kind == DIGITS:
-                reader = adapt.adapt_digits(self.cnn, images, labels, self.replay, self.seed)
-                adapt.save_personal_digits(reader, path, self.base_model, files, self.seed)
-            else:
-                reader = adapt.join_examples(self.cnn, self.letters, images, labels, self.seed)
-                adapt.save_personal_letters(path, images, labels, files, self.seed)
+            try:
+                if kind == DIGITS:
+                    reader = adapt.adapt_digits(self.cnn, images, labels, self.replay, self.seed)
+                    adapt.save_personal_digits(reader, path, self.base_model, files, self.seed)
+                else:
+                    reader = adapt.join_examples(self.cnn, self.letters, images, labels, self.seed)
+                    adapt.save_personal_letters(path, images, labels, files, self.seed)
+            except OSError as err:
+                raise FolderUnwritable(
+                    f"cannot save the personal reader in {path.parent} ({err.strerror or err}): make "
+                    "that folder writable, free some space, or start the explorer with --model in a "
+                    "writable folder"
+                ) from err
             seconds = time.perf_counter() - start
             self.personal[folder.name, kind] = reader
             self.adapted[folder.name, kind] = files

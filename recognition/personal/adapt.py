@@ -25,7 +25,7 @@ import torch.nn.functional as F
 import netlib
 from recognition import embedding
 from recognition.data import datasets
-from recognition.io import atomic_path
+from recognition.io import write_torch
 
 REPLAY = 300  # MNIST training images fine-tuned with the person's digits
 DIGIT_STEPS = 100  # full-batch Adam steps on fc2
@@ -185,9 +185,7 @@ def save_personal_letters(path: Path, images, labels, files: list[str], seed: in
     weights_only reads it back)."""
     pixels = torch.from_numpy(np.rint(np.clip(np.asarray(images, np.float32), 0, 1) * 255).astype(np.uint8))
     blob = {"images": pixels, "labels": list(labels), "files": list(files), "seed": int(seed)}
-    with atomic_path(path) as tmp:
-        torch.save(blob, tmp)
-    return Path(path)
+    return write_torch(path, blob)
 
 
 def load_personal_letters(path: Path) -> tuple[np.ndarray, list[str], list[str], int] | None:
