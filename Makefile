@@ -75,4 +75,4 @@ benchmark: venv
 
 clean:
 	rm -rf figures/* models/* data/own_digits data/own_digit_sheets data/greek data/greek_own data/greek_all \
-	  data/greek_own_all data/greek_select data/greek_select_all data/greek_wide
+	  data/greek_own_all data/greek_select data/greek_select_all data/greek_wide data/greek_tune

@@ -8,8 +8,9 @@ Here the same 1-NN rule runs on four embeddings (raw pixels as a baseline, the 3
 the convolution blocks, the 50-d layer before and after its ReLU) with two distances (SSD and
 cosine), scored leave-one-out on the reference set and on other writers' letters against the
 reference set. The winner is chosen on a selection set of yet other writers (`--select-dir`),
-so the other-writers numbers it is then reported with were not used to choose it. Task 3's
-headline own-symbol classification uses the same choice (`embedding.compare_layers`, `best_layer`).
+so the other-writers numbers it is then reported with were not used to choose it. Rows marked
+"letter-tuned" embed with a copy of the digit network fine-tuned on generated letters of 16 other
+writers (recognition/letter_tuning.py; `--tune-dir`): an embedding trained for letters.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Sequence
 
 import netlib
-from recognition import cli, embedding
+from recognition import cli, embedding, letter_tuning
 from recognition.data import greeksets, imagefiles
 from recognition.handwriting import glyphs
 from recognition.io import writable_folder
@@ -37,8 +38,9 @@ LAYER_NAMES = {
 }
 
 
-def layer_name(layer: str) -> str:
-    return LAYER_NAMES.get(layer, layer)
+def layer_name(layer: str, network: str = "digit") -> str:
+    name = LAYER_NAMES.get(layer, layer)
+    return name if network == "digit" else f"{network}: {name}"
 
 
 def parse_args(argv=None):
@@ -60,6 +62,12 @@ def parse_args(argv=None):
         type=Path,
         help="yet other writers' letters, only to choose the best layer (default: the built-in "
         "DATA_DIR/greek_select)",
+    )
+    p.add_argument(
+        "--tune-dir",
+        type=Path,
+        help="letters of yet other writers to fine-tune the letter-tuned network on (default: the "
+        "built-in DATA_DIR/greek_tune, 16 writers, generated when missing)",
     )
     p.add_argument("--data-dir", type=Path, default=Path("data"), help="where the built-in letter sets live")
     p.add_argument("--figures-dir", type=Path, default=Path("figures"), help="where the results go")
@@ -94,6 +102,27 @@ def load_sets(greek: Path, own: Path, select: Path) -> list[imagefiles.ImageSet]
     return sets
 
 
+TUNED = "letter-tuned"
+
+
+def compare(model, ref, other, network: str = "digit") -> list[embedding.LayerScore]:
+    """compare_layers' rows, marked with the network; raw pixels only once (the digit network's)."""
+    rows = embedding.compare_layers(model, ref, other)
+    for row in rows:
+        row.network = network
+    return [row for row in rows if network == "digit" or row.layer != "pixels"]
+
+
+def tuning_folder(given: Path | None, data_dir: Path, ref: imagefiles.ImageSet, seed: int) -> Path:
+    """The letters to fine-tune on: the folder given (never written into), or the built-in one."""
+    if given is not None:
+        if not given.is_dir():
+            raise cli.UserError(f"--tune-dir {given} is not a folder: give one sub-folder per letter")
+        return given
+    letters = sorted({label for label in ref.labels if label is not None}, key=greeksets.letter_order)
+    return letter_tuning.tuning_set(greeksets.builtin_folder(data_dir, "tune"), letters, seed)
+
+
 @dataclass(kw_only=True)
 class LayersResults(StepResults):
     seed: int
@@ -105,19 +134,20 @@ class LayersResults(StepResults):
     greek_dir: str
     own_dir: str
     select_dir: str
+    tune_dir: str  # the letters the letter-tuned network was fine-tuned on
 
 
 def print_table(r: LayersResults) -> None:
-    print(f"{'layer':32s} {'distance':8s} {'reference LOO':>15s} {'other writers':>15s} {'selection':>15s}")
+    print(f"{'layer':46s} {'distance':8s} {'reference LOO':>15s} {'other writers':>15s} {'selection':>15s}")
     for row, s in zip(r.rows, r.selection_rows):
         print(
-            f"{layer_name(row.layer):32s} {row.distance:8s} {fraction(*row.reference_loo):>15s} "
+            f"{layer_name(row.layer, row.network):46s} {row.distance:8s} {fraction(*row.reference_loo):>15s} "
             f"{fraction(*row.other_writers):>15s} {fraction(*s.other_writers):>15s}"
         )
     best = r.best
     print(
-        f"best on the selection writers: {layer_name(best.layer)} with {best.distance} distance; "
-        f"other writers {fraction(*best.other_writers)}"
+        f"best on the selection writers: {layer_name(best.layer, best.network)} with {best.distance} "
+        f"distance; other writers {fraction(*best.other_writers)}"
     )
 
 
@@ -132,10 +162,14 @@ def main(argv: Sequence[str] | None = None) -> LayersResults:
         f"reference {len(ref.labels)} images ({folders[0]}), other writers {len(other.labels)} "
         f"({folders[1]}), selection {len(select.labels)} ({folders[2]})"
     )
-    selection_rows = embedding.compare_layers(model, ref, select)
+    tune_dir = tuning_folder(args.tune_dir, args.data_dir, ref, args.seed)
+    tune = imagefiles.load_image_set(tune_dir)
+    tuned = letter_tuning.fine_tune(model, tune, args.seed)
+    selection_rows, rows = (
+        [*compare(model, ref, s), *compare(tuned, ref, s, TUNED)] for s in (select, other)
+    )
     chosen = embedding.best_layer(selection_rows)
-    rows = embedding.compare_layers(model, ref, other)
-    best = next(r for r in rows if (r.layer, r.distance) == (chosen.layer, chosen.distance))
+    best = rows[selection_rows.index(chosen)]
     results = LayersResults(
         seed=args.seed,
         model=str(args.model),
@@ -146,6 +180,7 @@ def main(argv: Sequence[str] | None = None) -> LayersResults:
         greek_dir=str(folders[0]),
         own_dir=str(folders[1]),
         select_dir=str(folders[2]),
+        tune_dir=str(tune_dir),
         seconds=time.perf_counter() - clock,
     )
     print_table(results)
@@ -161,10 +196,18 @@ def report_section(r: LayersResults, outputs: Outputs) -> str:
     out = (
         f"1-NN over {', '.join(r.classes)}: leave-one-out on the reference set (`{r.greek_dir}`), "
         f"and the other-writers set (`{r.own_dir}`; generated by glyphs.py in letter shapes the "
-        "reference set does not use) against the whole reference set, overall and per writer.\n\n"
+        "reference set does not use) against the whole reference set, overall and per writer. "
+        f'The "{TUNED}" rows embed with a copy of the digit network fine-tuned, every layer, on '
+        f"generated letters of {letter_tuning.WRITERS} more writers in the reference set's forms "
+        f"(`{r.tune_dir}`), with a letter layer and cross-entropy: an embedding trained for letters.\n\n"
     )
     rows = [
-        [layer_name(row.layer), row.distance, fraction(*row.reference_loo), fraction(*row.other_writers)]
+        [
+            layer_name(row.layer, row.network),
+            row.distance,
+            fraction(*row.reference_loo),
+            fraction(*row.other_writers),
+        ]
         + [fraction(*row.per_writer[w]) for w in writers]
         for row in r.rows
     ]
@@ -172,8 +215,8 @@ def report_section(r: LayersResults, outputs: Outputs) -> str:
     best = r.best
     mistakes = ", ".join(f"{k} {v}" for k, v in best.confused.items()) or "none"
     out += (
-        f"\nBest: **{layer_name(best.layer)} with {best.distance} distance**, chosen on a third "
-        f"set of yet other writers (`{r.select_dir}`: most right answers there plus leave-one-out; "
+        f"\nBest: **{layer_name(best.layer, best.network)} with {best.distance} distance**, chosen on "
+        f"a third set of yet other writers (`{r.select_dir}`: most right answers there plus leave-one-out; "
         "ties go to the assignment's layer and SSD), so the other-writers column above did not choose "
         f"it. Its mistakes on the other writers: {mistakes}.\n"
     )
@@ -193,7 +236,7 @@ STEP = Step(
             "x-layers",
             "",
             lambda r: (
-                f"chosen: {r.best.layer} with {r.best.distance}, other writers "
+                f"chosen: {layer_name(r.best.layer, r.best.network)} with {r.best.distance}, other writers "
                 f"{r.best.other_writers[0]}/{r.best.other_writers[1]}"
             ),
         ),

@@ -9,6 +9,7 @@ Their printed lines, report rows and figures are in recognition.report (embeddin
 
 from __future__ import annotations
 
+import collections
 import copy
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -137,6 +138,7 @@ class LayerScore:
     other_writers: Hits
     per_writer: dict[str, Hits]  # the other set's writers (first-level folders; "all" without)
     confused: dict[str, int]  # "alpha->beta": count, for every wrong answer on the other set
+    network: str = "digit"  # whose layer: the digit network's, or one fine-tuned for letters
 
 
 def compare_layers(
@@ -190,10 +192,7 @@ def best_layer(rows: list[LayerScore]) -> LayerScore:
 
 def confusions(pred: np.ndarray, truth: np.ndarray) -> dict[str, int]:
     """'alpha->beta': count, for every wrong answer."""
-    out: dict[str, int] = {}
-    for p, t in zip(pred, truth):
-        if p != t:
-            out[f"{t}->{p}"] = out.get(f"{t}->{p}", 0) + 1
+    out = collections.Counter(f"{t}->{p}" for p, t in zip(pred, truth) if p != t)
     return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
 

@@ -78,6 +78,7 @@ def test_script_writes_its_table_and_section(model, tmp_path):
         ("greek", glyphs.COURSE_STYLE, None),
         ("own", glyphs.OWN_STYLE, 2),
         ("select", glyphs.OWN_STYLE, 2),
+        ("tune", glyphs.COURSE_STYLE, 2),
     ):
         glyphs.write_glyph_set(
             tmp_path / name, ("alpha", "beta"), per_class=2, seed=len(name), style=style, writers=writers
@@ -93,17 +94,32 @@ def test_script_writes_its_table_and_section(model, tmp_path):
             str(tmp_path / "own"),
             "--select-dir",
             str(tmp_path / "select"),
+            "--tune-dir",
+            str(tmp_path / "tune"),
             "--figures-dir",
             str(tmp_path / "figs"),
         ]
     )
     assert out.best in out.rows and len(out.selection_rows) == len(out.rows)
+    # the letter-tuned network's rows: every layer but raw pixels, chosen among on the selection writers
+    per_network = len(embedding.DISTANCES) * (len(embedding.LAYERS) - 1)
+    assert [r.network for r in out.rows].count(embedding_layers.TUNED) == per_network
+    assert [(r.layer, r.distance, r.network) for r in out.rows] == [
+        (r.layer, r.distance, r.network) for r in out.selection_rows
+    ]
+    chosen = embedding.best_layer(out.selection_rows)
+    assert (out.best.layer, out.best.distance, out.best.network) == (
+        chosen.layer,
+        chosen.distance,
+        chosen.network,
+    )
     saved = load_results(
         embedding_layers.LayersResults, tmp_path / "figs" / embedding_layers.STEP.results_file
     )
     assert saved == out
     section = embedding_layers.report_section(saved, Outputs(tmp_path / "figs"))
     assert "| 50-d layer after ReLU (Task 3) | SSD |" in section and "writer_1" in section
+    assert "| letter-tuned: convolution output (320) | cosine |" in section
 
 
 def test_a_folder_named_by_its_flag_is_never_generated(tmp_path):

@@ -7,7 +7,7 @@ from greek_helpers import saved_network
 from PIL import Image, ImageDraw
 
 import task3_greek_embedding as task3
-from recognition import cli
+from recognition import cli, letter_tuning
 from recognition.data import builtin, greeksets
 from recognition.handwriting import glyphs
 
@@ -138,8 +138,10 @@ def test_every_built_in_letter_folder_lies_in_the_data_dir(tmp_path, monkeypatch
     writes them all with `python -m recognition.data.builtin --data-dir DIR` (here only recorded)."""
     made = []
     monkeypatch.setattr(greeksets, "generate_letter_set", lambda folder, *args, **kw: made.append(folder))
+    monkeypatch.setattr(letter_tuning, "tuning_set", lambda folder, *args: made.append(folder) or folder)
     data = tmp_path / "elsewhere"
     names = ("greek", "greek_own", "greek_all", "greek_own_all", "greek_select", "greek_select_all")
+    names += ("greek_tune",)
     assert builtin.letter_sets(data, 0) == [str(data / name) for name in names]
     assert made == [data / n for n in names]
     assert greeksets.selection_folder(None, data, all_letters=True, seed=0) == data / "greek_select_all"

@@ -65,6 +65,7 @@ def tiny_builtin_sets(data):
         name: (glyphs.REFERENCE_LETTERS, 2, glyphs.OWN_STYLE, 2) for name in ("greek_own", "greek_select")
     }
     letters |= {"greek_all": (glyphs.GREEK_LETTERS, 1, glyphs.COURSE_STYLE, None)}
+    letters |= {"greek_tune": (glyphs.REFERENCE_LETTERS, 1, glyphs.COURSE_STYLE, 2)}
     letters |= {
         name: (glyphs.GREEK_LETTERS, 1, glyphs.OWN_STYLE, 2) for name in ("greek_own_all", "greek_select_all")
     }

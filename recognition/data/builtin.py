@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import netlib
-from recognition import cli
+from recognition import cli, letter_tuning
 from recognition.data import greeksets, sheets
-from recognition.handwriting import pages
+from recognition.handwriting import glyphs, pages
 from recognition.io import writable_folder
 from recognition.report.results import StepResults, save_results
 from recognition.report.steps import Step
@@ -54,7 +54,11 @@ def letter_sets(data_dir: Path, seed: int) -> list[str]:
         for folder in greeksets.letter_folders(None, None, data_dir, all_letters, seed)[2]
     ]
     selections = [greeksets.builtin_selection(data_dir, all_letters, seed) for all_letters in (False, True)]
-    return made + [str(select) for select, generated in selections if generated]
+    made += [str(select) for select, generated in selections if generated]
+    tune = greeksets.builtin_folder(data_dir, "tune")  # the embedding-layers step's letter-tuned network
+    if not tune.exists():
+        made.append(str(letter_tuning.tuning_set(tune, glyphs.REFERENCE_LETTERS, seed)))
+    return made
 
 
 @dataclass(kw_only=True)

@@ -25,6 +25,7 @@ BUILT_IN = {
     "own": ("greek_own", "greek_own_all"),
     "select": ("greek_select", "greek_select_all"),
     "wide": ("greek_wide", "greek_all"),  # the explorer's: as many images per letter as greek_all's
+    "tune": ("greek_tune", "greek_tune_all"),  # letters to fine-tune an embedding on (letter_tuning.py)
 }
 SELECT_SEED_OFFSET = 100  # the selection writers' seed: seed + 100 (+1), far from the other sets'
 # Reference images per letter: the four letters' set is the course-sized one of Task 3's tables (9
