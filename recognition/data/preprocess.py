@@ -16,13 +16,13 @@ import torch.nn.functional as F
 from PIL import Image
 from scipy import ndimage
 
+from recognition.data.strokes import MNIST_SIDE, centre_of_mass, grey_morph, mnist_frame, stroke_width
+
 
 class UnreadableImage(ValueError):
     pass
 
 
-MNIST_BOX, MNIST_SIDE = 20, 28
-MNIST_STROKE = 2.2  # typical MNIST pen width in px at the 20-px box scale
 MIN_CONTRAST = 0.05  # ink must differ from the paper by 5% of the full range to count
 
 
@@ -57,8 +57,7 @@ def preprocess_with_doubt(img: Image.Image) -> tuple[np.ndarray, str | None]:
             raise UnreadableImage(f"{err}; its transparency (alpha channel) holds no marks either") from err
         raise
     doubt = symbol_doubt(ink)
-    ink = _normalise_stroke_width(_crop_to_ink(ink))
-    return _centre_by_mass(_fit_box(ink)), doubt
+    return mnist_frame(ink), doubt
 
 
 # When the ink does not look like one symbol (symbol_doubt); measured on the cleaned ink map, where
@@ -161,13 +160,6 @@ def _border(a: np.ndarray) -> np.ndarray:
     return border_pixels(a, max(1, min(a.shape[:2]) // 20))
 
 
-def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
-    """(row, column) of an image's intensity-weighted centre; a blank image counts as mass at (0, 0)."""
-    ys, xs = np.indices(image.shape)
-    mass = max(float(image.sum()), 1e-9)
-    return float((ys * image).sum() / mass), float((xs * image).sum() / mass)
-
-
 def _ink_signal(rgb: np.ndarray) -> np.ndarray:
     """How far each pixel is from the paper, along the ink's own colour: ink > 0, paper ~ 0.
 
@@ -206,31 +198,6 @@ def _otsu(values: np.ndarray) -> float:
     return float(centres[np.argmax(w0 * w1 * (m0 - m1) ** 2)])
 
 
-def _grey_morph(a: np.ndarray, size: int, op: str) -> np.ndarray:
-    """Grey-level dilation ('max') or erosion ('min') with a size x size square.
-
-    A square's max filter is a row filter followed by a column filter: O(size), not O(size^2).
-    """
-    t = torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))[None, None]
-    pad = size // 2
-    if op == "min":
-        t = -t
-    t = F.pad(t, (pad, pad, pad, pad), mode="replicate")
-    t = F.max_pool2d(F.max_pool2d(t, (size, 1), stride=1), (1, size), stride=1)
-    return (-t if op == "min" else t)[0, 0].numpy()
-
-
-def stroke_width(mask: np.ndarray) -> float:
-    """Mean stroke width of a binary mask: its area over half its boundary length."""
-    m = np.pad(mask, 1)  # ink touching the image edge still has a boundary there
-    area = m.sum()
-    if area == 0:
-        return 0.0
-    interior = m[1:-1, 1:-1] & m[:-2, 1:-1] & m[2:, 1:-1] & m[1:-1, :-2] & m[1:-1, 2:]
-    boundary = max(area - interior.sum(), 1)
-    return float(2 * area / boundary)
-
-
 def _flatten_background(ink: np.ndarray) -> np.ndarray:
     """Subtract slowly varying shading (shadows, uneven light) with a morphological top-hat.
 
@@ -247,13 +214,13 @@ def _flatten_background(ink: np.ndarray) -> np.ndarray:
     t = torch.from_numpy(np.ascontiguousarray(ink, dtype=np.float32))[None, None]
     thumb = -F.max_pool2d(-t, block, ceil_mode=True)[0, 0].numpy()
     k = max(3, size // block) | 1
-    opened = _grey_morph(_grey_morph(thumb, k, "min"), k, "max")
+    opened = grey_morph(grey_morph(thumb, k, "min"), k, "max")
     background = F.interpolate(
         torch.from_numpy(opened)[None, None], size=ink.shape, mode="bilinear", align_corners=False
     )[0, 0].numpy()
     # Scaling back up blurs a shadow's edge by a block; spreading the background's maximum that
     # far keeps that edge from surviving as a thin, ink-like ridge.
-    return ink - _grey_morph(background, 2 * block + 1, "max")
+    return ink - grey_morph(background, 2 * block + 1, "max")
 
 
 EVEN_PAPER = 0.1  # of the ink's contrast: paper that varies less along the border has no shading
@@ -302,56 +269,6 @@ def _without_specks(ink: np.ndarray) -> np.ndarray:
     mass = ndimage.sum_labels(ink, labelled, index=np.arange(1, count + 1))
     keep = np.concatenate([[False], mass >= SPECK * mass.max()])
     return ink * keep[labelled]
-
-
-def _crop_to_ink(ink: np.ndarray) -> np.ndarray:
-    """Crop to the ink, ignoring the faintest 0.3% of its mass on each side (specks, noise)."""
-    rows, cols = ink.sum(axis=1), ink.sum(axis=0)
-
-    def bounds(profile):
-        cdf = np.cumsum(profile) / profile.sum()
-        return int(np.searchsorted(cdf, 0.003)), int(np.searchsorted(cdf, 0.997)) + 1
-
-    (r0, r1), (c0, c1) = bounds(rows), bounds(cols)
-    return ink[r0:r1, c0:c1]
-
-
-def _normalise_stroke_width(ink: np.ndarray) -> np.ndarray:
-    """Thicken thin pens (or thin fat markers) so strokes end up about MNIST-wide at 20 px."""
-    target = MNIST_STROKE * max(ink.shape) / MNIST_BOX
-    width = stroke_width(ink > 0.5)
-    pad = int(np.ceil(target))
-    ink = np.pad(ink, pad)
-    if width < 0.75 * target:
-        grow = int(round(target - width)) | 1
-        ink = _grey_morph(ink, grow, "max")
-    elif width > 1.8 * target:
-        shrink = int(round(width - 1.5 * target)) | 1
-        thinner = _grey_morph(ink, shrink, "min")
-        ink = thinner if thinner.max() > 0.5 else ink
-    return _crop_to_ink(ink) if ink.max() > 0 else ink
-
-
-def _fit_box(ink: np.ndarray) -> np.ndarray:
-    """Scale so the longer side is 20 px, keeping the aspect ratio (anti-aliased)."""
-    h, w = ink.shape
-    scale = MNIST_BOX / max(h, w)
-    size = (max(1, round(h * scale)), max(1, round(w * scale)))
-    t = torch.from_numpy(np.ascontiguousarray(ink, dtype=np.float32))[None, None]
-    out = F.interpolate(t, size=size, mode="bilinear", antialias=True, align_corners=False)[0, 0]
-    out = out.clamp(0, 1).numpy()
-    return out / max(out.max(), 1e-6)
-
-
-def _centre_by_mass(box: np.ndarray) -> np.ndarray:
-    """Place the box in 28x28 so its centre of mass sits at the centre, as MNIST's makers did."""
-    h, w = box.shape
-    cy, cx = centre_of_mass(box)
-    top = int(np.clip(round(MNIST_SIDE / 2 - 0.5 - cy), 0, MNIST_SIDE - h))
-    left = int(np.clip(round(MNIST_SIDE / 2 - 0.5 - cx), 0, MNIST_SIDE - w))
-    out = np.zeros((MNIST_SIDE, MNIST_SIDE), np.float32)
-    out[top : top + h, left : left + w] = box
-    return out
 
 
 # ---------------------------------------------------------------------------------------------
