@@ -236,10 +236,8 @@ def test_the_report_section_renders_the_steps_results(tiny_run):
     assert f"**own symbols by the chosen reader, {h.name} ({h.width}-d): {fraction(*h.own)}.**" in text
     assignment = next(row for row in h.others if row.reader == readers.ASSIGNMENT.name)
     assert assignment.own == mnist.own.one_nn  # the same 50-d SSD 1-NN as the tables below
-    assert (
-        f"| {readers.ASSIGNMENT.name} | {fraction(*assignment.selection)} | {fraction(*assignment.own)} |"
-        in text
-    )
+    name = f"**{assignment.reader}**" if h.others[0] is assignment else assignment.reader  # chosen: bold
+    assert f"| {name} | {fraction(*assignment.selection)} | {fraction(*assignment.own)} |" in text
 
 
 def test_without_results_the_report_says_how_to_make_them(tmp_path):
