@@ -287,16 +287,17 @@ def own_digits_section(c: Classified, outputs: Outputs) -> str:
 
 def sheets_section(r: Sheets) -> str:
     """Task 1g's paragraph on the sheets."""
-    out = (
-        f"\n#### Sheets of digits\n\n`{r.source}`: each sheet's ink blobs grouped into digits, ordered "
-        "in rows, cropped and put through the same recipe (`sheets.py`).\n\n"
-    )
+    out = "\n#### Sheets of digits\n\n"
     if r.generated:
         out += (
-            "The built-in sheets, like the built-in own digits above, are **generated** (glyphs.py, "
-            "pages.py: varied digit shapes, one set of forms per writer), not real handwriting; "
-            "the table above gives each writer's number.\n\n"
+            "**Generated, not real handwriting**: the built-in sheets, like the built-in own digits "
+            "above (glyphs.py, pages.py: varied digit shapes, one set of forms per writer; the table "
+            "above gives each writer's number). "
         )
+    out += (
+        f"`{r.source}`: each sheet's ink blobs grouped into digits, ordered in rows, cropped and put "
+        "through the same recipe (`sheets.py`).\n\n"
+    )
     rows = [
         [Path(s.file).name, s.found, s.read, str(s.accuracy) if s.accuracy is not None else "no labels"]
         for s in r.sheets
