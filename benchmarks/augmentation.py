@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 import netlib
-from recognition import training
+from recognition import cli, flags, training
 from recognition.data import augment, datasets, imagefiles, preprocess, sheets
 from recognition.data.photos import CONDITIONS, as_photo
 from recognition.handwriting import pages
@@ -142,12 +142,14 @@ def print_side_by_side(models: dict, rows) -> None:
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = cli.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--plain", type=Path, default=Path("models/mnist_net.pt"), help="trained without")
     p.add_argument("--augmented", type=Path, default=Path("models/mnist_net_aug.pt"), help="trained with")
-    p.add_argument("--images", type=int, default=100, help="test digits per photo condition")
-    p.add_argument("--changed", type=int, default=2000, help="MNIST test digits per rotated/shifted/pen set")
-    p.add_argument("--seed", type=int, default=0, help="seed of the simulations")
+    p.add_argument("--images", type=flags.COUNT, default=100, help="test digits per photo condition")
+    p.add_argument(
+        "--changed", type=flags.COUNT, default=2000, help="MNIST test digits per rotated/shifted/pen set"
+    )
+    p.add_argument("--seed", type=flags.SEED, default=0, help="seed of the simulations")
     args = p.parse_args(argv)
     mnist = datasets.load_mnist("data")
     rows = conditions(mnist, args.changed, args.images, args.seed)
@@ -164,4 +166,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    cli.run(main)

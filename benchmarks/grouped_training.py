@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 
 import netlib
-from recognition import training
+from recognition import cli, flags, training
 from recognition.data import datasets
 from recognition.experiments import grids
 from recognition.networks import grouped
@@ -56,11 +56,11 @@ def together(x, y, tx, ty, dropouts: list[float], batch_size: int, seed: int) ->
 
 
 def main(argv=None) -> dict:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--images", type=int, default=6000, help="training images per epoch")
+    p = cli.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--images", type=flags.COUNT, default=6000, help="training images per epoch")
     p.add_argument("--batch-sizes", default="16,32,64,128,256", help="comma-separated batch sizes")
     p.add_argument("--dropouts", default="0,0.25,0.5,0.75,0.9,1", help="comma-separated dropout rates")
-    p.add_argument("--threads", type=int, default=os.cpu_count(), help="torch threads for both")
+    p.add_argument("--threads", type=flags.COUNT, default=os.cpu_count(), help="torch threads for both")
     p.add_argument("--data-dir", type=Path, default=Path("data"), help="MNIST folder")
     args = p.parse_args(argv)
     try:

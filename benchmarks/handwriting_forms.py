@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 import netlib
-from recognition import readers
+from recognition import cli, flags, readers
 from recognition.data import greeksets, imagefiles
 from recognition.handwriting import glyphs
 
@@ -83,12 +83,12 @@ def summary(predicted: np.ndarray, truth: np.ndarray) -> dict:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = cli.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", type=Path, default=Path("models/mnist_net.pt"), help="checkpoint from task 1")
-    p.add_argument("--reference-per-letter", type=int, default=24, help="reference images per letter")
-    p.add_argument("--writers", type=int, default=6, help="other writers")
-    p.add_argument("--per-writer", type=int, default=2, help="images per letter and other writer")
-    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--reference-per-letter", type=flags.COUNT, default=24, help="reference images per letter")
+    p.add_argument("--writers", type=flags.COUNT, default=6, help="other writers")
+    p.add_argument("--per-writer", type=flags.COUNT, default=2, help="images per letter and other writer")
+    p.add_argument("--seed", type=flags.SEED, default=42)
     p.add_argument("--work-dir", type=Path, help="keep the generated sets here (default: a temporary folder)")
     p.add_argument("--reference-dir", type=Path, help="read this reference set instead of generating one")
     p.add_argument(

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 import netlib
-from recognition import cli
+from recognition import cli, flags
 from recognition.data import datasets, preprocess
 from recognition.data.photos import CONDITIONS, as_photo
 
@@ -28,11 +28,11 @@ def accuracy(model, images: list[np.ndarray], labels: list[int]) -> float:
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = cli.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", type=Path, default=Path("models/mnist_net.pt"), help="checkpoint from task 1")
-    p.add_argument("--images", type=int, default=100, help="test digits per condition")
+    p.add_argument("--images", type=flags.COUNT, default=100, help="test digits per condition")
     p.add_argument("--data-dir", type=Path, default=Path("data"), help="MNIST folder")
-    p.add_argument("--seed", type=int, default=0, help="seed of the photo simulation")
+    p.add_argument("--seed", type=flags.SEED, default=0, help="seed of the photo simulation")
     args = p.parse_args(argv)
 
     model, _ = netlib.load_checkpoint(args.model)

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 import netlib
-from recognition import cli, training
+from recognition import cli, flags, training
 from recognition.data import datasets
 
 
@@ -73,11 +73,13 @@ def dataloader_speed(data_dir: Path, n: int, batch_size: int) -> float:
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--images", type=int, default=60000, help="training images per measurement (one pass)")
+    p = cli.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument(
+        "--images", type=flags.COUNT, default=60000, help="training images per measurement (one pass)"
+    )
     p.add_argument(
         "--batch-size",
-        type=int,
+        type=flags.COUNT,
         default=training.TrainConfig().batch_size,
         help="batch size for both pipelines",
     )

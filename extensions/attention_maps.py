@@ -67,7 +67,7 @@ class AttentionResults(StepResults):
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = cli.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument(
         "--preset",
         choices=tuple(networks.TRANSFORMER_PRESETS),

@@ -24,7 +24,7 @@ import torch
 import torch.nn as nn
 
 import netlib
-from recognition import attribution, cli, embedding
+from recognition import attribution, cli, embedding, flags
 from recognition.attribution import grad_cam, integrated_gradients, saliency, unit_scale
 from recognition.data import datasets, greeksets, imagefiles
 from recognition.handwriting import glyphs
@@ -65,7 +65,7 @@ class AttributionsResults(StepResults):
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = cli.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", type=Path, default=Path("models/mnist_net.pt"), help="digit network (task 1)")
     p.add_argument(
         "--data-dir", type=Path, default=Path("data"), help="where MNIST and the default folders below live"
@@ -78,7 +78,9 @@ def parse_args(argv=None):
     p.add_argument(
         "--figures-dir", type=Path, default=Path("figures"), help="where the figure and results go"
     )
-    p.add_argument("--test-images", type=int, default=2000, help="MNIST test images searched for misreadings")
+    p.add_argument(
+        "--test-images", type=flags.COUNT, default=2000, help="MNIST test images searched for misreadings"
+    )
     args = p.parse_args(argv)
     args.own_digits = args.own_digits or args.data_dir / "own_digits"
     args.greek_dir = args.greek_dir or greeksets.builtin_folder(args.data_dir, "reference")

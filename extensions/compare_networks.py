@@ -87,10 +87,10 @@ class CompareResults(StepResults):
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = cli.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument(
         "--perturbed",
-        type=int,
+        type=flags.COUNT,
         default=2000,
         help="how many test digits (the first N) are rotated, shifted, thickened and thinned",
     )

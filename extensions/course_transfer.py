@@ -27,7 +27,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import netlib
-from recognition import cli, training
+from recognition import cli, flags, training
 from recognition.data import datasets, greeksets, imagefiles, preprocess
 from recognition.io import writable_folder, write_text
 from recognition.report import plots
@@ -86,7 +86,7 @@ class CourseTransferResults(StepResults):
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = cli.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument(
         "--greek-dir",
         type=Path,
@@ -102,9 +102,9 @@ def parse_args(argv=None):
         "DATA_DIR/greek_own, generated when missing",
     )
     p.add_argument("--data-dir", type=Path, default=Path("data"), help="where the built-in letter sets live")
-    p.add_argument("--epochs", type=int, default=30, help="epochs of the new last layer")
+    p.add_argument("--epochs", type=flags.COUNT, default=30, help="epochs of the new last layer")
     p.add_argument(
-        "--seed", type=int, default=netlib.DEFAULT_SEED, help="seed of the new layer and batch order"
+        "--seed", type=flags.SEED, default=netlib.DEFAULT_SEED, help="seed of the new layer and batch order"
     )
     p.add_argument(
         "--model",

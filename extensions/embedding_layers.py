@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Sequence
 
 import netlib
-from recognition import cli, embedding, letter_tuning
+from recognition import cli, embedding, flags, letter_tuning
 from recognition.data import greeksets, imagefiles
 from recognition.handwriting import glyphs
 from recognition.io import writable_folder
@@ -44,7 +44,7 @@ def layer_name(layer: str, network: str = "digit") -> str:
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = cli.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", type=Path, default=Path("models/mnist_net.pt"), help="checkpoint from task 1")
     p.add_argument(
         "--greek-dir",
@@ -71,7 +71,7 @@ def parse_args(argv=None):
     )
     p.add_argument("--data-dir", type=Path, default=Path("data"), help="where the built-in letter sets live")
     p.add_argument("--figures-dir", type=Path, default=Path("figures"), help="where the results go")
-    p.add_argument("--seed", type=int, default=42, help="seed of generated data")
+    p.add_argument("--seed", type=flags.SEED, default=42, help="seed of generated data")
     return p.parse_args(argv)
 
 

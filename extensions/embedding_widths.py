@@ -46,7 +46,7 @@ def width_list(text: str) -> tuple[int, ...]:
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = cli.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--widths", type=width_list, default=(30, 50, 90), help="hidden widths to compare")
     p.add_argument(
         "--model",
@@ -71,7 +71,7 @@ def parse_args(argv=None):
     p.add_argument("--transform", choices=preprocess.TRANSFORMS, default="mnist", help="image -> 28x28 input")
     p.add_argument(
         "--seed",
-        type=int,
+        type=flags.SEED,
         default=netlib.DEFAULT_SEED,
         help="seed for generated data and the letter layer (training uses the main network's)",
     )

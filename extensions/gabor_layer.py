@@ -30,7 +30,7 @@ from recognition.report.steps import Answer, Step
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = cli.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     flags.add_training_flags(p, "where gabor_net.pt and mnist_net.pt are read (trained when missing)")
     return p.parse_args(argv)
 

@@ -30,7 +30,7 @@ from recognition.report.steps import Answer, Step
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = cli.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument(
         "--greek-dir",
         type=Path,
@@ -65,7 +65,10 @@ def parse_args(argv=None):
     )
     p.add_argument("--transform", choices=preprocess.TRANSFORMS, default="mnist", help="image -> 28x28 input")
     p.add_argument(
-        "--seed", type=int, default=netlib.DEFAULT_SEED, help="seed for generated data and the letter layer"
+        "--seed",
+        type=flags.SEED,
+        default=netlib.DEFAULT_SEED,
+        help="seed for generated data and the letter layer",
     )
     flags.add_classifier_flags(p)
     p.add_argument("--data-dir", type=Path, default=Path("data"), help="where the built-in letter sets live")

@@ -28,7 +28,7 @@ import torch
 import torch.nn as nn
 from PIL import Image
 
-from recognition import cli
+from recognition import cli, flags
 from recognition.data import datasets, imagefiles
 from recognition.handwriting import glyphs
 from recognition.io import writable_folder
@@ -187,7 +187,7 @@ def plot_maps(
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = cli.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--arch",
         choices=pretrained.ARCHS,
@@ -210,7 +210,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="show only the --image files, not the default digit and Greek letter",
     )
     parser.add_argument(
-        "--channels", type=int, default=17, help="feature maps shown per layer (the first N channels)"
+        "--channels", type=flags.COUNT, default=17, help="feature maps shown per layer (the first N channels)"
     )
     parser.add_argument("--data-dir", type=Path, default=Path("data"), help="MNIST and own-image folder")
     parser.add_argument("--figures-dir", type=Path, default=Path("figures"), help="where outputs go")

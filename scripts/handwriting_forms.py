@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from recognition import cli, flags
 from recognition.handwriting import glyphs, shapes
 from recognition.handwriting.hand import draw_coverage, place, shape_strokes
 from recognition.io import atomic_path
@@ -95,12 +96,12 @@ def figure(names, writers: int, seed: int, cell: int = 56) -> Image.Image:
 
 
 def main(argv=None) -> Path:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = cli.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", type=Path, default=Path("figures/handwriting_forms.png"))
-    p.add_argument("--writers", type=int, default=6, help="writers shown per family")
-    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--writers", type=flags.COUNT, default=6, help="writers shown per family")
+    p.add_argument("--seed", type=flags.SEED, default=42)
     p.add_argument("--letters", help="comma-separated symbols (default: the 24 letters and 10 digits)")
-    p.add_argument("--cell", type=int, default=56, help="px per image")
+    p.add_argument("--cell", type=flags.COUNT, default=56, help="px per image")
     args = p.parse_args(argv)
     names = args.letters.split(",") if args.letters else glyphs.GREEK_LETTERS + glyphs.DIGITS
     with atomic_path(args.out) as tmp:

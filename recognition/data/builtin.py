@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import netlib
-from recognition import cli, letter_tuning
+from recognition import cli, flags, letter_tuning
 from recognition.data import greeksets, sheets
 from recognition.handwriting import glyphs, pages
 from recognition.io import writable_folder
@@ -25,9 +25,9 @@ from recognition.report.steps import Step
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = cli.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-dir", type=Path, default=Path("data"), help="where the sets go")
-    p.add_argument("--seed", type=int, default=netlib.DEFAULT_SEED, help="the scripts' default seed")
+    p.add_argument("--seed", type=flags.SEED, default=netlib.DEFAULT_SEED, help="the scripts' default seed")
     p.add_argument("--figures-dir", type=Path, default=Path("figures"), help="where its results file goes")
     return p.parse_args(argv)
 

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from recognition import cli, flags
 from recognition.handwriting.hand import draw_coverage, place, shape_strokes
 from recognition.handwriting.photo import LUMA, MIN_CONTRAST, Pen, photograph
 from recognition.handwriting.shapes import FAMILIES, forms
@@ -277,11 +278,11 @@ KINDS = {"digits": DIGITS, "greek": GREEK_LETTERS}
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = cli.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kind", choices=KINDS, default="greek", help="which alphabet")
     parser.add_argument("--out", type=Path, help="folder to write <name>/<name>_<i>.png into")
-    parser.add_argument("--per-class", type=int, default=9, help="images per name (and writer)")
-    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--per-class", type=flags.COUNT, default=9, help="images per name (and writer)")
+    parser.add_argument("--seed", type=flags.SEED, default=42)
     parser.add_argument("--letters", help="comma-separated subset of the names, e.g. alpha,beta or 3,7")
     parser.add_argument(
         "--style",
@@ -294,7 +295,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         choices=(*FAMILIES, "all"),
         help="which forms to draw (default: the style's, reference for course, others for own)",
     )
-    parser.add_argument("--writers", type=int, help="write writer_<k>/ folders, one per writer")
+    parser.add_argument("--writers", type=flags.COUNT, help="write writer_<k>/ folders, one per writer")
     parser.add_argument(
         "--preview",
         type=Path,
@@ -334,4 +335,4 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    cli.run(main)
