@@ -11,7 +11,7 @@ from greek_helpers import TINY_CONFIG, letter_sets, quick_save, saved_network, t
 import netlib
 import report
 from extensions import embedding_widths as ext
-from recognition import embedding, training
+from recognition import cli, embedding, training
 from recognition.report import plots
 from recognition.report.markdown import Outputs, fraction
 from recognition.report.results import load_results
@@ -114,10 +114,10 @@ def test_the_report_section_renders_the_results(tiny):
         ("0,50", "--widths expects positive integers such as 30,50,90, got '0,50'"),
     ],
 )
-def test_bad_widths_name_the_flag_and_an_example(value, expected, capsys):
-    with pytest.raises(SystemExit):
+def test_bad_widths_name_the_flag_and_an_example(value, expected):
+    with pytest.raises(cli.UserError) as error:
         ext.parse_args(["--widths", value])
-    assert expected in capsys.readouterr().err
+    assert expected in str(error.value)
 
 
 @pytest.mark.slow

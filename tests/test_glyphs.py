@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from recognition import cli
 from recognition.data import greeksets
 from recognition.handwriting import glyphs, pages, shapes
 from recognition.handwriting.strokes import parse
@@ -153,7 +154,7 @@ def test_command_line(tmp_path, capsys):
     )
     assert files_under(tmp_path) == [tmp_path / "alpha" / "alpha_0.png", tmp_path / "lambda" / "lambda_0.png"]
     assert "wrote 2 images" in capsys.readouterr().out
-    with pytest.raises(SystemExit):
+    with pytest.raises(cli.UserError, match="unknown digits names"):
         glyphs.main(["--kind", "digits", "--letters", "alpha", "--out", str(tmp_path)])
     sheet = tmp_path / "sheet.png"
     glyphs.main(["--letters", "alpha,beta", "--family", "others", "--writers", "3", "--preview", str(sheet)])
