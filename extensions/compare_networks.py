@@ -1,10 +1,10 @@
 """Extension: every digit network side by side.
 
-The learned CNN (Task 1), the CNN with a fixed Gabor first layer, the CPU-sized transformer and,
-when its checkpoint exists, the course-preset transformer; each trained with its default recipe,
-the same seed and the same data (reused from models/ when saved so). For each: parameters,
-multiply-adds per image, training time per epoch here, MNIST test accuracy, own-digit accuracy,
-and accuracy on test digits rotated by +-15 and +-30 degrees, shifted by 3 px, thickened and thinned.
+The learned CNN (Task 1), the CNN with a fixed Gabor first layer, the CPU-sized transformer and, when its
+checkpoint exists, the course-preset transformer; each trained with its default recipe, the same seed and
+the same data (reused from models/ when saved so). For each: parameters, multiply-adds per image, training
+time per epoch here, MNIST test accuracy, own-digit accuracy, and accuracy on test digits rotated by +-15
+and +-30 degrees, shifted by 3 px, thickened and thinned.
 
     python -m extensions.compare_networks
     python task1_train_mnist.py --arch transformer --preset course   # adds the course preset's row
