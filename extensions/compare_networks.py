@@ -106,9 +106,6 @@ def parse_args(argv=None):
     return args
 
 
-# --- the own digits ------------------------------------------------------------------------
-
-
 def own_digits(folder: Path, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """The labelled own digits as network inputs and labels (Task 1's default set when missing)."""
     if not folder.exists():
