@@ -209,11 +209,19 @@ def report_section(r: Task4Results, outputs: Outputs) -> str:
     for name, grid in grids_in_order(shown):
         out += grid_section(name, grid, outputs, shown_prefix(shown)) + "\n"
     out += fashion_section(outputs)
-    out += "\n" + table(
-        ["grid", "study", "storage", "sweep time"],
-        [[n, g.study.name, g.study.storage, f"{g.study.sweep_s:.0f} s"] for n, g in shown.grids.items()],
+    return out + "\n" + studies_table(shown.grids)
+
+
+def studies_table(grids: dict[str, GridResults]) -> str:
+    """Each grid's study, with how long its trainings took and how long this run took (a rerun that
+    finds every training done only redraws, in seconds)."""
+    return table(
+        ["grid", "study", "storage", "training time", "this run"],
+        [
+            [n, g.study.name, g.study.storage, f"{trained_s(g.study):.0f} s", f"{g.study.sweep_s:.0f} s"]
+            for n, g in grids.items()
+        ],
     )
-    return out
 
 
 def shown_prefix(r: Task4Results) -> str:
