@@ -117,6 +117,7 @@ def test_a_rerun_that_only_redraws_reports_the_time_of_the_run_that_trained(tmp_
     again.study.sweep_s = 0.0  # what the rerun took is not what the report says training took
     again.study.trained_s = 1234.0
     assert "in 1234 s here" in section.describe_grid("report", again)
+    assert section.studies_table({"report": again}).splitlines()[-1].endswith("| 1234 s | 0 s |")
 
 
 def test_the_training_time_counts_overlapping_and_resumed_trainings_once(monkeypatch):
