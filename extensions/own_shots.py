@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import netlib
-from recognition import cli, embedding, flags
+from recognition import cli, flags, readers
 from recognition.data import greeksets, imagefiles
 from recognition.handwriting import glyphs
 from recognition.io import atomic_folder, writable_folder
@@ -135,13 +135,12 @@ def letter_choice(
     model, figs: Path, ref: imagefiles.ImageSet, data_dir: Path, seed: int
 ) -> tuple[str, str, str]:
     """Task 3's layer and distance, from its results when they are there; else chosen the same way
-    (embedding.best_layer on the built-in selection writers)."""
+    (readers.chosen_one_nn on the built-in selection writers)."""
     task3 = load_results(Task3Results, figs / "task3_results.json")
     if task3 is not None:
         return *task3.headline.one_nn(), f"Task 3 ({task3.headline.select_dir})"
     folder, select = greeksets.load_selection(None, data_dir, False, "mnist", set(ref.labels), seed)
-    best = embedding.best_layer(embedding.compare_layers(model, ref, select))
-    return best.layer, best.distance, f"the selection writers in {folder}"
+    return *readers.chosen_one_nn(model, ref, select, seed), f"the selection writers in {folder}"
 
 
 def main(argv=None) -> OwnShotsResults:

@@ -36,6 +36,11 @@ class Reader:
         """e.g. "1-NN / hidden / SSD", "transfer / conv / softmax"."""
         return f"{self.classifier} / {self.layer} / {self.distance or 'softmax'}"
 
+    def one_nn(self) -> tuple[str, str]:
+        """The layer and distance for a 1-NN reader built on this one (the transfer layer has no
+        distance: SSD)."""
+        return self.layer, self.distance or "SSD"
+
 
 ASSIGNMENT = Reader(embedding.DEFAULT_LAYER, "SSD", "1-NN")  # the assignment's: 50-d layer, SSD, 1-NN
 DISTANCE_RULES = ("1-NN", "KNN vote", "KNN sum")
@@ -162,6 +167,15 @@ def choose(refs: References, select: imagefiles.ImageSet) -> list[ReaderScore]:
     return [scores[i] for i in order]
 
 
+def chosen_one_nn(
+    model, ref: imagefiles.ImageSet, select: imagefiles.ImageSet, seed: int = netlib.DEFAULT_SEED
+) -> tuple[str, str]:
+    """The layer and distance of the reader chosen on the selection writers `select`, the choice
+    Task 3's headline and the explorer's Greek mode make, for a 1-NN reader to which a person's
+    own examples can be joined (the explorer's teach mode, the own-shots curve)."""
+    return choose(References.of(model, ref, seed=seed), select)[0].reader.one_nn()
+
+
 SHOWN = 6  # readers listed beside the chosen one, best on the selection writers first
 
 
@@ -192,9 +206,7 @@ class ChosenReading:
         return Reader(self.layer, self.distance, self.classifier).name
 
     def one_nn(self) -> tuple[str, str]:
-        """The layer and distance for a 1-NN reader built on this choice (the transfer layer has no
-        distance: SSD)."""
-        return self.layer, self.distance or "SSD"
+        return Reader(self.layer, self.distance, self.classifier).one_nn()
 
 
 def read_chosen(

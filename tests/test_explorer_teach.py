@@ -119,6 +119,14 @@ def test_letters_join_the_reference_even_a_letter_it_did_not_know(cache, home, c
     assert predict(restarted, "bo", "letters", letter("omega", 7)).json()["personal"] == body["personal"]
 
 
+def test_teach_mode_reads_letters_where_the_greek_mode_chose(cache):
+    """One choice of reader: teach mode's 1-NN sits at the layer and distance of the reader the Greek
+    mode chose on the same selection writers (it used to make a choice of its own, which could differ)."""
+    chosen = support.explorer(cache).greek_reference.chosen.reader
+    base = support.letter_base(cache)
+    assert (base.layer, base.distance) == chosen.one_nn()
+
+
 @pytest.mark.parametrize("name", ["..", "../x", "a/b", "a.b", "a\\b", "x" * 33, " ada"])
 def test_bad_names_are_refused_and_nothing_is_written(client, home, name):
     r = add(client, name, "7", plain_seven(0))

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 import netlib
-from recognition import embedding
+from recognition import readers
 from recognition.data import datasets, greeksets
 from recognition.personal import adapt
 from recognition.personal.folder import (
@@ -49,15 +49,16 @@ def rounded(a) -> list:
 
 
 def letter_base(model: netlib.MnistNet, folder: Path, data_dir: Path, seed: int) -> adapt.LetterReader:
-    """1-NN over the reference letters in `folder`, at the layer and distance that read the built-in
-    selection writers best (generated under `data_dir` when missing; never the scored letters)."""
+    """1-NN over the reference letters in `folder`, at the layer and distance of the reader chosen on
+    the built-in selection writers, as the Greek mode's (generated under `data_dir` when missing;
+    never the scored letters)."""
     ref = greeksets.load_reference(folder, "mnist", None, quiet=True)
     letters = sorted(set(ref.labels))
     _, select = greeksets.load_selection(
         None, data_dir, greeksets.needs_all_letters(letters), "mnist", set(letters), seed
     )
-    best = embedding.best_layer(embedding.compare_layers(model, ref, select))
-    return adapt.letter_reader(model, ref.images, ref.labels, best.layer, best.distance, seed)
+    layer, distance = readers.chosen_one_nn(model, ref, select, seed)
+    return adapt.letter_reader(model, ref.images, ref.labels, layer, distance, seed)
 
 
 class Teacher:
