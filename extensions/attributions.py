@@ -34,7 +34,16 @@ from recognition.report.markdown import Outputs, figure, table
 from recognition.report.results import StepResults, save_results
 from recognition.report.steps import Answer, Step
 
-FIGURE_PNG = "attributions.png"
+# One figure per kind of input, so that each fits a printed page at a readable size (all 14 rows in
+# one figure shrank to a third in the PDF): source -> (file, caption)
+FIGURES = {
+    "MNIST test": (
+        "attributions_mnist.png",
+        "Test digits: three read right, three misread.",
+    ),
+    "own digit": ("attributions_own_digits.png", "Own digits the network misread (the first four)."),
+    "own Greek": ("attributions_greek.png", "The first own image of each Greek letter."),
+}
 
 
 @dataclass
@@ -54,7 +63,7 @@ class Example:
 @dataclass(kw_only=True)
 class AttributionsResults(StepResults):
     model: str
-    figure: str
+    figures: list[str]  # one per kind of input shown (FIGURES), in its order
     own_digits_read: int  # labelled own digits
     own_digits_misread: int
     examples: list[Example]  # the figure's rows, in order
@@ -175,6 +184,15 @@ def overlay(image: np.ndarray, attribution: np.ndarray) -> np.ndarray:
     return grey * (1 - alpha) + colour * alpha
 
 
+def plot_all(rows: list[tuple[Example, torch.Tensor, dict[str, np.ndarray]]], folder: Path) -> list[Path]:
+    """One figure per kind of input (FIGURES) that has examples."""
+    return [
+        plot_attributions([row for row in rows if row[0].source == source], folder / name)
+        for source, (name, _) in FIGURES.items()
+        if any(row[0].source == source for row in rows)
+    ]
+
+
 def plot_attributions(rows: list[tuple[Example, torch.Tensor, dict[str, np.ndarray]]], path: Path) -> Path:
     """One row per example: the input, then each map over it."""
     import matplotlib.pyplot as plt
@@ -185,18 +203,20 @@ def plot_attributions(rows: list[tuple[Example, torch.Tensor, dict[str, np.ndarr
         image = np.asarray(image)
         ax_row[0].imshow(image, cmap="gray", vmin=0, vmax=1)
         ax_row[0].set_title(
-            f"{example.source}\n{example.name}\ntrue {example.truth}, read "
+            f"{example.name}\ntrue {example.truth}, read "
             f"{example.prediction}{' WRONG' if example.wrong else ''}",
-            fontsize=7,
+            fontsize=9,
             color="red" if example.wrong else "black",
         )
         for ax, (title, m) in zip(ax_row[1:], maps.items()):
             ax.imshow(overlay(image, m))
-            ax.set_title(title, fontsize=7)
+            ax.set_title(title, fontsize=9)
         for ax in ax_row:
             ax.axis("off")
     fig.suptitle(
-        "Captum attributions for the class the network chose (red: for it, blue: against it)", fontsize=9
+        f"{rows[0][0].source}: Captum attributions for the class the network chose (red: for it, "
+        "blue: against it)",
+        fontsize=11,
     )
     fig.tight_layout()
     return plots.save_figure(fig, path)
@@ -216,11 +236,11 @@ def main(argv=None) -> AttributionsResults:
     rows = [(e, image, attribute(model, e, image, list(glyphs.DIGITS))) for e, image in digits]
     greek, greek_net, letters = greek_examples(model, args.greek_dir, args.greek_own_dir)
     rows += [(e, image, attribute(greek_net, e, image, letters)) for e, image in greek]
-    path = plot_attributions(rows, figs / FIGURE_PNG)
+    paths = plot_all(rows, figs)
     missing = [str(d) for d in (args.own_digits, args.greek_dir, args.greek_own_dir) if not d.is_dir()]
     results = AttributionsResults(
         model=str(args.model),
-        figure=str(path),
+        figures=[str(p) for p in paths],
         own_digits_read=own_read,
         own_digits_misread=own_misread,
         examples=[e for e, _, _ in rows],
@@ -228,7 +248,7 @@ def main(argv=None) -> AttributionsResults:
         seconds=time.perf_counter() - clock,
     )
     save_results(figs / STEP.results_file, results)
-    print(f"attributions for {len(rows)} inputs: {path}")
+    print(f"attributions for {len(rows)} inputs: {', '.join(map(str, paths))}")
     for folder in missing:
         print(f"  note: {folder} is missing, so its examples are left out (make figures generates it)")
     return results
@@ -260,8 +280,8 @@ def report_section(r: AttributionsResults, outputs: Outputs) -> str:
     out += table(["input", "file", "true", "read as"], wrong) if wrong else ""
     for folder in r.missing:
         out += f"\n`{folder}` was missing, so its examples are left out.\n"
-    caption = "Attributions for test digits, misread own digits and own Greek letters."
-    return out + "\n" + figure(r.figure, caption)
+    captions = {name: caption for name, caption in FIGURES.values()}
+    return out + "".join("\n" + figure(f, captions[Path(f).name]) for f in r.figures)
 
 
 STEP = Step(

@@ -1,5 +1,7 @@
 """The Captum attributions (report figure and explorer page) and their report section."""
 
+from pathlib import Path
+
 import explorer_support as support
 import numpy as np
 import pytest
@@ -78,13 +80,15 @@ def test_end_to_end_figure_results_and_section(tmp_path, request, model):
             "300",
         ]
     )
-    assert (figs / "attributions.png").stat().st_size > 10_000
+    names = ["attributions_mnist.png", "attributions_own_digits.png", "attributions_greek.png"]
+    assert [Path(f).name for f in r.figures] == names
+    assert all((figs / name).stat().st_size > 10_000 for name in names)
     assert r.own_digits_read == 3 and r.own_digits_misread == 1
     sources = [e.source for e in r.examples]
     assert sources.count("own digit") == 1 and sources.count("own Greek") == 4
     saved = load_results(attributions.AttributionsResults, figs / attributions.STEP.results_file)
     assert saved == r
     section = attributions.report_section(saved, Outputs(figs))
-    assert "1_really_a_seven.png" in section and "attributions.png" in section
+    assert "1_really_a_seven.png" in section and all(f"]({name})" in section for name in names)
     not_run = report.section(attributions.STEP, None, Outputs(tmp_path / "empty"))
     assert "**Not run**: `attributions_results.json` is missing" in not_run

@@ -193,11 +193,14 @@ def shown_results(r: Task4Results, outputs: Outputs) -> tuple[Task4Results, str]
     )
 
 
+OPTIMIZERS = {"adam": "Adam", "sgd": "SGD"}  # as a sentence names them
+
+
 def report_section(r: Task4Results, outputs: Outputs) -> str:
     shown, which = shown_results(r, outputs)
     t = shown.recipe
     out = (
-        f"{t.optimizer} at a constant learning rate {t.lr} (so the accuracy after epoch k is a fair "
+        f"{OPTIMIZERS.get(t.optimizer, t.optimizer)} at a constant learning rate {t.lr} (so the accuracy after epoch k is a fair "
         "k-epoch result); the test set is scored after every epoch. Networks that differ only in dropout "
         "and seed train together as one grouped network, numerically the same as one at a time. "
         "Accuracies are means over seeds with 95% intervals. Each hypothesis was written before the "
