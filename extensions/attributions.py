@@ -281,7 +281,7 @@ def report_section(r: AttributionsResults, outputs: Outputs) -> str:
     for folder in r.missing:
         out += f"\n`{folder}` was missing, so its examples are left out.\n"
     captions = {name: caption for name, caption in FIGURES.values()}
-    return out + "".join("\n" + figure(f, captions[Path(f).name]) for f in r.figures)
+    return out + "".join("\n" + figure(f, captions.get(Path(f).name, Path(f).stem)) for f in r.figures)
 
 
 STEP = Step(

@@ -200,13 +200,14 @@ def report_section(r: Task4Results, outputs: Outputs) -> str:
     shown, which = shown_results(r, outputs)
     t = shown.recipe
     out = (
-        f"{OPTIMIZERS.get(t.optimizer, t.optimizer)} at a constant learning rate {t.lr} (so the accuracy after epoch k is a fair "
-        "k-epoch result); the test set is scored after every epoch. Networks that differ only in dropout "
-        "and seed train together as one grouped network, numerically the same as one at a time. "
-        "Accuracies are means over seeds with 95% intervals. Each hypothesis was written before the "
-        "runs and is split into claims; a claim that one thing beats another is *held* when its interval "
-        "lies wholly above the other's, *not held* when wholly below, and *inside the noise* when they "
-        "overlap (a claim that two things are alike is held when they overlap).\n\n" + which
+        f"{OPTIMIZERS.get(t.optimizer, t.optimizer)} at a constant learning rate {t.lr} (so the "
+        "accuracy after epoch k is a fair k-epoch result); the test set is scored after every epoch. "
+        "Networks that differ only in dropout and seed train together as one grouped network, "
+        "numerically the same as one at a time. Accuracies are means over seeds with 95% intervals. "
+        "Each hypothesis was written before the runs and is split into claims; a claim that one thing "
+        "beats another is *held* when its interval lies wholly above the other's, *not held* when "
+        "wholly below, and *inside the noise* when they overlap (a claim that two things are alike is "
+        "held when they overlap).\n\n" + which
     )
     out += verdict_table(shown) + "\n"
     for name, grid in grids_in_order(shown):
