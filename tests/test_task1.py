@@ -270,7 +270,7 @@ def test_an_unwritable_figures_folder_is_one_line_naming_it(tmp_path):
 
 
 @pytest.mark.slow
-def test_end_to_end_on_a_small_subset(tmp_path, mnist):
+def test_end_to_end_on_a_small_subset(tmp_path, mnist, capsys):
     figs, models, own = tmp_path / "figures", tmp_path / "models", write_own_digits(tmp_path / "own", mnist)
     results = task1.main(
         [
@@ -290,6 +290,7 @@ def test_end_to_end_on_a_small_subset(tmp_path, mnist):
         ]
     )
     assert results.first_six.labels == [7, 2, 1, 0, 4, 1]
+    assert "\nepoch 1: train loss " in capsys.readouterr().out  # no bar, but a line per epoch
     assert results.network.parameters == 21840
     assert (models / "mnist_net.pt").is_file() and (figs / task1.STEP.results_file).is_file()
     first, own_result = results.classified.first_ten, results.classified.own_digits
