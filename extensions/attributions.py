@@ -37,10 +37,7 @@ from recognition.report.steps import Answer, Step
 # One figure per kind of input, so that each fits a printed page at a readable size (all 14 rows in
 # one figure shrank to a third in the PDF): source -> (file, caption)
 FIGURES = {
-    "MNIST test": (
-        "attributions_mnist.png",
-        "Test digits: three read right, three misread.",
-    ),
+    "MNIST test": ("attributions_mnist.png", "Test digits: three read right, three misread."),
     "own digit": ("attributions_own_digits.png", "Own digits the network misread (the first four)."),
     "own Greek": ("attributions_greek.png", "The first own image of each Greek letter."),
 }

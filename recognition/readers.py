@@ -202,11 +202,15 @@ class ChosenReading:
     others: list[ReaderRow]  # the chosen and the next best on the selection writers, and the assignment's
 
     @property
+    def reader(self) -> Reader:
+        return Reader(self.layer, self.distance, self.classifier)
+
+    @property
     def name(self) -> str:
-        return Reader(self.layer, self.distance, self.classifier).name
+        return self.reader.name
 
     def one_nn(self) -> tuple[str, str]:
-        return Reader(self.layer, self.distance, self.classifier).one_nn()
+        return self.reader.one_nn()
 
 
 def read_chosen(
