@@ -244,9 +244,11 @@ def best_headline(r: Task4Results, outputs: Outputs) -> str:
     tally = [g.observations.tally() for g in shown.grids.values()]
     counts = {v: sum(t[v] for t in tally) for v in tally[0]} if tally else {}
     verdicts = ", ".join(f"{n} {v}" for v, n in counts.items())
+    timed = [g.observations.report.time.verdict for g in shown.grids.values() if g.observations.report]
+    time_verdict = "".join(f"; time per epoch: {v}" for v in timed)
     return (
-        f"{'quick' if shown.quick else 'full'} grids: hypotheses {verdicts}; best variant "
-        f"{pct(grid.best.test_acc)} test accuracy (grid `{name}`)"
+        f"{'quick' if shown.quick else 'full'} grids: hypotheses on accuracy {verdicts}{time_verdict}; "
+        f"best variant {pct(grid.best.test_acc)} test accuracy (grid `{name}`)"
     )
 
 
