@@ -164,8 +164,8 @@ def train_and_save(
         arch=arch,
         network=network or None,
         resume_file=resume_file(model_path, resume),
-        # without the bar, a line per epoch: a long run logged to a file says how far it got
-        on_epoch=None if progress else lambda _, hist: print(training.epoch_line(hist)),
+        # without the bar, a line per epoch, flushed: a long run logged to a file says how far it got
+        on_epoch=None if progress else lambda _, hist: print(training.epoch_line(hist), flush=True),
     )
     seconds = sum(hist.epoch_seconds) if resume else time.perf_counter() - start
     loss_path, acc_path = figs / "task1d_loss.png", figs / "task1d_accuracy.png"
