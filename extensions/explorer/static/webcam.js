@@ -52,10 +52,11 @@ function grabBox() {
 async function webcamLoop() {
   if (!stream) return;
   const started = performance.now();
-  if (video.videoWidth) {
+  // While another answer is on its way, skip this frame: a frame left queued would be shown by
+  // the submit queue without passing updateSteady's test for a symbol in view.
+  if (video.videoWidth && !inflight) {
     waiting = { makeBlob: grabBox, name: "webcam.jpg" };
-    const result = inflight ? null : await sendWaiting();
-    updateSteady(result);
+    updateSteady(await sendWaiting());
   }
   webcamTimer = setTimeout(webcamLoop, Math.max(0, WEBCAM_EVERY - (performance.now() - started)));
 }
