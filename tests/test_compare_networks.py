@@ -6,7 +6,9 @@ import dataclasses
 import pytest
 import torch
 
+import netlib
 from extensions import compare_networks as cmp
+from recognition import networks
 from recognition.data import perturb as pt
 from recognition.report.markdown import Outputs
 from recognition.report.results import example, load_results
@@ -60,24 +62,9 @@ def test_observations_are_computed_from_the_numbers():
 def test_end_to_end_on_a_small_subset(tmp_path, own_digits):
     own = own_digits
     figs = tmp_path / "figures"
-    results = cmp.main(
-        [
-            "--train-subset",
-            "300",
-            "--test-subset",
-            "100",
-            "--perturbed",
-            "50",
-            "--own-digits",
-            str(own),
-            "--models-dir",
-            str(tmp_path / "models"),
-            "--figures-dir",
-            str(figs),
-            "--device",
-            "cpu",
-        ]
-    )
+    args = ["--train-subset", "300", "--test-subset", "100", "--perturbed", "50", "--own-digits", str(own)]
+    args += ["--models-dir", str(tmp_path / "models"), "--figures-dir", str(figs), "--device", "cpu"]
+    results = cmp.main(args)
     assert list(results.networks) == [
         "learned CNN",
         "Gabor CNN",
@@ -97,6 +84,18 @@ def test_end_to_end_on_a_small_subset(tmp_path, own_digits):
         "| transformer (course) | not trained here: `python task1_train_mnist.py --arch transformer"
         in section
     )
+    # once `task1_train_mnist.py --preset course` has saved its checkpoint (here: untrained weights
+    # with the metadata of a run on these 300 images), the comparison shows it; another seed's is refused
+    course = networks.build_network("transformer", **networks.preset_settings("transformer", "course")[0])
+    path = tmp_path / "models" / networks.checkpoint_name("transformer", "course")
+    netlib.save_checkpoint(course, path, seed=42, train_images=300, epochs=15, epoch_seconds=[1.0] * 15)
+    shown = cmp.main(args)
+    assert list(shown.networks)[-1] == "transformer (course)" and not shown.left_out
+    assert shown.networks["learned CNN"] == results.networks["learned CNN"]  # read back, not retrained
+    course_row = next(a for a in cmp.STEP.rubric if a.item == "c4-transformer").headline(shown)
+    assert course_row.startswith("the course preset: ") and course_row.endswith("%")
+    netlib.save_checkpoint(course, path, seed=1, train_images=300)
+    assert "another seed or data" in cmp.main(args).left_out["transformer (course)"]
 
 
 def test_a_network_left_out_is_a_row_saying_why_and_how_to_train_it():
